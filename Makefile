@@ -1,0 +1,68 @@
+# Loom — the two commands: `make demo` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+UV ?= $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
+PORT ?= 8000
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: help install install-python install-node install-chromium demo serve worker test lint typecheck boundaries migrations-check catalogs-check messages compilemessages bench clean
+
+help:
+	@echo "make demo   install, migrate, load demo data and serve Loom on http://127.0.0.1:$(PORT)"
+	@echo "make test   install what the tests need and run the whole suite"
+	@echo "make bench  run the benchmarks and write bench/results/"
+
+$(UV):
+	python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
+
+install-python: | $(UV)
+	$(UV) sync --frozen
+
+install-node:
+	npm ci --no-audit --no-fund --loglevel=error
+
+install-chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null; }
+
+install: install-python install-node compilemessages
+
+compilemessages: install-python
+	$(UV) run loom compilemessages --ignore=.venv --ignore=node_modules -v 0
+
+demo: install
+	$(UV) run loom migrate --no-input -v 0
+	$(UV) run loom collectstatic --no-input -v 0
+	$(UV) run loom load_demo_data
+	PORT=$(PORT) bash scripts/serve-demo.sh
+
+lint: install-python
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+
+typecheck: install-python
+	$(UV) run mypy loom config
+
+boundaries: install-python
+	$(UV) run lint-imports
+
+migrations-check: install-python
+	DJANGO_SETTINGS_MODULE=config.settings.test $(UV) run loom makemigrations --check --dry-run
+
+catalogs-check: install-python
+	$(UV) run python scripts/check_catalogs.py
+
+test: install install-chromium lint typecheck boundaries migrations-check catalogs-check
+	$(UV) run pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+# Regenerate the catalogs after changing strings; then translate locale/he.
+messages: install-python
+	$(UV) run loom makemessages -l en -l he --ignore=.venv --ignore=node_modules --ignore=var --no-obsolete
+	$(UV) run loom makemessages -d djangojs -l en -l he --ignore=.venv --ignore=node_modules --ignore=var --no-obsolete
+
+bench: install
+	$(UV) run python -m bench.run
+
+clean:
+	rm -rf var .venv node_modules

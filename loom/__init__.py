@@ -1,0 +1,1 @@
+"""Loom — an open-source coaching platform."""

@@ -1,0 +1,63 @@
+"""Audit rows for authentication events raised by Django and allauth.
+
+These receivers only record what happened; they start no business flow.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.account.signals import password_changed, password_reset, user_signed_up
+from allauth.mfa.signals import authenticator_added, authenticator_removed, authenticator_reset
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+
+from loom.core.audit import audit_record
+
+
+@receiver(user_logged_in)
+def _audit_login(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    audit_record(action="auth.sign_in", actor=user, target=user)
+
+
+@receiver(user_logged_out)
+def _audit_logout(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    if user is not None:
+        audit_record(action="auth.sign_out", actor=user, target=user)
+
+
+@receiver(user_login_failed)
+def _audit_login_failed(sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any) -> None:
+    # The attempted address is kept (lower-cased, truncated); the password never is.
+    attempted = str(credentials.get("email") or credentials.get("username") or "")[:254].lower()
+    audit_record(action="auth.sign_in_failed", details={"email": attempted})
+
+
+@receiver(user_signed_up)
+def _audit_signup(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    audit_record(action="auth.sign_up", actor=user, target=user, details={"role": user.role})
+
+
+@receiver(password_changed)
+def _audit_password_changed(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    audit_record(action="auth.password_changed", actor=user, target=user)
+
+
+@receiver(password_reset)
+def _audit_password_reset(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    audit_record(action="auth.password_reset", actor=user, target=user)
+
+
+@receiver(authenticator_added)
+def _audit_mfa_added(sender: Any, request: Any, user: Any, authenticator: Any, **kwargs: Any) -> None:
+    audit_record(action="mfa.added", actor=user, target=user, details={"type": authenticator.type})
+
+
+@receiver(authenticator_removed)
+def _audit_mfa_removed(sender: Any, request: Any, user: Any, authenticator: Any, **kwargs: Any) -> None:
+    audit_record(action="mfa.removed", actor=user, target=user, details={"type": authenticator.type})
+
+
+@receiver(authenticator_reset)
+def _audit_mfa_reset(sender: Any, request: Any, user: Any, authenticator: Any, **kwargs: Any) -> None:
+    audit_record(action="mfa.reset", actor=user, target=user, details={"type": authenticator.type})
