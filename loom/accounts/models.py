@@ -63,6 +63,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     avatar = models.ImageField(_("photo"), upload_to="avatars/%Y/%m/", blank=True)
     phone = models.CharField(_("mobile phone"), max_length=20, blank=True)
     phone_verified_at = models.DateTimeField(null=True, blank=True)
+    # Set when the user turns on SMS codes as a second factor (needs a verified phone).
+    sms_mfa_enabled_at = models.DateTimeField(null=True, blank=True)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=dj_timezone.now)
@@ -272,6 +274,23 @@ class SmsMessageLog(models.Model):
 
     def __str__(self) -> str:
         return f"SMS to {self.to}"
+
+
+class SecurityPolicy(models.Model):
+    """Site-wide security switches that admins change at run time (a single row, pk=1)."""
+
+    require_coach_mfa = models.BooleanField(
+        _("require multi-factor authentication for coaches"), default=False
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return "Security policy"
+
+    @classmethod
+    def current(cls) -> SecurityPolicy:
+        policy, _created = cls.objects.get_or_create(pk=1)
+        return policy
 
 
 def user_language(user: Any) -> str:
