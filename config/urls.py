@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from config.api import api
 from loom.web import views as web_views
 
 coach_patterns = (
@@ -25,6 +26,7 @@ urlpatterns = [
     path("account/", include("loom.accounts.urls_account")),
     path("accounts/", include("allauth.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
+    path("api/v1/", api.urls),
     path("django-admin/", admin.site.urls),
     path("", include("loom.core.urls")),
 ]

@@ -11,3 +11,12 @@ def test_client_opening_coach_area_is_sent_home(world):
     response = signed_in(world.avi).get("/coach/", follow=True)
     assert response.redirect_chain == [("/client/", 302)]
     assert response.status_code == 200
+
+
+def test_api_me_requires_a_session_and_answers_problem_json(world, client):
+    anonymous = client.get("/api/v1/me")
+    assert anonymous.status_code == 401
+    assert anonymous["Content-Type"] == "application/problem+json"
+    response = signed_in(world.dana).get("/api/v1/me")
+    assert response.status_code == 200
+    assert response.json()["role"] == "coach"
