@@ -5,7 +5,9 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from config.api import api
+from loom.accounts import urls_onboarding, views_admin_sms
 from loom.web import views as web_views
+from loom.web import views_gallery
 
 coach_patterns = (
     [
@@ -15,7 +17,15 @@ coach_patterns = (
     "coach",
 )
 client_patterns = ([path("", web_views.client_home, name="home")], "client")
-admin_area_patterns = ([path("", web_views.admin_home, name="home")], "admin_area")
+admin_area_patterns = (
+    [
+        path("", web_views.admin_home, name="home"),
+        path("sms/", views_admin_sms.sms_log, name="sms"),
+        path("security/", views_admin_sms.security_policy, name="security"),
+        path("components/", views_gallery.components, name="components"),
+    ],
+    "admin_area",
+)
 
 urlpatterns = [
     path("", web_views.landing, name="landing"),
@@ -23,10 +33,18 @@ urlpatterns = [
     path("coach/", include(coach_patterns)),
     path("client/", include(client_patterns)),
     path("admin-area/", include(admin_area_patterns)),
+    path("account/security/", include("loom.accounts.urls_security")),
     path("account/", include("loom.accounts.urls_account")),
+    path("onboarding/", include("loom.accounts.urls_onboarding")),
+    path("", include(urls_onboarding.public_urlpatterns)),
     path("accounts/", include("allauth.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("api/v1/", api.urls),
     path("django-admin/", admin.site.urls),
     path("", include("loom.core.urls")),
 ]
+
+# allauth answers its rate limits (sign-in, sign-up, password reset) through this view.
+handler429 = "loom.accounts.views_security.throttled"
+# The 400 page in the site layout (404, 403 and 500 use Django's handlers and our templates).
+handler400 = "loom.core.views.bad_request"

@@ -10,6 +10,9 @@ from django.test import Client
 
 from tests.world import World
 
+# The real SMTP server fixtures (smtp_server, mail_via_smtp) for every test package.
+pytest_plugins = ["tests.smtp"]
+
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:

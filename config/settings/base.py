@@ -50,19 +50,24 @@ MIDDLEWARE = [
     "loom.core.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Outside the middlewares that can refuse a request (a bad Host header is refused
+    # in CommonMiddleware), so error responses carry the header too.
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before the session timeout, which leaves a "you were signed out" message.
+    "django.contrib.messages.middleware.MessageMiddleware",
     "loom.core.rls.RowLevelSecurityMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    "allauth.usersessions.middleware.UserSessionsMiddleware",
+    # Before usersessions, so an expired session is not recorded as "last seen now".
     "loom.accounts.middleware.SessionTimeoutMiddleware",
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
     "loom.accounts.middleware.UserPreferencesMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "loom.accounts.mfa_policy.MfaPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -157,6 +162,8 @@ SESSION_COOKIE_AGE = LOOM_SESSION_REMEMBER_SECONDS
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+# A friendly, translated page instead of Django's technical one.
+CSRF_FAILURE_VIEW = "loom.core.views.csrf_failure"
 SESSION_COOKIE_NAME = "loom_session"
 CSRF_COOKIE_NAME = "loom_csrf"
 LANGUAGE_COOKIE_NAME = "loom_language"
@@ -192,6 +199,8 @@ ACCOUNT_RATE_LIMITS = {
     "reauthenticate": "10/m/user",
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# TOTP secrets encrypted at rest; a required second factor cannot be removed.
+MFA_ADAPTER = "loom.accounts.mfa_policy.MFAAdapter"
 MFA_TOTP_ISSUER = "Loom"
 MFA_TRUST_ENABLED = True
 MFA_TRUST_COOKIE_AGE = 30 * 24 * 60 * 60
@@ -199,6 +208,14 @@ USERSESSIONS_TRACK_ACTIVITY = True
 # A site-wide switch: coaches must enrol in MFA before using the coach area.
 LOOM_REQUIRE_MFA_FOR_COACHES = env_bool("LOOM_REQUIRE_MFA_FOR_COACHES", False)
 LOOM_INVITATION_TTL_DAYS = env_int("LOOM_INVITATION_TTL_DAYS", 7)
+# Sends of one invitation per rolling day (the first send counts), and new
+# invitations per coach per rolling day: bounds on using Loom to send mail to strangers.
+LOOM_INVITATION_SENDS_PER_DAY = env_int("LOOM_INVITATION_SENDS_PER_DAY", 5)
+LOOM_INVITATIONS_PER_COACH_PER_DAY = env_int("LOOM_INVITATIONS_PER_COACH_PER_DAY", 50)
+# Versions of /legal/terms/ and /legal/privacy/ that consent records point at; bump
+# them when the text changes.
+LOOM_TERMS_VERSION = env_str("LOOM_TERMS_VERSION", "2026-11")
+LOOM_PRIVACY_VERSION = env_str("LOOM_PRIVACY_VERSION", "2026-11")
 
 # --- Email and SMS ------------------------------------------------------------------
 EMAIL_URL = env_str("EMAIL_URL", "console://")
@@ -215,6 +232,9 @@ TWILIO_API_BASE = env_str("TWILIO_API_BASE", "https://api.twilio.com")
 LOOM_OUTBOX_MAX_ATTEMPTS = env_int("LOOM_OUTBOX_MAX_ATTEMPTS", 8)
 LOOM_OUTBOX_BASE_DELAY_SECONDS = env_int("LOOM_OUTBOX_BASE_DELAY_SECONDS", 5)
 LOOM_OUTBOX_MAX_DELAY_SECONDS = env_int("LOOM_OUTBOX_MAX_DELAY_SECONDS", 3600)
+# How long a worker owns a claimed message; after that another worker may send it.
+# Keep it well above the slowest send (the SMTP timeout is 10 s by default).
+LOOM_OUTBOX_LEASE_SECONDS = env_int("LOOM_OUTBOX_LEASE_SECONDS", 300)
 
 # --- Encryption ---------------------------------------------------------------------
 # Comma-separated url-safe base64 32-byte keys; the first encrypts, all decrypt.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.urls import reverse
 
@@ -27,10 +28,34 @@ class AccountAdapter(DefaultAccountAdapter):
             user.timezone = browser_tz
         if commit:
             user.save()
+            # Profile and onboarding record, so the coach home leads into onboarding.
+            from loom.accounts.services import coach_signup_prepare
+
+            coach_signup_prepare(user=user)
         return user
 
     def get_login_redirect_url(self, request: HttpRequest) -> str:
         return reverse("home")
+
+    def get_login_stages(self) -> list[str]:
+        # allauth's MFA step, widened to SMS codes (loom.accounts.sms_mfa.SecondFactorStage).
+        from loom.accounts.sms_mfa import login_stages
+
+        return login_stages(super().get_login_stages())
+
+    def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
+        # allauth refuses here when an address or IP failed too often; audit the refusal.
+        try:
+            super().pre_authenticate(request, **credentials)
+        except ValidationError:
+            from loom.core.audit import audit_record
+
+            audit_record(action="throttle.refused", details={"scope": "sign_in"})
+            raise
+
+    def get_password_change_redirect_url(self, request: HttpRequest) -> str:
+        # A page that confirms the change and offers to sign out the other devices.
+        return reverse("security:changed")
 
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
         from loom.accounts.emails import send_account_email

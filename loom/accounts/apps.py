@@ -8,3 +8,7 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from loom.accounts import receivers  # noqa: F401  (audit of allauth events)
+        from loom.accounts.sms import deliver_outbox_sms, summarize_outbox_sms
+        from loom.core.outbox import outbox_register_channel
+
+        outbox_register_channel("sms", deliver=deliver_outbox_sms, summarize=summarize_outbox_sms)

@@ -5,13 +5,16 @@ from __future__ import annotations
 import time
 import zoneinfo
 from collections.abc import Callable
+from typing import cast
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.contrib.sessions.backends.base import SessionBase
+from django.db.models import Model
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, resolve_url
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -36,7 +39,7 @@ class UserPreferencesMiddleware:
             translation.activate(language)
             request.LANGUAGE_CODE = language
             try:
-                timezone.activate(zoneinfo.ZoneInfo(user.timezone))  # type: ignore[union-attr]
+                timezone.activate(zoneinfo.ZoneInfo(user.timezone))
             except (zoneinfo.ZoneInfoNotFoundError, ValueError):
                 timezone.deactivate()
         try:
@@ -45,12 +48,44 @@ class UserPreferencesMiddleware:
             timezone.deactivate()
 
 
+def _remembered(session: SessionBase) -> bool:
+    # allauth stores expiry 0 when "remember me" is left unticked and a positive age
+    # when it is ticked. A session nobody chose for (Django admin, force_login) has
+    # no expiry at all and gets the short idle limit: remembering is opt-in.
+    return bool(session.get("_session_expiry"))
+
+
+def session_idle_limit(request: HttpRequest) -> int:
+    """Seconds of inactivity this request's session may have had."""
+    if request.path.startswith(ADMIN_PREFIXES):
+        return int(settings.LOOM_ADMIN_IDLE_SECONDS)
+    if _remembered(request.session):
+        return int(settings.LOOM_SESSION_REMEMBER_SECONDS)
+    return int(settings.LOOM_SESSION_IDLE_SECONDS)
+
+
+def session_mark_signed_in(session: SessionBase) -> None:
+    """Start the idle and absolute clocks; called when someone signs in."""
+    now = int(time.time())
+    session[AUTH_AT] = now
+    session[SEEN_AT] = now
+
+
+def session_touch(request: HttpRequest) -> None:
+    """Record activity now (the keep-alive endpoint)."""
+    request.session[SEEN_AT] = int(time.time())
+
+
 class SessionTimeoutMiddleware:
     """Ends sessions that were idle too long or have outlived their absolute lifetime.
 
-    Idle limit: ``LOOM_SESSION_IDLE_SECONDS`` unless the user chose "remember me";
-    ``LOOM_ADMIN_IDLE_SECONDS`` in the admin areas regardless. Absolute lifetime:
-    ``LOOM_SESSION_REMEMBER_SECONDS`` from sign-in.
+    Idle limit: ``LOOM_SESSION_IDLE_SECONDS``, or ``LOOM_SESSION_REMEMBER_SECONDS`` when
+    the user chose "remember me"; ``LOOM_ADMIN_IDLE_SECONDS`` in the admin areas
+    regardless. Absolute lifetime: ``LOOM_SESSION_REMEMBER_SECONDS`` from sign-in,
+    however active the session is.
+
+    Must run after ``MessageMiddleware`` (it leaves a message) and before allauth's
+    ``UserSessionsMiddleware`` (an expired session must not be marked as seen).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -58,34 +93,55 @@ class SessionTimeoutMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.user.is_authenticated:
-            expired = self._expired(request)
-            if expired:
-                logout(request)
-                messages.info(request, _("You were signed out after a period of inactivity. Please sign in again."))
-                if request.method == "GET":
-                    return redirect_to_login(request.get_full_path())
-                return redirect(settings.LOGIN_URL)
+            reason = self._expired(request)
+            if reason:
+                return self._sign_out(request, reason)
         return self.get_response(request)
 
-    def _expired(self, request: HttpRequest) -> bool:
+    def _sign_out(self, request: HttpRequest, reason: str) -> HttpResponse:
+        from loom.core.audit import audit_record
+
+        path = request.get_full_path()
+        audit_record(
+            action="auth.session_timeout",
+            actor=request.user,
+            target=cast(Model, request.user),
+            details={"reason": reason},
+        )
+        logout(request)
+        messages.info(
+            request, _("You were signed out after a period of inactivity. Please sign in again.")
+        )
+        login_url = resolve_url(settings.LOGIN_URL)
+        # Scripts (the keep-alive, htmx) get a status they can act on, not a page.
+        if request.headers.get("HX-Request") or "application/json" in request.headers.get(
+            "Accept", ""
+        ):
+            return JsonResponse(
+                {"signed_in": False}, status=401, headers={"HX-Redirect": login_url}
+            )
+        if request.method == "GET":
+            return redirect_to_login(path)
+        return redirect(login_url)
+
+    def _expired(self, request: HttpRequest) -> str:
+        """ "idle", "absolute", or "" while the session may continue."""
         session = request.session
         now = int(time.time())
-        auth_at = session.get(AUTH_AT)
-        if auth_at is None:
-            session[AUTH_AT] = now
-            session[SEEN_AT] = now
-            return False
-        seen_at = int(session.get(SEEN_AT, auth_at))
-        if now - int(auth_at) > settings.LOOM_SESSION_REMEMBER_SECONDS:
-            return True
-        if request.path.startswith(ADMIN_PREFIXES):
-            idle_limit = settings.LOOM_ADMIN_IDLE_SECONDS
-        elif session.get_expire_at_browser_close():
-            idle_limit = settings.LOOM_SESSION_IDLE_SECONDS
-        else:
-            idle_limit = settings.LOOM_SESSION_REMEMBER_SECONDS
-        if now - seen_at > idle_limit:
-            return True
+        try:
+            auth_at = int(session[AUTH_AT])
+            seen_at = int(session.get(SEEN_AT, auth_at))
+        except KeyError:
+            # Signed in before this middleware ran (or by a path that skipped the
+            # sign-in signal): the clocks start now.
+            session_mark_signed_in(session)
+            return ""
+        except (TypeError, ValueError):
+            return "absolute"
+        if now - auth_at > settings.LOOM_SESSION_REMEMBER_SECONDS:
+            return "absolute"
+        if now - seen_at > session_idle_limit(request):
+            return "idle"
         if now - seen_at >= SEEN_WRITE_INTERVAL:
             session[SEEN_AT] = now
-        return False
+        return ""

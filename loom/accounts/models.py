@@ -3,6 +3,7 @@ onboarding progress, consent records and the SMS second factor."""
 
 from __future__ import annotations
 
+import hashlib
 import zoneinfo
 from typing import Any, ClassVar
 
@@ -30,6 +31,15 @@ class Language(models.TextChoices):
 
 def valid_timezone(value: str) -> bool:
     return value in zoneinfo.available_timezones()
+
+
+def avatar_url_for(user_id: int, avatar_name: str) -> str:
+    if not avatar_name:
+        return ""
+    from django.urls import reverse
+
+    version = hashlib.sha256(avatar_name.encode()).hexdigest()[:12]
+    return f"{reverse('account:avatar', args=[user_id])}?v={version}"
 
 
 class UserManager(BaseUserManager["User"]):
@@ -103,6 +113,15 @@ class User(AbstractBaseUser, PermissionsMixin):
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN
 
+    @property
+    def avatar_url(self) -> str:
+        """Where the photo is served (an authorizing view), or '' without one.
+
+        The stored name is part of the query string so a new photo is never hidden
+        behind a cached old one.
+        """
+        return avatar_url_for(self.pk, self.avatar.name if self.avatar else "")
+
 
 class CoachProfile(TimeStampedModel):
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="coach_profile")
@@ -163,6 +182,9 @@ class Invitation(TimeStampedModel):
     expires_at = models.DateTimeField()
     sent_count = models.PositiveSmallIntegerField(default=1)
     last_sent_at = models.DateTimeField(default=dj_timezone.now)
+    # Resends are limited per rolling day: the window opens at the first send in it.
+    send_window_started_at = models.DateTimeField(default=dj_timezone.now)
+    sends_in_window = models.PositiveSmallIntegerField(default=1)
     accepted_at = models.DateTimeField(null=True, blank=True)
     accepted_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -21,7 +21,9 @@ def home_url_name(user: Any) -> str:
     return ROLE_HOMES.get(getattr(user, "role", ""), "account:profile")
 
 
-def role_required(*roles: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+def role_required(
+    *roles: str,
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
     """Only signed-in users with one of ``roles`` reach the view.
 
     Anyone else signed in is redirected to their own home — a page that their own
@@ -35,7 +37,9 @@ def role_required(*roles: str) -> Callable[[Callable[..., HttpResponse]], Callab
             if not user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             if user.role not in roles:  # type: ignore[union-attr]
-                messages.warning(request, _("That page is not part of your account. Here is your home page."))
+                messages.warning(
+                    request, _("That page is not part of your account. Here is your home page.")
+                )
                 return redirect(home_url_name(user))
             return view(request, *args, **kwargs)
 

@@ -15,7 +15,9 @@ _COMMON_STEMS = ("password", "passw0rd", "letmein", "welcome", "iloveyou", "admi
 
 
 def _normalise(password: str) -> str:
-    table = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"})
+    table = str.maketrans(
+        {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
+    )
     return password.lower().translate(table)
 
 
@@ -26,11 +28,18 @@ class BreachedPatternValidator:
         lowered = password.lower()
         normalised = _normalise(password)
         if len(set(lowered)) <= 2:
-            raise ValidationError(_("This password repeats too few characters."), code="password_repetitive")
+            raise ValidationError(
+                _("This password repeats too few characters."), code="password_repetitive"
+            )
         if any(walk in lowered for walk in _KEYBOARD_WALKS):
-            raise ValidationError(_("This password contains a keyboard pattern."), code="password_keyboard")
+            raise ValidationError(
+                _("This password contains a keyboard pattern."), code="password_keyboard"
+            )
         stripped = re.sub(r"[\d\W_]+$", "", normalised)
-        if any(stripped == stem or stripped.startswith(stem) and len(stripped) - len(stem) < 4 for stem in _COMMON_STEMS):
+        if any(
+            stripped == stem or stripped.startswith(stem) and len(stripped) - len(stem) < 4
+            for stem in _COMMON_STEMS
+        ):
             raise ValidationError(_("This password is too common."), code="password_too_common")
 
     def get_help_text(self) -> str:
@@ -45,7 +54,8 @@ class MaximumLengthValidator:
     def validate(self, password: str, user: Any = None) -> None:
         if len(password) > self.max_length:
             raise ValidationError(
-                _("This password is too long (at most %(max)d characters).") % {"max": self.max_length},
+                _("This password is too long (at most %(max)d characters).")
+                % {"max": self.max_length},
                 code="password_too_long",
             )
 

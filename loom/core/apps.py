@@ -7,4 +7,8 @@ class CoreConfig(AppConfig):
     verbose_name = "Loom core"
 
     def ready(self) -> None:
-        from loom.core import checks, rls  # noqa: F401  (registers checks and DB hooks)
+        from loom.core import checks, middleware, rls  # noqa: F401  (registers checks, signal receivers, DB hooks)
+        from loom.core.email import CHANNEL, deliver_email, summarize_email
+        from loom.core.outbox import outbox_register_channel
+
+        outbox_register_channel(CHANNEL, deliver=deliver_email, summarize=summarize_email)

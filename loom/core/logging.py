@@ -12,6 +12,11 @@ from loom.core.context import acting_user_var, request_id_var
 
 def _add_context(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
     request_id = request_id_var.get()
+    if not request_id:
+        # Django's own request loggers pass the request along with the record; use its
+        # id when the line is written outside the request's context (e.g. in a thread).
+        request = getattr(event.get("_record"), "request", None)
+        request_id = getattr(request, "request_id", "")
     if request_id:
         event.setdefault("request_id", request_id)
     user = acting_user_var.get()

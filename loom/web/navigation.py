@@ -26,7 +26,10 @@ COACH_NAV = (
     NavItem(_("Clients"), "coach:roster", "users"),
 )
 CLIENT_NAV = (NavItem(_("Home"), "client:home", "home"),)
-ADMIN_NAV = (NavItem(_("Overview"), "admin_area:home", "home"),)
+ADMIN_NAV = (
+    NavItem(_("Overview"), "admin_area:home", "home"),
+    NavItem(_("Components"), "admin_area:components", "grid"),
+)
 ACCOUNT_NAV = (NavItem(_("Account"), "account:profile", "settings"),)
 
 

@@ -8,6 +8,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 
 from loom.accounts.permissions import admin_required, client_required, coach_required, home_url_name
+from loom.accounts.views_onboarding import onboarding_gate
 
 
 def landing(request: HttpRequest) -> HttpResponse:
@@ -22,11 +23,13 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @coach_required
+@onboarding_gate
 def coach_home(request: HttpRequest) -> HttpResponse:
     return TemplateResponse(request, "web/coach_home.html")
 
 
 @client_required
+@onboarding_gate
 def client_home(request: HttpRequest) -> HttpResponse:
     return TemplateResponse(request, "web/client_home.html")
 

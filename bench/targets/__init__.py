@@ -1,0 +1,1 @@
+"""The baseline applications the workloads are compared with."""

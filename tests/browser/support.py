@@ -1,0 +1,184 @@
+"""Checks and helpers for the browser tests (the fixtures are in ``conftest.py``).
+
+- ``axe_check(page)``: axe-core with the WCAG 2.1 A and AA rules; fails listing every
+  violation (rule, impact, help, targets).
+- ``check_page(page)``: ``<html lang dir>`` for the page's language, one ``<h1>``, no
+  script or console errors (CSP violations show up there), then ``axe_check``.
+- ``visit_and_check(page, path)``: navigate, expect a non-error status, ``check_page``.
+- ``t(language, msgid)``: a string as the catalogs render it, so locators stay right
+  before and after the Hebrew catalog is written.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import weakref
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.utils import translation
+from playwright.sync_api import ConsoleMessage, Page, Response
+
+ROOT = Path(__file__).resolve().parents[2]
+AXE_SOURCE_PATH = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+DIRECTIONS = {"en": "ltr", "he": "rtl"}
+
+# What each open page has reported, and the language it was opened in.
+_page_errors: weakref.WeakKeyDictionary[Page, list[str]] = weakref.WeakKeyDictionary()
+_page_languages: weakref.WeakKeyDictionary[Page, str] = weakref.WeakKeyDictionary()
+# Every page visit that passed ``check_page``, for the test's failure message.
+visited: list[str] = []
+
+
+def watch_page(page: Page, *, language: str) -> None:
+    """Starts collecting the page's script and console errors."""
+    errors: list[str] = []
+    _page_errors[page] = errors
+    _page_languages[page] = language
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            errors.append(f"console error at {message.location.get('url', '?')}: {message.text}")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: errors.append(f"script error: {error}"))
+
+
+def page_language(page: Page) -> str:
+    return _page_languages.get(page, "en")
+
+
+_AXE_RUN = """async (tags) => {
+  const results = await axe.run(document, {
+    runOnly: {type: 'tag', values: tags},
+    resultTypes: ['violations'],
+  });
+  return results.violations.map((violation) => ({
+    id: violation.id,
+    impact: violation.impact,
+    help: violation.help,
+    nodes: violation.nodes.map((node) => ({
+      target: node.target.join(' '),
+      summary: node.failureSummary || '',
+    })),
+  }));
+}"""
+
+
+def axe_check(page: Page) -> None:
+    """Runs axe-core (WCAG 2.1 A + AA) on the current page; fails on any violation.
+
+    ``page.evaluate`` is not subject to the page's CSP, so axe runs under the real
+    policy instead of a relaxed one (an injected ``<script>`` would be blocked).
+    """
+    page.wait_for_load_state("load")
+    # Contrast is computed from the rendered fonts: wait until they are in.
+    page.evaluate("() => document.fonts.ready.then(() => true)")
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE_SOURCE_PATH.read_text(encoding="utf-8") + "\n;0")
+    violations: list[dict[str, Any]] = page.evaluate(_AXE_RUN, WCAG_TAGS)
+    if violations:
+        lines = [f"axe-core: {len(violations)} WCAG 2.1 A/AA violation(s) on {page.url}"]
+        for violation in violations:
+            lines.append(f"- {violation['id']} ({violation['impact']}): {violation['help']}")
+            for node in violation["nodes"][:8]:
+                summary = " ".join(node["summary"].split())[:300]
+                lines.append(f"    {node['target']}  — {summary}")
+        pytest.fail("\n".join(lines), pytrace=False)
+
+
+def check_page(page: Page, *, language: str | None = None) -> None:
+    """What every visited page passes: language and direction, one h1, no errors, axe."""
+    page.wait_for_load_state("load")
+    expected = language or page_language(page)
+    html = page.locator("html")
+    found = (html.get_attribute("lang"), html.get_attribute("dir"))
+    assert found == (expected, DIRECTIONS[expected]), (
+        f"{page.url}: <html lang dir> is {found}, expected ({expected!r}, {DIRECTIONS[expected]!r})"
+    )
+    headings = page.locator("h1").count()
+    assert headings == 1, f"{page.url}: expected one <h1>, found {headings}"
+    errors = _page_errors.get(page, [])
+    assert not errors, f"{page.url}: the browser reported errors:\n" + "\n".join(errors)
+    axe_check(page)
+    visited.append(page.url)
+
+
+def visit_and_check(page: Page, path: str, *, language: str | None = None) -> Response:
+    response = page.goto(path)
+    assert response is not None, f"no response for {path}"
+    assert response.status < 400, f"{path} answered {response.status}"
+    check_page(page, language=language)
+    return response
+
+
+def assert_skip_link_leads_to_main(page: Page) -> None:
+    """From the top of the page, Tab focuses the skip link first; Enter moves focus to #main."""
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    page.keyboard.press("Tab")
+    focused = page.evaluate(
+        "() => ({tag: document.activeElement.tagName, href: document.activeElement.getAttribute('href')})"
+    )
+    assert focused == {"tag": "A", "href": "#main"}, (
+        f"{page.url}: the first Tab stop is {focused}, not the skip link"
+    )
+    box = page.locator("a[href='#main']").first.bounding_box()
+    size = page.viewport_size
+    assert box is not None and size is not None
+    assert box["width"] > 0 and box["height"] > 0, "the focused skip link is not shown"
+    inside = (
+        box["x"] >= 0
+        and box["x"] + box["width"] <= size["width"] + 1
+        and 0 <= box["y"] < size["height"]
+    )
+    assert inside, f"the focused skip link is off screen: {box}"
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.activeElement && document.activeElement.id === 'main'")
+
+
+def t(language: str, message: str) -> str:
+    """``message`` as the catalogs render it in ``language``."""
+    with translation.override(language):
+        return translation.gettext(message)
+
+
+def exact(text: str) -> re.Pattern[str]:
+    """An accessible-name matcher for exactly ``text``, ignoring surrounding whitespace."""
+    return re.compile(rf"^\s*{re.escape(text)}\s*$")
+
+
+def totp_code(secret: str, *, at: float | None = None) -> str:
+    """The RFC 6238 code for ``secret`` now (or at ``at``), computed with allauth's HOTP."""
+    from allauth.mfa import app_settings
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+    counter = int(time.time() if at is None else at) // app_settings.TOTP_PERIOD
+    return format_hotp_value(hotp_value(secret, counter))
+
+
+def submit(page: Page, button_name: str, *, language: str | None = None) -> None:
+    """Clicks the submit button called ``button_name`` (a msgid) and waits for the next page."""
+    name = t(language or page_language(page), button_name)
+    with page.expect_navigation():
+        page.get_by_role("button", name=exact(name)).click()
+    page.wait_for_load_state("load")
+
+
+def fill(page: Page, label: str, value: str, *, language: str | None = None) -> None:
+    """Fills the control labelled ``label`` (a msgid, translated into the page's language)."""
+    page.get_by_label(t(language or page_language(page), label), exact=True).fill(value)
+
+
+def sign_in(page: Page, *, email: str, password: str, totp_secret: str | None = None) -> None:
+    """Signs in on the sign-in page the browser is on, answering the MFA step if asked."""
+    check_page(page)
+    fill(page, "Email", email)
+    fill(page, "Password", password)
+    submit(page, "Sign In")
+    if totp_secret is not None:
+        check_page(page)
+        fill(page, "Code", totp_code(totp_secret))
+        submit(page, "Sign In")
