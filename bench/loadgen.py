@@ -206,7 +206,9 @@ async def run_constant_rate(
             except (ConnectionError, asyncio.IncompleteReadError) as exc:
                 # A reused keep-alive connection the server has just closed fails before
                 # any response arrives; like any HTTP client, retry a GET once on a new one.
-                if not connection.reused or (isinstance(exc, asyncio.IncompleteReadError) and exc.partial):
+                if not connection.reused or (
+                    isinstance(exc, asyncio.IncompleteReadError) and exc.partial
+                ):
                     raise
                 await pool.release(connection, reusable=False)
                 connection = None
@@ -222,7 +224,13 @@ async def run_constant_rate(
             if connection is not None:
                 await pool.release(connection, reusable=reusable)
         result.samples.append(
-            Sample(due=due - start, latency=finished - due, send_lag=send_lag, status=status, error=error)
+            Sample(
+                due=due - start,
+                latency=finished - due,
+                send_lag=send_lag,
+                status=status,
+                error=error,
+            )
         )
 
     def launch(due: float) -> None:
@@ -288,7 +296,9 @@ def summarize(result: RunResult) -> dict[str, object]:
     # Throughput: successful responses that completed inside the measured window, over
     # its length. Under overload this is what the server really delivered.
     window_end = result.warmup + result.duration
-    completed = sum(1 for s in result.samples if not s.error and result.warmup <= s.due + s.latency < window_end)
+    completed = sum(
+        1 for s in result.samples if not s.error and result.warmup <= s.due + s.latency < window_end
+    )
     return {
         "offered_rps": result.rate,
         "warmup_s": result.warmup,
@@ -309,7 +319,10 @@ def summarize(result: RunResult) -> dict[str, object]:
         # How late the generator itself was in writing requests (waiting for a free
         # connection included). Large values mean the figures are bounded by the
         # client or the pool, not only by the server.
-        "send_lag_ms": {"p99": _ms(percentile(lags, 0.99)), "max": _ms(lags[-1] if lags else math.nan)},
+        "send_lag_ms": {
+            "p99": _ms(percentile(lags, 0.99)),
+            "max": _ms(lags[-1] if lags else math.nan),
+        },
         "max_open_connections": result.max_open_connections,
     }
 
@@ -318,4 +331,3 @@ def _ms(seconds: float) -> float | None:
     if math.isnan(seconds):
         return None
     return round(seconds * 1000, 3)
-

@@ -23,7 +23,12 @@ CLIENTS = [
     ("Jonah Whitaker", "en", "America/New_York", "Sleep better and stop bringing work to bed."),
     ("Priya Raman", "en", "Europe/London", "Decide whether to go back to university this year."),
     ("Yael Shapiro", "he", "Asia/Jerusalem", "Run a half marathon without injuring my knee again."),
-    ("Marcus Bell", "en", "America/Chicago", "Rebuild confidence after a difficult performance review."),
+    (
+        "Marcus Bell",
+        "en",
+        "America/Chicago",
+        "Rebuild confidence after a difficult performance review.",
+    ),
     ("Tamar Azoulay", "he", "Asia/Jerusalem", "Set boundaries with a demanding client of my own."),
     ("Elena Costa", "en", "Europe/Lisbon", "Turn a side project into a small business."),
 ]
@@ -83,15 +88,29 @@ def create_data() -> Any:
     from loom.accounts.models import ClientProfile, CoachClient, Invitation
 
     with transaction.atomic():
-        coach = _user(COACH_EMAIL, role="coach", full_name="Ruth Ben-David", language="en", tz="Asia/Jerusalem")
-        other = _user(OTHER_COACH_EMAIL, role="coach", full_name="Dan Harel", language="he", tz="Asia/Jerusalem")
+        coach = _user(
+            COACH_EMAIL,
+            role="coach",
+            full_name="Ruth Ben-David",
+            language="en",
+            tz="Asia/Jerusalem",
+        )
+        other = _user(
+            OTHER_COACH_EMAIL,
+            role="coach",
+            full_name="Dan Harel",
+            language="he",
+            tz="Asia/Jerusalem",
+        )
         for index, (name, language, tz, goal) in enumerate(CLIENTS):
             email = f"{name.lower().replace(' ', '.')}@bench.loom.localhost"
             client = _user(email, role="client", full_name=name, language=language, tz=tz)
             profile = ClientProfile.objects.get(user=client)
             if not profile.goals:
                 profile.goals = goal
-                profile.reason = "A friend recommended coaching after it helped them through a similar time."
+                profile.reason = (
+                    "A friend recommended coaching after it helped them through a similar time."
+                )
                 profile.save()
             CoachClient.objects.get_or_create(coach=coach, client=client)
             if index == 0:

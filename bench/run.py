@@ -41,7 +41,7 @@ HOST = "127.0.0.1"
 
 # Bench-only secrets: the bench database holds nothing but generated data.
 BENCH_SECRET_KEY = "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"  # noqa: S105
-BENCH_FIELD_KEY = "YmVuY2gtb25seS1maWVsZC1rZXktbm90LXNlY3JldCE="  # noqa: S105
+BENCH_FIELD_KEY = "YmVuY2gtb25seS1maWVsZC1rZXktbm90LXNlY3JldCE="
 
 
 @dataclass
@@ -143,13 +143,18 @@ def start_server(spec: Spec, port: int, log_path: Path) -> subprocess.Popen[byte
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
-def wait_until_ready(process: subprocess.Popen[bytes], port: int, probe: str, log_path: Path) -> None:
+def wait_until_ready(
+    process: subprocess.Popen[bytes], port: int, probe: str, log_path: Path
+) -> None:
     deadline = time.monotonic() + 60
     request = f"GET {probe} HTTP/1.1\r\nHost: {HOST}:{port}\r\nConnection: close\r\n\r\n".encode()
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise SystemExit(f"server exited with {process.returncode}; see {log_path}")
-        with contextlib.suppress(OSError), socket.create_connection((HOST, port), timeout=2) as sock:
+        with (
+            contextlib.suppress(OSError),
+            socket.create_connection((HOST, port), timeout=2) as sock,
+        ):
             sock.sendall(request)
             if sock.recv(64).startswith(b"HTTP/1.1 200"):
                 return
@@ -166,19 +171,36 @@ def stop_server(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=10)
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time a process has used so far (Linux), or None elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    # After the command name: state is field 3, utime and stime are fields 14 and 15.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_target(spec: Spec, *, warmup: float, duration: float) -> dict[str, Any]:
     port = free_port()
     log_path = DATA_DIR / f"{spec.name}.server.log"
+    load_before = [round(x, 2) for x in os.getloadavg()]
     process = start_server(spec, port, log_path)
     try:
         wait_until_ready(process, port, spec.probe, log_path)
         target = Target(host=HOST, port=port, path=spec.path, cookie=spec.cookie)
+        cpu_before = cpu_seconds(process.pid)
         result = _event_loop_run(
             run_constant_rate(target, rate=spec.rate, warmup=warmup, duration=duration)
         )
+        cpu_after = cpu_seconds(process.pid)
     finally:
         stop_server(process)
     figures = summarize(result)
+    # CPU per request is far less sensitive to other load on the machine than latency.
+    cpu_ms = None
+    if cpu_before is not None and cpu_after is not None and result.samples:
+        cpu_ms = round((cpu_after - cpu_before) * 1000 / len(result.samples), 3)
     return {
         "name": spec.name,
         "kind": spec.kind,
@@ -186,6 +208,8 @@ def run_target(spec: Spec, *, warmup: float, duration: float) -> dict[str, Any]:
         "request": f"GET {spec.path}",
         "server": f"uvicorn {spec.app} (1 worker, uvloop, httptools)",
         **figures,
+        "server_cpu_ms_per_request": cpu_ms,
+        "load_average_before": load_before,
         **spec.extra,
     }
 
@@ -223,13 +247,15 @@ def machine() -> dict[str, Any]:
 
 def _fmt(value: Any) -> str:
     if value is None:
-        return "–"
+        return "n/a"
     if isinstance(value, float):
         return f"{value:.2f}"
     return str(value)
 
 
-def ratios(workloads: list[dict[str, Any]], baselines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def ratios(
+    workloads: list[dict[str, Any]], baselines: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     rows = []
     for workload in workloads:
         for baseline in baselines:
@@ -241,7 +267,9 @@ def ratios(workloads: list[dict[str, Any]], baselines: list[dict[str, Any]]) -> 
     return rows
 
 
-def write_summary(results: list[dict[str, Any]], info: dict[str, Any], ratio_rows: list[dict[str, Any]]) -> str:
+def write_summary(
+    results: list[dict[str, Any]], info: dict[str, Any], ratio_rows: list[dict[str, Any]]
+) -> str:
     lines = [
         "# Loom benchmark results",
         "",
@@ -254,20 +282,32 @@ def write_summary(results: list[dict[str, Any]], info: dict[str, Any], ratio_row
         "latency from each request's scheduled send time to the last byte of its response. "
         "The load generator runs on the same machine. See bench/README.md.",
         "",
-        "| target | kind | request | offered req/s | achieved req/s | p50 ms | p95 ms | p99 ms | max ms | errors | DB queries/request |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| target | kind | request | offered req/s | achieved req/s | p50 ms | p95 ms | p99 ms | max ms "
+        "| errors | server CPU ms/request | DB queries/request |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         lat = r["latency_ms"]
         lines.append(
             f"| {r['name']} | {r['kind']} | `{r['request']}` | {_fmt(r['offered_rps'])} | {_fmt(r['achieved_rps'])} "
             f"| {_fmt(lat['p50'])} | {_fmt(lat['p95'])} | {_fmt(lat['p99'])} | {_fmt(lat['max'])} "
-            f"| {r['errors']} | {_fmt(r.get('db_queries_per_request'))} |"
+            f"| {r['errors']} | {_fmt(r.get('server_cpu_ms_per_request'))} "
+            f"| {_fmt(r.get('db_queries_per_request'))} |"
         )
+    busy = info["load_average_at_start"][0] > 0.5 * (info["cpus"] or 1)
+    if busy or any(r["load_average_before"][0] > 0.5 * (info["cpus"] or 1) for r in results):
+        lines += [
+            "",
+            "**Warning:** the machine was busy with other work during this run (see the load "
+            "averages in the JSON files); latency tails are inflated. Server CPU per request is "
+            "the steadier figure.",
+        ]
     lines += ["", "Ratios of workload latency to each baseline (workload ÷ baseline):", ""]
     lines += ["| workload | baseline | p50 ratio | p95 ratio |", "|---|---|---:|---:|"]
     for row in ratio_rows:
-        lines.append(f"| {row['workload']} | {row['baseline']} | {_fmt(row['p50'])} | {_fmt(row['p95'])} |")
+        lines.append(
+            f"| {row['workload']} | {row['baseline']} | {_fmt(row['p50'])} | {_fmt(row['p95'])} |"
+        )
     lines += [
         "",
         "Baselines and workloads are offered different rates (stated above): a ratio compares "
@@ -291,11 +331,14 @@ def main() -> int:
     RESULTS.mkdir(parents=True, exist_ok=True)
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     info = machine()
-    print(f"Preparing the Loom database in {os.environ.get('DATABASE_URL') and 'DATABASE_URL' or DATA_DIR} …")
+    where = "DATABASE_URL" if os.environ.get("DATABASE_URL") else DATA_DIR
+    print(f"Preparing the Loom database in {where} …")
     prepared = prepare_loom()
     info.update(database=prepared["database"], warmup_s=warmup, measure_s=duration)
     if prepared["healthz_queries"] != 0:
-        raise SystemExit(f"/healthz ran {prepared['healthz_queries']} queries; the no-database baseline is not one")
+        raise SystemExit(
+            f"/healthz ran {prepared['healthz_queries']} queries; the no-database baseline is not one"
+        )
 
     specs = [
         Spec(
@@ -350,7 +393,9 @@ def main() -> int:
         print(f"{spec.name}: {spec.rate:g} req/s for {warmup:g}+{duration:g} s …", flush=True)
         result = run_target(spec, warmup=warmup, duration=duration)
         result["machine"] = info
-        (RESULTS / f"{spec.name}.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+        (RESULTS / f"{spec.name}.json").write_text(
+            json.dumps(result, indent=2) + "\n", encoding="utf-8"
+        )
         lat = result["latency_ms"]
         print(
             f"  achieved {result['achieved_rps']} req/s, p50 {lat['p50']} ms, p95 {lat['p95']} ms, "

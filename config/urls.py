@@ -7,7 +7,7 @@ from django.views.i18n import set_language
 from config.api import api
 from loom.accounts import urls_onboarding, views_admin_sms
 from loom.web import views as web_views
-from loom.web import views_gallery
+from loom.web import views_admin, views_gallery
 
 coach_patterns = (
     [
@@ -23,6 +23,8 @@ admin_area_patterns = (
         path("sms/", views_admin_sms.sms_log, name="sms"),
         path("security/", views_admin_sms.security_policy, name="security"),
         path("components/", views_gallery.components, name="components"),
+        path("outbox/", views_admin.outbox, name="outbox"),
+        path("outbox/<int:message_id>/retry/", views_admin.outbox_retry_message, name="outbox_retry"),
     ],
     "admin_area",
 )

@@ -85,7 +85,9 @@ def check_translation(key: Key, entry: polib.POEntry, nplurals: int | None) -> l
     problems: list[str] = []
     if "fuzzy" in entry.flags:
         problems.append(f"fuzzy (gettext ignores it; review and remove the flag): {describe(key)}")
-    allowed = set(NAMED_PLACEHOLDER.findall(entry.msgid)) | set(NAMED_PLACEHOLDER.findall(entry.msgid_plural or ""))
+    allowed = set(NAMED_PLACEHOLDER.findall(entry.msgid)) | set(
+        NAMED_PLACEHOLDER.findall(entry.msgid_plural or "")
+    )
     if entry.msgid_plural:
         forms = entry.msgstr_plural
         expected = range(nplurals) if nplurals else sorted(forms) or [0]
@@ -106,7 +108,9 @@ def check_translation(key: Key, entry: polib.POEntry, nplurals: int | None) -> l
             )
         missing = allowed - used if not entry.msgid_plural else set()
         if missing:
-            problems.append(f"placeholder(s) {', '.join(sorted(missing))} left out: {describe(key)}")
+            problems.append(
+                f"placeholder(s) {', '.join(sorted(missing))} left out: {describe(key)}"
+            )
     return problems
 
 

@@ -15,14 +15,25 @@ from django.contrib.auth.password_validation import (
 )
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.http import HttpRequest
+from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 
 from loom.accounts import services
 from loom.accounts.images import ACCEPT_ATTRIBUTE, avatar_process
-from loom.accounts.models import Language, User
+from loom.accounts.models import CoachProfile, Language, User
 from loom.accounts.selectors import SEARCH_MAX_LENGTH, RosterStatus
 from loom.accounts.timezones import TimeZoneField
 from loom.core.errors import DomainError
+
+
+def form_data(request: HttpRequest) -> Any:
+    """The submitted data when the request is a POST (even an empty one), else ``None``."""
+    return request.POST if request.method == "POST" else None
+
+
+def form_files(request: HttpRequest) -> Any:
+    return request.FILES if request.method == "POST" else None
 
 
 def apply_service_error(form: forms.Form, exc: ValidationError | DomainError) -> None:
@@ -39,8 +50,6 @@ def apply_service_error(form: forms.Form, exc: ValidationError | DomainError) ->
 
 class AvatarField(forms.FileField):
     """An optional photo upload; cleans to the re-encoded image (``ContentFile``) or ``None``."""
-
-    widget = forms.ClearableFileInput
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("required", False)
@@ -152,12 +161,9 @@ class ProfileForm(forms.Form):
     remove_avatar = forms.BooleanField(label=_("Remove my photo"), required=False)
 
 
-class CoachProfileForm(forms.Form):
-    full_name = forms.CharField(
-        label=_("Name"),
-        max_length=services.NAME_MAX,
-        widget=forms.TextInput(attrs={"autocomplete": "name"}),
-    )
+class CoachDetailsForm(forms.Form):
+    """What clients read about a coach (the account page edits these alone)."""
+
     headline = forms.CharField(
         label=_("Headline"),
         max_length=services.HEADLINE_MAX,
@@ -183,24 +189,21 @@ class CoachProfileForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    timezone = TimeZoneField()
-    avatar = AvatarField()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        from django.utils.translation import get_language_info
-
         self.fields["languages_spoken"].choices = [  # type: ignore[attr-defined]
             (code, get_language_info(code)["name_translated"]) for code in services.SPOKEN_LANGUAGES
         ]
 
     def clean_specialties(self) -> list[str]:
         raw = self.cleaned_data.get("specialties") or ""
+        # Arabic and Hebrew keyboards may type the Arabic comma.
         return [part.strip() for part in raw.replace("،", ",").split(",") if part.strip()]
 
     @staticmethod
     def initial_for(user: User) -> dict[str, Any]:
-        profile = getattr(user, "coach_profile", None)
+        profile = CoachProfile.objects.filter(user=user).first()
         return {
             "full_name": user.full_name,
             "headline": profile.headline if profile else "",
@@ -212,15 +215,29 @@ class CoachProfileForm(forms.Form):
 
     def service_kwargs(self) -> dict[str, Any]:
         data = self.cleaned_data
-        return {
-            "full_name": data["full_name"],
+        kwargs = {
             "headline": data["headline"],
             "bio": data["bio"],
             "specialties": data["specialties"],
             "languages_spoken": data["languages_spoken"],
-            "time_zone": data["timezone"],
-            "avatar": data.get("avatar"),
         }
+        if "full_name" in self.fields:
+            kwargs.update(
+                full_name=data["full_name"], time_zone=data["timezone"], avatar=data.get("avatar")
+            )
+        return kwargs
+
+
+class CoachProfileForm(CoachDetailsForm):
+    """The onboarding profile step: name, photo and time zone as well as the details."""
+
+    full_name = forms.CharField(
+        label=_("Name"),
+        max_length=services.NAME_MAX,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    timezone = TimeZoneField()
+    avatar = AvatarField()
 
 
 class ClientProfileStepForm(forms.Form):

@@ -36,6 +36,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from loom.accounts.models import Role, SecurityPolicy
+from loom.accounts.permissions import home_url_name
 from loom.accounts.sms_mfa import (
     PRIMARY_AUTHENTICATOR_TYPES,
     sms_mfa_active,
@@ -53,6 +54,7 @@ ADMIN_GATED_PREFIXES = ("/admin-area/", "/django-admin/")
 COACH_GATED_PREFIXES = ("/coach/",)
 # The demo SMS log: an admin enrolling SMS codes in demo mode reads the code there.
 GATE_EXEMPT_PREFIXES = ("/admin-area/sms/",)
+DJANGO_ADMIN_LOGIN = "/django-admin/login/"
 
 
 # --- Policy --------------------------------------------------------------------------------
@@ -136,12 +138,9 @@ class MfaPolicyMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
+        if request.path == DJANGO_ADMIN_LOGIN and not getattr(user, "is_staff", False):
+            return self._leave_django_admin_login(request)
         if not user.is_authenticated:
-            if request.path == "/django-admin/login/":
-                target = request.GET.get("next") or "/django-admin/"
-                return HttpResponseRedirect(
-                    f"{reverse('account_login')}?{urlencode({'next': target})}"
-                )
             return self.get_response(request)
         if _gated(request.path, user) and not user_has_second_factor(user):
             messages.warning(
@@ -151,6 +150,18 @@ class MfaPolicyMiddleware:
             next_url = request.get_full_path() if request.method == "GET" else ""
             return HttpResponseRedirect(mfa_setup_url(next_url))
         return self.get_response(request)
+
+    @staticmethod
+    def _leave_django_admin_login(request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            # Signed in but not staff: the admin would show its password form, and
+            # sending them to our sign-in would bounce straight back here. Home it is.
+            messages.warning(
+                request, gettext("That page is not part of your account. Here is your home page.")
+            )
+            return HttpResponseRedirect(reverse(home_url_name(request.user)))
+        target = request.GET.get("next") or "/django-admin/"
+        return HttpResponseRedirect(f"{reverse('account_login')}?{urlencode({'next': target})}")
 
 
 # --- "Security settings changed" ---------------------------------------------------------------

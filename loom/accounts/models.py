@@ -120,7 +120,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         The stored name is part of the query string so a new photo is never hidden
         behind a cached old one.
         """
-        return avatar_url_for(self.pk, self.avatar.name if self.avatar else "")
+        return avatar_url_for(self.pk, (self.avatar.name or "") if self.avatar else "")
 
 
 class CoachProfile(TimeStampedModel):

@@ -113,7 +113,13 @@ def _client_rows(coach: User) -> QuerySet[Any]:
                 default=Value(3),
                 output_field=IntegerField(),
             ),
-            r_sort=Lower(Coalesce(NullIf(F("client__full_name"), Value("")), F("client__email"), output_field=CharField())),
+            r_sort=Lower(
+                Coalesce(
+                    NullIf(F("client__full_name"), Value("")),
+                    F("client__email"),
+                    output_field=CharField(),
+                )
+            ),
             r_kind=Value("client", output_field=CharField()),
             r_id=F("client_id"),
             r_name=F("client__full_name"),
@@ -132,7 +138,9 @@ def _invitation_rows(coach: User) -> QuerySet[Any]:
         Invitation.objects.filter(coach=coach, accepted_at__isnull=True, revoked_at__isnull=True)
         .annotate(
             r_rank=Value(0, output_field=IntegerField()),
-            r_sort=Lower(Coalesce(NullIf(F("full_name"), Value("")), F("email"), output_field=CharField())),
+            r_sort=Lower(
+                Coalesce(NullIf(F("full_name"), Value("")), F("email"), output_field=CharField())
+            ),
             r_kind=Value("invitation", output_field=CharField()),
             r_id=F("id"),
             r_name=F("full_name"),
@@ -195,7 +203,7 @@ def roster_page(
     paginator = Paginator(roster_queryset(coach=coach, search=search, status=status), page_size)
     page_obj = paginator.get_page(page)
     page_obj.object_list = [_entry(row) for row in page_obj.object_list]
-    return page_obj  # type: ignore[return-value]
+    return page_obj
 
 
 def roster_counts(*, coach: User) -> dict[str, int]:
@@ -219,7 +227,7 @@ def get_client_for_coach(coach: User, client_id: Any) -> CoachClient:
         raise Http404 from None
     link = (
         CoachClient.objects.filter(coach=coach, client_id=client_id, client__role=Role.CLIENT)
-        .select_related("client", "client__client_profile", "client__onboarding")
+        .select_related("client", "client__client_profile")
         .first()
     )
     if link is None:
@@ -346,10 +354,8 @@ def onboarding_steps_for(user: User) -> tuple[Step, ...]:
 
 
 def get_onboarding(user: User) -> Onboarding | None:
-    try:
-        return user.onboarding
-    except Onboarding.DoesNotExist:
-        return None
+    # Always read afresh: a step finished earlier in this request must count.
+    return Onboarding.objects.filter(user=user).first()
 
 
 def onboarding_next_step(user: User) -> Step | None:

@@ -62,7 +62,7 @@ INTAKE_MAX = 4000
 SPECIALTY_MAX = 60
 SPECIALTIES_MAX_COUNT = 12
 # The languages a coach may list as spoken; names come from Django's own catalog.
-SPOKEN_LANGUAGES = ("en", "he", "ar", "ru", "fr", "es", "de", "am", "it", "pt", "uk", "yi")
+SPOKEN_LANGUAGES = ("en", "he", "ar", "ru", "fr", "es", "de", "it", "pt", "uk", "ro", "hi")
 
 
 class TooManyRequests(DomainError):
@@ -505,14 +505,14 @@ def user_language_set(*, user: User, language: str) -> User:
 def _delete_file_after_commit(name: str) -> None:
     if not name:
         return
-    storage = User._meta.get_field("avatar").storage  # type: ignore[attr-defined]
+    storage = User._meta.get_field("avatar").storage
     transaction.on_commit(lambda: storage.delete(name))
 
 
 @transaction.atomic
 def user_avatar_set(*, user: User, image: ContentFile[bytes]) -> User:
     """Store an already processed photo (see ``loom.accounts.images.avatar_process``)."""
-    old_name = user.avatar.name if user.avatar else ""
+    old_name = (user.avatar.name or "") if user.avatar else ""
     user.avatar.save(f"{user.pk}-{secrets.token_hex(8)}.webp", image, save=False)
     user.save(update_fields=["avatar"])
     _delete_file_after_commit(old_name)
@@ -521,8 +521,8 @@ def user_avatar_set(*, user: User, image: ContentFile[bytes]) -> User:
 
 @transaction.atomic
 def user_avatar_remove(*, user: User) -> User:
-    old_name = user.avatar.name if user.avatar else ""
-    user.avatar = None  # type: ignore[assignment]
+    old_name = (user.avatar.name or "") if user.avatar else ""
+    user.avatar = None
     user.save(update_fields=["avatar"])
     _delete_file_after_commit(old_name)
     return user
@@ -572,7 +572,7 @@ def _specialties(values: list[str]) -> list[str]:
 def coach_profile_update(
     *,
     user: User,
-    full_name: str,
+    full_name: str | None = None,
     headline: str = "",
     bio: str = "",
     specialties: list[str] | None = None,
@@ -660,9 +660,14 @@ def _step_done(user: User, step: Step) -> Onboarding:
 
 @transaction.atomic
 def coach_signup_prepare(*, user: User) -> None:
-    """Give a newly signed-up coach their profile and an onboarding record."""
-    CoachProfile.objects.get_or_create(user=user)
-    Onboarding.objects.get_or_create(user=user, defaults={"started_at": timezone.now()})
+    """Give a newly signed-up coach their profile and an onboarding record.
+
+    Sign-up runs before the new account has a session, so nobody is acting yet as
+    far as row-level security is concerned; the rows are written as the system.
+    """
+    with system_context():
+        CoachProfile.objects.get_or_create(user=user)
+        Onboarding.objects.get_or_create(user=user, defaults={"started_at": timezone.now()})
 
 
 @transaction.atomic

@@ -6,9 +6,9 @@ an extra per-account and per-IP bound on every second-factor code entered.
 
 Each limit is a fixed window that opens at the first hit and lasts ``period`` seconds.
 Counting is ``cache.add`` + ``cache.incr``, both atomic on Redis and on the local
-memory cache, so concurrent requests cannot both slip under a limit. Every hit is
-counted, refused ones included: hammering a closed door does not reopen it sooner,
-and a window never grows longer than its period.
+memory cache, so concurrent requests cannot both slip under a limit. A refused hit
+is taken back out of the counts (it did not happen), and a window never grows longer
+than its period.
 """
 
 from __future__ import annotations
@@ -83,32 +83,42 @@ def _hit(key: str, rate: Rate, now: float) -> tuple[int, int]:
 def throttle_hit(*, scope: str, user_id: int | None, ip: str | None) -> None:
     """Count an attempt for ``scope`` and raise ``Throttled`` when any limit is exceeded.
 
-    A refused attempt is audited (``throttle.refused``), so an audit reader sees
-    both the attempts that were made and the ones that were stopped.
+    A refused attempt is taken back out of every count, so double-clicking "send" does
+    not eat into the hourly allowance, and it is audited (``throttle.refused``), so an
+    audit reader sees the attempts that were stopped as well as those that were made.
     """
     now = time.time()
+    counted: list[str] = []
     refused_for = 0
     refused_rate: Rate | None = None
     for rate in RATES[scope]:
         subject = str(user_id) if rate.per == "user" else (ip or "")
         if not subject:
             continue
-        count, retry_after = _hit(_cache_key(scope, rate, subject), rate, now)
+        key = _cache_key(scope, rate, subject)
+        count, retry_after = _hit(key, rate, now)
+        counted.append(key)
         if count > rate.limit and retry_after > refused_for:
             refused_for, refused_rate = retry_after, rate
-    if refused_rate is not None:
-        audit_record(
-            action="throttle.refused",
-            actor=None,
-            details={
-                "scope": scope,
-                "per": refused_rate.per,
-                "limit": f"{refused_rate.limit}/{refused_rate.period}s",
-                "user_id": user_id,
-            },
-            ip_address=ip,
-        )
-        raise Throttled(scope=scope, retry_after=refused_for)
+    if refused_rate is None:
+        return
+    for key in counted:
+        try:
+            cache.decr(key)
+        except ValueError:
+            pass  # the window closed meanwhile; nothing to take back
+    audit_record(
+        action="throttle.refused",
+        actor=None,
+        details={
+            "scope": scope,
+            "per": refused_rate.per,
+            "limit": f"{refused_rate.limit}/{refused_rate.period}s",
+            "user_id": user_id,
+        },
+        ip_address=ip,
+    )
+    raise Throttled(scope=scope, retry_after=refused_for)
 
 
 def throttle_reset(*, scope: str, user_id: int | None = None, ip: str | None = None) -> None:

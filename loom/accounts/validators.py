@@ -37,7 +37,7 @@ class BreachedPatternValidator:
             )
         stripped = re.sub(r"[\d\W_]+$", "", normalised)
         if any(
-            stripped == stem or stripped.startswith(stem) and len(stripped) - len(stem) < 4
+            stripped == stem or (stripped.startswith(stem) and len(stripped) - len(stem) < 4)
             for stem in _COMMON_STEMS
         ):
             raise ValidationError(_("This password is too common."), code="password_too_common")

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
@@ -14,10 +15,12 @@ from django.views.i18n import set_language as django_set_language
 
 from loom.accounts import services
 from loom.accounts.forms import (
-    CoachProfileForm,
+    CoachDetailsForm,
     DeletionRequestForm,
     ProfileForm,
     apply_service_error,
+    form_data,
+    form_files,
 )
 from loom.accounts.images import OUTPUT_CONTENT_TYPE
 from loom.accounts.models import Language, User
@@ -33,12 +36,12 @@ def _profile_initial(user: User) -> dict[str, str]:
 def _render_profile(
     request: HttpRequest,
     profile_form: ProfileForm,
-    coach_form: CoachProfileForm | None,
+    coach_form: CoachDetailsForm | None,
     status: int = 200,
 ) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     if coach_form is None and user.is_coach:
-        coach_form = CoachProfileForm(initial=CoachProfileForm.initial_for(user), prefix="coach")
+        coach_form = CoachDetailsForm(initial=CoachDetailsForm.initial_for(user), prefix="coach")
     return TemplateResponse(
         request,
         "accounts/profile.html",
@@ -55,7 +58,7 @@ def _render_profile(
 @require_http_methods(["GET", "POST"])
 def profile(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    form = ProfileForm(request.POST or None, request.FILES or None, initial=_profile_initial(user))
+    form = ProfileForm(form_data(request), form_files(request), initial=_profile_initial(user))
     if request.method == "POST":
         if form.is_valid():
             data = form.cleaned_data
@@ -83,7 +86,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 @require_POST
 def coach_profile(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    form = CoachProfileForm(request.POST, request.FILES or None, prefix="coach")
+    form = CoachDetailsForm(request.POST, form_files(request), prefix="coach")
     if form.is_valid():
         try:
             services.coach_profile_update(user=user, **form.service_kwargs())
@@ -97,7 +100,7 @@ def coach_profile(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def avatar(request: HttpRequest, user_id: int) -> HttpResponse:
+def avatar(request: HttpRequest, user_id: int) -> HttpResponseBase:
     """A person's photo, for themselves, their coach or clients, and admins (others: 404)."""
     owner = get_avatar_owner_for_user(request.user, user_id)  # type: ignore[arg-type]
     try:
@@ -121,7 +124,7 @@ def set_language(request: HttpRequest) -> HttpResponse:
     """
     language = request.POST.get("language", "")
     if request.user.is_authenticated and language in Language.values:
-        services.user_language_set(user=request.user, language=language)  # type: ignore[arg-type]
+        services.user_language_set(user=request.user, language=language)
     # Django's view sets the cookie and only follows a ``next`` on this site.
     return django_set_language(request)
 
@@ -130,7 +133,7 @@ def set_language(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def delete_request(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    form = DeletionRequestForm(request.POST or None)
+    form = DeletionRequestForm(form_data(request))
     if request.method == "POST":
         if "cancel_request" in request.POST:
             services.user_deletion_cancel(user=user)

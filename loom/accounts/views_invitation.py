@@ -23,7 +23,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from loom.accounts import services
-from loom.accounts.forms import InvitationAcceptForm, apply_service_error
+from loom.accounts.forms import InvitationAcceptForm, apply_service_error, form_data
 from loom.accounts.models import Invitation, User
 from loom.accounts.selectors import TokenState, invitation_from_token, user_by_email
 from loom.accounts.views_onboarding import onboarding_url
@@ -77,7 +77,7 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
         )
 
     form = InvitationAcceptForm(
-        request.POST or None, email=invitation.email, initial={"full_name": invitation.full_name}
+        form_data(request), email=invitation.email, initial={"full_name": invitation.full_name}
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

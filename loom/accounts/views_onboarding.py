@@ -31,6 +31,8 @@ from loom.accounts.forms import (
     IntakeForm,
     InvitationForm,
     apply_service_error,
+    form_data,
+    form_files,
 )
 from loom.accounts.mfa_policy import mfa_required_for, mfa_setup_url
 from loom.accounts.models import Role, User
@@ -193,7 +195,7 @@ def coach_step(request: HttpRequest, step: str) -> HttpResponse:
 
 def _coach_profile(request: HttpRequest, user: User, step: Step) -> HttpResponse:
     form = CoachProfileForm(
-        request.POST or None, request.FILES or None, initial=CoachProfileForm.initial_for(user)
+        form_data(request), form_files(request), initial=CoachProfileForm.initial_for(user)
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -251,7 +253,7 @@ def _coach_availability(request: HttpRequest, user: User, step: Step) -> HttpRes
 def _coach_invite(request: HttpRequest, user: User, step: Step) -> HttpResponse:
     skipping = request.method == "POST" and "skip" in request.POST
     form = InvitationForm(
-        None if skipping else (request.POST or None), initial={"language": user.language}
+        None if skipping else (form_data(request)), initial={"language": user.language}
     )
     if skipping:
         services.onboarding_first_invite(user=user, skip=True)
@@ -300,7 +302,7 @@ def _client_profile(request: HttpRequest, user: User, step: Step) -> HttpRespons
         "language": user.language,
         "timezone": user.timezone if user.timezone != "UTC" else "",
     }
-    form = ClientProfileStepForm(request.POST or None, request.FILES or None, initial=initial)
+    form = ClientProfileStepForm(form_data(request), form_files(request), initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -326,7 +328,7 @@ def _client_profile(request: HttpRequest, user: User, step: Step) -> HttpRespons
 
 
 def _client_consent(request: HttpRequest, user: User, step: Step) -> HttpResponse:
-    form = ConsentForm(request.POST or None)
+    form = ConsentForm(form_data(request))
     if request.method == "POST" and form.is_valid():
         services.onboarding_consent(user=user, accepted=True, ip_address=client_ip_var.get())
         return _after_step(request)
@@ -348,7 +350,7 @@ def _client_intake(request: HttpRequest, user: User, step: Step) -> HttpResponse
         "goals": profile.goals if profile else "",
         "reason": profile.reason if profile else "",
     }
-    form = IntakeForm(request.POST or None, initial=initial)
+    form = IntakeForm(form_data(request), initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             services.onboarding_intake(

@@ -16,7 +16,12 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from loom.accounts import services
-from loom.accounts.forms import InvitationForm, RosterFilterForm, apply_service_error
+from loom.accounts.forms import (
+    InvitationForm,
+    RosterFilterForm,
+    apply_service_error,
+    form_data,
+)
 from loom.accounts.models import CoachClient, User
 from loom.accounts.permissions import coach_required
 from loom.accounts.selectors import (
@@ -53,7 +58,7 @@ def roster(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def invite(request: HttpRequest) -> HttpResponse:
     coach: User = request.user  # type: ignore[assignment]
-    form = InvitationForm(request.POST or None, initial={"language": coach.language})
+    form = InvitationForm(form_data(request), initial={"language": coach.language})
     if request.method == "POST" and form.is_valid():
         try:
             sent = services.invitation_create(coach=coach, **form.cleaned_data)
@@ -239,15 +244,17 @@ def client_detail(request: HttpRequest, client_id: int, tab: str = "overview") -
         ((title, body) for slug, _label, title, body in CLIENT_TABS if slug == tab), ("", "")
     )
     client = link.client
+    is_archived = link.status == CoachClient.Status.ARCHIVED
     return TemplateResponse(
         request,
         "accounts/roster/client_detail.html",
         {
             "link": link,
             "client": client,
-            "profile": getattr(client, "client_profile", None),
-            "onboarding": getattr(client, "onboarding", None),
-            "is_archived": link.status == CoachClient.Status.ARCHIVED,
+            # Intake answers are wellness data: coaches read them only while the
+            # client is active (the same rule row-level security enforces on PostgreSQL).
+            "profile": None if is_archived else getattr(client, "client_profile", None),
+            "is_archived": is_archived,
             "tabs": tabs,
             "active_tab": tab,
             "empty_title": empty[0],

@@ -57,6 +57,7 @@ from loom.accounts.sms_mfa import (
 )
 from loom.accounts.throttle import Throttled, throttle_hit
 from loom.core.audit import audit_record
+from loom.core.context import acting_as
 from loom.core.errors import DomainError
 from loom.core.middleware import client_ip
 
@@ -348,13 +349,18 @@ class _SignInStep:
             AuthenticateForm(user=self.user) if self.app_codes else None
         )
         self.sms_form: SmsCodeForm | None = SmsCodeForm() if self.sms else None
+        # Refusals that belong to no field (throttling), shown above each section.
+        self.code_errors: list[str] = []
+        self.sms_errors: list[str] = []
         self.status = 200
 
-    def render(self) -> HttpResponse:
+    def render(self) -> TemplateResponse:
         pending = _open_sign_in_code(self.user) if self.sms else None
         context = {
             "code_form": self.code_form,
             "sms_form": self.sms_form,
+            "code_errors": self.code_errors,
+            "sms_errors": self.sms_errors,
             "sms_available": self.sms,
             "sms_sent_to": mask_phone(pending.phone) if pending else "",
             "has_totp": Authenticator.objects.filter(
@@ -365,11 +371,11 @@ class _SignInStep:
             self.request, "accounts/security/authenticate.html", context, status=self.status
         )
 
-    def throttle(self, form: forms.Form, field: str | None) -> bool:
+    def throttle(self, errors: list[str]) -> bool:
         try:
             throttle_hit(scope="mfa_code", user_id=self.user.pk, ip=_ip(self.request))
         except Throttled as exc:
-            form.add_error(field, str(exc))
+            errors.append(str(exc))
             self.status = 429
             return False
         return True
@@ -379,7 +385,7 @@ class _SignInStep:
             raise Http404
         form = AuthenticateForm(user=self.user, data=self.request.POST)
         self.code_form = form
-        if not self.throttle(form, "code"):
+        if not self.throttle(self.code_errors):
             return self.render()
         if form.is_valid():
             form.save()
@@ -403,7 +409,7 @@ class _SignInStep:
                 user=self.user, purpose=Purpose.SIGN_IN, phone=self.user.phone, ip=_ip(self.request)
             )
         except Throttled as exc:
-            self.sms_form.add_error(None, str(exc))
+            self.sms_errors.append(str(exc))
             self.status = 429
             return self.render()
         messages.success(
@@ -442,23 +448,38 @@ class _SignInStep:
 
 @login_stage_required(stage="mfa_authenticate", redirect_urlname="account_login")
 def mfa_authenticate(request: HttpRequest) -> HttpResponse:
+    # Nobody is signed in yet, but the password of the user in the pending sign-in was
+    # checked: act as them, so row-level security lets us read and write their codes.
+    with acting_as(request._login_stage.login.user.pk):  # type: ignore[attr-defined]
+        return _mfa_authenticate(request)
+
+
+def _mfa_authenticate(request: HttpRequest) -> HttpResponse:
     step = _SignInStep(request)
     if not (step.app_codes or step.sms):
         # The second factor was removed while this sign-in was in progress.
         return HttpResponseRedirect(reverse("account_login"))
     if request.method == "GET":
-        return step.render()
+        page = step.render()
+        page.render()
+        return page
     if request.method != "POST":
         return HttpResponse(status=405, headers={"Allow": "GET, POST"})
     action = request.POST.get("action", "")
+    response: HttpResponse
     if action == "code":
-        return step.app_code()
-    if action == "send_sms":
-        return step.send_sms()
-    if action == "sms_code":
-        return step.sms_code()
-    step.status = 400
-    return step.render()
+        response = step.app_code()
+    elif action == "send_sms":
+        response = step.send_sms()
+    elif action == "sms_code":
+        response = step.sms_code()
+    else:
+        step.status = 400
+        response = step.render()
+    # Rendered here, while still acting as the user (TemplateResponse renders late).
+    if isinstance(response, TemplateResponse):
+        response.render()
+    return response
 
 
 # --- Devices (allauth.usersessions) ---------------------------------------------------------------

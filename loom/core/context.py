@@ -30,7 +30,9 @@ from contextlib import contextmanager
 from typing import Any
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
-client_ip_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("client_ip", default=None)
+client_ip_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "client_ip", default=None
+)
 # The acting user's id, "system" for background work that spans users, or "" for nobody.
 acting_user_var: contextvars.ContextVar[str] = contextvars.ContextVar("acting_user", default="")
 
@@ -85,10 +87,8 @@ class ActingUserConsumerMixin:
     (which copies the context into its thread). An anonymous socket acts as nobody.
     """
 
-    scope: dict[str, Any]
-
     async def dispatch(self, message: Any) -> None:
-        user = self.scope.get("user")
+        user = getattr(self, "scope", {}).get("user")
         user_id = user.pk if user is not None and getattr(user, "is_authenticated", False) else None
         with acting_as(user_id):
             await super().dispatch(message)  # type: ignore[misc]

@@ -72,7 +72,9 @@ def email_enqueue(
     subject_prefix: str = "",
 ) -> OutboxMessage:
     """Render an email now and put it in the outbox; it is sent after the commit."""
-    rendered = email_render(template=template, context=context, language=language, time_zone=time_zone)
+    rendered = email_render(
+        template=template, context=context, language=language, time_zone=time_zone
+    )
     payload = {
         **rendered,
         "subject": f"{subject_prefix}{rendered['subject']}",
@@ -98,18 +100,25 @@ def deliver_email(message: OutboxMessage) -> None:
         body=payload["text"],
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[message.recipient],
-        headers={"Message-ID": _message_id(message), "Content-Language": payload.get("language", "en")},
+        headers={
+            "Message-ID": _message_id(message),
+            "Content-Language": payload.get("language", "en"),
+        },
     )
     if payload.get("html"):
         mail.attach_alternative(payload["html"], "text/html")
     try:
         sent = mailers.default.send_messages([mail])
     except smtplib.SMTPRecipientsRefused as exc:
-        raise OutboxPermanentError(f"The mail server refused the recipient: {exc.recipients}") from exc
+        raise OutboxPermanentError(
+            f"The mail server refused the recipient: {exc.recipients}"
+        ) from exc
     except smtplib.SMTPResponseException as exc:
         # 5xx answers are final; 4xx ones (greylisting, full mailbox) are worth retrying.
         if 500 <= exc.smtp_code < 600:
-            raise OutboxPermanentError(f"The mail server refused the message: {exc.smtp_code}") from exc
+            raise OutboxPermanentError(
+                f"The mail server refused the message: {exc.smtp_code}"
+            ) from exc
         raise
     if sent != 1:
         raise RuntimeError("The mail backend reported that nothing was sent.")

@@ -33,7 +33,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
+from django.db.models.fields.json import KT
 from django.utils import timezone
 
 from loom.core.audit import audit_record
@@ -111,7 +112,9 @@ def outbox_enqueue(
     Without a surrounding transaction the row is committed on its own.
     """
     if channel not in _CHANNELS:
-        raise ValueError(f"No outbox channel {channel!r} is registered (have: {outbox_channels()}).")
+        raise ValueError(
+            f"No outbox channel {channel!r} is registered (have: {outbox_channels()})."
+        )
     if not recipient or len(recipient) > OutboxMessage._meta.get_field("recipient").max_length:  # type: ignore[operator]
         raise ValueError("An outbox recipient must be 1 to 320 characters.")
     if dedupe_key is not None and not dedupe_key:
@@ -209,7 +212,9 @@ def outbox_claim(
 
     if connection.features.has_select_for_update_skip_locked:
         with transaction.atomic():
-            ids = list(candidates.select_for_update(skip_locked=True).values_list("pk", flat=True)[:limit])
+            ids = list(
+                candidates.select_for_update(skip_locked=True).values_list("pk", flat=True)[:limit]
+            )
             OutboxMessage.objects.filter(pk__in=ids).update(**claim)
     else:
         # SQLite has no row locks: each row is claimed by an UPDATE that re-checks it is
@@ -239,7 +244,9 @@ class DeliveryOutcome:
 def _claimed(message: OutboxMessage) -> Any:
     # The lease value written at claim time is this worker's token: if the lease ran
     # out and another worker re-claimed the row, our late outcome must not overwrite it.
-    return OutboxMessage.objects.filter(pk=message.pk, status=Status.SENDING, locked_until=message.locked_until)
+    return OutboxMessage.objects.filter(
+        pk=message.pk, status=Status.SENDING, locked_until=message.locked_until
+    )
 
 
 def outbox_deliver(message: OutboxMessage) -> DeliveryOutcome:
@@ -247,7 +254,9 @@ def outbox_deliver(message: OutboxMessage) -> DeliveryOutcome:
     channel = _CHANNELS.get(message.channel)
     try:
         if channel is None:
-            raise LookupError(f"No outbox channel {message.channel!r} is registered in this process.")
+            raise LookupError(
+                f"No outbox channel {message.channel!r} is registered in this process."
+            )
         channel.deliver(message)
     except Exception as exc:
         return _record_failure(message, exc)
@@ -261,7 +270,9 @@ def outbox_deliver(message: OutboxMessage) -> DeliveryOutcome:
     )
     if not updated:
         logger.warning("outbox.lease_lost", message_id=message.pk, channel=message.channel)
-    logger.info("outbox.sent", message_id=message.pk, channel=message.channel, attempts=message.attempts)
+    logger.info(
+        "outbox.sent", message_id=message.pk, channel=message.channel, attempts=message.attempts
+    )
     return DeliveryOutcome(message.pk, Status.SENT)
 
 
@@ -271,7 +282,11 @@ def _record_failure(message: OutboxMessage, exc: Exception) -> DeliveryOutcome:
     if isinstance(exc, OutboxPermanentError) or message.attempts >= message.max_attempts:
         _claimed(message).update(status=Status.DEAD, locked_until=None, last_error=error)
         logger.error(
-            "outbox.dead", message_id=message.pk, channel=message.channel, attempts=message.attempts, error=error
+            "outbox.dead",
+            message_id=message.pk,
+            channel=message.channel,
+            attempts=message.attempts,
+            error=error,
         )
         return DeliveryOutcome(message.pk, Status.DEAD, error)
     retry_at = now + timedelta(seconds=_backoff_seconds(message.attempts))
@@ -313,7 +328,9 @@ class DrainResult:
         return {"sent": self.sent, "retrying": self.retrying, "dead": self.dead}
 
 
-def outbox_drain(*, batch_size: int = 50, max_batches: int = 100, now: datetime | None = None) -> DrainResult:
+def outbox_drain(
+    *, batch_size: int = 50, max_batches: int = 100, now: datetime | None = None
+) -> DrainResult:
     """Deliver every message that is due now (bounded by ``batch_size * max_batches``)."""
     result = DrainResult()
     result.dead += _bury_abandoned(now or timezone.now())
@@ -352,6 +369,27 @@ def outbox_next_due_at() -> datetime | None:
 
 # --- Dead letters --------------------------------------------------------------------------
 
+#: What the admin outbox page can filter on; "attention" is everything not yet sent.
+ADMIN_FILTERS = {
+    "attention": (Status.PENDING, Status.SENDING, Status.DEAD),
+    "pending": (Status.PENDING, Status.SENDING),
+    "dead": (Status.DEAD,),
+}
+
+
+def outbox_messages_for_admin(*, status_filter: str = "attention") -> QuerySet[OutboxMessage]:
+    """Unsent messages, newest first, without their bodies (which may hold codes or links).
+
+    Each row is annotated with ``subject`` (emails only; other channels show none).
+    """
+    statuses = ADMIN_FILTERS.get(status_filter, ADMIN_FILTERS["attention"])
+    return (
+        OutboxMessage.objects.filter(status__in=statuses)
+        .annotate(subject=KT("payload__subject"))
+        .defer("payload")
+        .order_by("-created_at", "-id")
+    )
+
 
 @transaction.atomic
 def outbox_retry(*, message_id: int, actor: Any) -> OutboxMessage:
@@ -367,7 +405,9 @@ def outbox_retry(*, message_id: int, actor: Any) -> OutboxMessage:
     if updated != 1:
         raise Conflict("Only a dead letter can be retried.", code="outbox_not_dead")
     message = OutboxMessage.objects.get(pk=message_id)
-    audit_record(action="outbox.retry", actor=actor, target=message, details={"channel": message.channel})
+    audit_record(
+        action="outbox.retry", actor=actor, target=message, details={"channel": message.channel}
+    )
     transaction.on_commit(partial(_nudge, message.pk), robust=True)
     return message
 

@@ -97,7 +97,9 @@ class Policy:
     def __post_init__(self) -> None:
         _check_identifier(self.name, "policy")
         if self.command not in COMMANDS:
-            raise ValueError(f"Policy command must be one of {sorted(COMMANDS)}, not {self.command!r}")
+            raise ValueError(
+                f"Policy command must be one of {sorted(COMMANDS)}, not {self.command!r}"
+            )
         if self.command == "INSERT" and self.using is not None:
             raise ValueError("An INSERT policy has only with_check.")
         if self.command in {"SELECT", "DELETE"} and self.with_check is not None:
@@ -106,7 +108,9 @@ class Policy:
             raise ValueError("A policy needs using or with_check.")
 
     def create_sql(self, table: str, quote: Any) -> str:
-        parts = [f"CREATE POLICY {quote(self.name)} ON {quote(table)} AS PERMISSIVE FOR {self.command}"]
+        parts = [
+            f"CREATE POLICY {quote(self.name)} ON {quote(table)} AS PERMISSIVE FOR {self.command}"
+        ]
         if self.using is not None:
             parts.append(f"USING ({self.using})")
         if self.with_check is not None:
@@ -153,10 +157,14 @@ class _PostgresOperation(Operation):
         for statement in statements:
             schema_editor.execute(statement, params=None)
 
-    def database_forwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
+    def database_forwards(
+        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
+    ) -> None:
         self._run(app_label, schema_editor, self.forwards_sql(schema_editor.quote_name))
 
-    def database_backwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
+    def database_backwards(
+        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
+    ) -> None:
         self._run(app_label, schema_editor, self.backwards_sql(schema_editor.quote_name))
 
 
@@ -215,7 +223,9 @@ class EnableRLS(_PostgresOperation):
         if len(set(names)) != len(names):
             raise ValueError(f"Duplicate policy names on {table}: {names}")
         if not all_policies:
-            raise ValueError(f"EnableRLS({table!r}) declares no policy; nobody could read the table.")
+            raise ValueError(
+                f"EnableRLS({table!r}) declares no policy; nobody could read the table."
+            )
         self.policies = all_policies
 
     def forwards_sql(self, quote: Any) -> list[str]:
@@ -235,7 +245,9 @@ class EnableRLS(_PostgresOperation):
         ]
 
     def describe(self) -> str:
-        return f"Enable and force row-level security on {self.table} ({len(self.policies)} policies)"
+        return (
+            f"Enable and force row-level security on {self.table} ({len(self.policies)} policies)"
+        )
 
     @property
     def migration_name_fragment(self) -> str:

@@ -7,6 +7,7 @@ import hmac
 from django.conf import settings
 from django.db import connection
 from django.http import (
+    Http404,
     HttpRequest,
     HttpResponse,
     HttpResponseBadRequest,
@@ -73,7 +74,8 @@ def _metrics_allowed(request: HttpRequest) -> bool:
 def metrics(request: HttpRequest) -> HttpResponse:
     """Prometheus exposition. Not public: a bearer token or an admin session."""
     if not _metrics_allowed(request):
-        return HttpResponse(status=404)
+        # The same answer as a URL that does not exist: nothing to learn from probing.
+        raise Http404
     return HttpResponse(generate_latest(), content_type=CONTENT_TYPE_LATEST)
 
 

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils.translation import gettext_lazy as _
 from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,7 @@ CLIENT_NAV = (NavItem(_("Home"), "client:home", "home"),)
 ADMIN_NAV = (
     NavItem(_("Overview"), "admin_area:home", "home"),
     NavItem(_("Components"), "admin_area:components", "grid"),
+    NavItem(_("Outbox"), "admin_area:outbox", "inbox"),
 )
 ACCOUNT_NAV = (NavItem(_("Account"), "account:profile", "settings"),)
 

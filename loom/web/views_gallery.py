@@ -31,14 +31,26 @@ TONES = ("success", "info", "warning", "error")
 class SampleForm(forms.Form):
     """Every kind of control field.html renders, bound with errors to show the error state."""
 
-    full_name = forms.CharField(label=_("Full name"), max_length=120, help_text=_("As your clients will see it."))
+    full_name = forms.CharField(
+        label=_("Full name"), max_length=120, help_text=_("As your clients will see it.")
+    )
     email = forms.EmailField(label=_("Email"))
-    password = forms.CharField(label=_("Password"), widget=forms.PasswordInput, help_text=_("At least 10 characters."))
-    session_length = forms.IntegerField(label=_("Session length (minutes)"), min_value=15, max_value=180)
-    bio = forms.CharField(label=_("About you"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    password = forms.CharField(
+        label=_("Password"), widget=forms.PasswordInput, help_text=_("At least 10 characters.")
+    )
+    session_length = forms.IntegerField(
+        label=_("Session length (minutes)"), min_value=15, max_value=180
+    )
+    bio = forms.CharField(
+        label=_("About you"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
     timezone = forms.ChoiceField(
         label=_("Time zone"),
-        choices=[("Asia/Jerusalem", "Asia/Jerusalem"), ("America/New_York", "America/New_York"), ("Europe/London", "Europe/London")],
+        choices=[
+            ("Asia/Jerusalem", "Asia/Jerusalem"),
+            ("America/New_York", "America/New_York"),
+            ("Europe/London", "Europe/London"),
+        ],
     )
     session_format = forms.ChoiceField(
         label=_("Session format"),
@@ -47,7 +59,11 @@ class SampleForm(forms.Form):
     )
     topics = forms.MultipleChoiceField(
         label=_("Topics"),
-        choices=[("career", _("Career")), ("relationships", _("Relationships")), ("wellbeing", _("Wellbeing"))],
+        choices=[
+            ("career", _("Career")),
+            ("relationships", _("Relationships")),
+            ("wellbeing", _("Wellbeing")),
+        ],
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
@@ -56,7 +72,9 @@ class SampleForm(forms.Form):
         required=False,
         widget=forms.CheckboxInput(attrs={"role": "switch"}),
     )
-    photo = forms.ImageField(label=_("Photo"), required=False, help_text=_("JPEG or PNG, up to 5 MB."))
+    photo = forms.ImageField(
+        label=_("Photo"), required=False, help_text=_("JPEG or PNG, up to 5 MB.")
+    )
     terms = forms.BooleanField(label=_("I agree to the terms of service"))
 
     def clean(self) -> dict[str, Any]:
@@ -94,13 +112,30 @@ def _sample_context() -> dict[str, Any]:
     }
     forms_by_dir = {}
     for prefix in ("ltr", "rtl"):
-        form = SampleForm(data={f"{prefix}-{key}": value for key, value in bad_data.items()}, prefix=prefix)
+        form = SampleForm(
+            data={f"{prefix}-{key}": value for key, value in bad_data.items()}, prefix=prefix
+        )
         form.is_valid()
         forms_by_dir[prefix] = form
     rows = [
-        {"person": people[1], "status": ("active", _("Active"), "success"), "next": now + timedelta(days=3, hours=2), "sessions": 12},
-        {"person": people[2], "status": ("invited", _("Invited"), "info"), "next": None, "sessions": 0},
-        {"person": people[3], "status": ("archived", _("Archived"), "neutral"), "next": None, "sessions": 27},
+        {
+            "person": people[1],
+            "status": ("active", _("Active"), "success"),
+            "next": now + timedelta(days=3, hours=2),
+            "sessions": 12,
+        },
+        {
+            "person": people[2],
+            "status": ("invited", _("Invited"), "info"),
+            "next": None,
+            "sessions": 0,
+        },
+        {
+            "person": people[3],
+            "status": ("archived", _("Archived"), "neutral"),
+            "next": None,
+            "sessions": 27,
+        },
     ]
     tabs = [
         {"slug": "sessions", "label": _("Sessions"), "count": 3},
@@ -136,7 +171,12 @@ def _gallery(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         # "Show a toast" buttons: a real round trip through django.contrib.messages.
         tone = request.POST.get("tone", "")
-        level = {"success": messages.SUCCESS, "info": messages.INFO, "warning": messages.WARNING, "error": messages.ERROR}
+        level = {
+            "success": messages.SUCCESS,
+            "info": messages.INFO,
+            "warning": messages.WARNING,
+            "error": messages.ERROR,
+        }
         if tone in level:
             text = {
                 "success": _("Saved. This toast hides itself after a few seconds."),

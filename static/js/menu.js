@@ -47,7 +47,8 @@ function setUp(container) {
     } else if (event.key === "ArrowUp") {
       event.preventDefault();
       open("last");
-    } else if (event.key === "Escape") {
+    } else if (event.key === "Escape" && isOpen()) {
+      event.preventDefault();
       close();
     }
   });
@@ -70,6 +71,7 @@ function setUp(container) {
         next = all[all.length - 1];
         break;
       case "Escape":
+        // Handled here: the collapsed site navigation around it must stay open.
         event.preventDefault();
         close();
         return;

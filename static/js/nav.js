@@ -1,22 +1,23 @@
-// The site navigation collapses behind a disclosure button on small screens
+// The site navigation and tools collapse behind a disclosure button on small screens
 // (WAI-ARIA disclosure pattern: aria-expanded on the button, Escape closes).
 import { within, once } from "./dom.js";
 
 function setUp(header) {
   const toggle = header.querySelector("[data-nav-toggle]");
-  const nav = toggle && document.getElementById(toggle.getAttribute("aria-controls"));
-  if (!nav) {
+  const panel = toggle && document.getElementById(toggle.getAttribute("aria-controls"));
+  if (!panel) {
     return;
   }
   header.dataset.navReady = "1";
   const setOpen = (open) => {
     toggle.setAttribute("aria-expanded", String(open));
-    nav.toggleAttribute("data-open", open);
+    panel.toggleAttribute("data-open", open);
   };
   setOpen(false);
   toggle.addEventListener("click", () => setOpen(toggle.getAttribute("aria-expanded") !== "true"));
-  nav.addEventListener("keydown", (event) => {
-    if (event.key === "Escape" && toggle.getAttribute("aria-expanded") === "true" && getComputedStyle(toggle).display !== "none") {
+  panel.addEventListener("keydown", (event) => {
+    const collapsible = getComputedStyle(toggle).display !== "none";
+    if (event.key === "Escape" && !event.defaultPrevented && collapsible && toggle.getAttribute("aria-expanded") === "true") {
       setOpen(false);
       toggle.focus();
     }

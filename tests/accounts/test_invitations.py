@@ -59,11 +59,18 @@ def _written_state() -> tuple[int, int, int, int]:
 # --- Creating and sending -----------------------------------------------------------------
 
 
-def test_coach_invites_by_form_and_only_the_token_hash_is_stored(world, django_capture_on_commit_callbacks):
+def test_coach_invites_by_form_and_only_the_token_hash_is_stored(
+    world, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         response = signed_in(world.dana).post(
             "/coach/clients/invite/",
-            {"full_name": "Tamar Golan", "email": "Tamar@Example.com", "language": "he", "message": "Looking forward!"},
+            {
+                "full_name": "Tamar Golan",
+                "email": "Tamar@Example.com",
+                "language": "he",
+                "message": "Looking forward!",
+            },
         )
     assert response.status_code == 302
     assert response["Location"] == "/coach/clients/"
@@ -80,13 +87,17 @@ def test_coach_invites_by_form_and_only_the_token_hash_is_stored(world, django_c
     # In the invitee's language (Hebrew), with Dana's personal message, text and HTML.
     assert email.extra_headers["Content-Language"] == "he"
     with translation.override("he"):
-        expected_subject = translation.gettext("%(coach)s invited you to Loom") % {"coach": "Dana Levi"}
+        expected_subject = translation.gettext("%(coach)s invited you to Loom") % {
+            "coach": "Dana Levi"
+        }
     assert email.subject == expected_subject
     assert "Looking forward!" in email.body
     html = email.alternatives[0].content
     assert f"/invite/{token}/" in html
     assert 'lang="he" dir="rtl"' in html
-    assert AuditLog.objects.filter(action="invitation.created", actor=world.dana, target_id=str(invitation.pk)).exists()
+    assert AuditLog.objects.filter(
+        action="invitation.created", actor=world.dana, target_id=str(invitation.pk)
+    ).exists()
 
 
 def test_a_coach_cannot_invite_themselves(world):
@@ -151,7 +162,9 @@ def test_service_rejects_nul_bytes_and_overlong_values_too(world):
 
 
 def test_clients_cannot_invite(world):
-    response = signed_in(world.avi).post("/coach/clients/invite/", {"full_name": "X", "email": "x@example.com", "language": "en"})
+    response = signed_in(world.avi).post(
+        "/coach/clients/invite/", {"full_name": "X", "email": "x@example.com", "language": "en"}
+    )
     assert response.status_code == 302
     assert response["Location"] == "/client/"
     assert not Invitation.objects.exists()
@@ -194,7 +207,9 @@ def test_resend_is_limited_to_five_sends_a_day(world):
 def test_resend_limit_is_shown_as_a_message_in_the_roster(world):
     sent = _invite(world.dana)
     Invitation.objects.filter(pk=sent.invitation.pk).update(sends_in_window=5)
-    response = signed_in(world.dana).post(f"/coach/clients/invitations/{sent.invitation.pk}/resend/", follow=True)
+    response = signed_in(world.dana).post(
+        f"/coach/clients/invitations/{sent.invitation.pk}/resend/", follow=True
+    )
     assert response.status_code == 200
     assert "sent 5 times today" in response.content.decode()
 
@@ -255,7 +270,10 @@ def test_accepting_creates_a_verified_client_linked_to_the_coach_and_signs_in(wo
     invitation = Invitation.objects.get()
     assert invitation.accepted_at is not None
     assert invitation.accepted_by == tamar
-    assert set(ConsentRecord.objects.filter(user=tamar).values_list("document", flat=True)) == {"terms", "privacy"}
+    assert set(ConsentRecord.objects.filter(user=tamar).values_list("document", flat=True)) == {
+        "terms",
+        "privacy",
+    }
     onboarding = Onboarding.objects.get(user=tamar)
     assert onboarding.consent_at is not None
     assert onboarding.completed_at is None
@@ -365,9 +383,13 @@ def test_a_coach_account_cannot_accept_a_client_invitation(world):
 
 def test_service_refuses_a_second_acceptance(world):
     sent = _invite(world.dana)
-    services.invitation_accept(token=sent.token, full_name="Tamar", password=NEW_PASSWORD, accepted_terms=True)
+    services.invitation_accept(
+        token=sent.token, full_name="Tamar", password=NEW_PASSWORD, accepted_terms=True
+    )
     with pytest.raises(services.InvitationUnavailable):
-        services.invitation_accept(token=sent.token, full_name="Tamar", password=NEW_PASSWORD, accepted_terms=True)
+        services.invitation_accept(
+            token=sent.token, full_name="Tamar", password=NEW_PASSWORD, accepted_terms=True
+        )
     assert User.objects.filter(email="new.client@example.com").count() == 1
 
 
@@ -376,7 +398,9 @@ def test_an_invitation_to_an_address_that_signed_up_meanwhile_asks_to_sign_in(wo
     ClientFactory(email="new.client@example.com")
     before = _written_state()
     with pytest.raises(Conflict):
-        services.invitation_accept(token=sent.token, full_name="Tamar", password=NEW_PASSWORD, accepted_terms=True)
+        services.invitation_accept(
+            token=sent.token, full_name="Tamar", password=NEW_PASSWORD, accepted_terms=True
+        )
     assert _written_state() == before
 
 

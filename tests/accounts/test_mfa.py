@@ -54,7 +54,9 @@ def test_totp_sign_in_asks_for_the_code_after_the_password(world):
     assert response["Location"] == TRUST_URL
     response = _finish_without_trust(client)
     assert client.get(response["Location"], follow=True).request["PATH_INFO"] == "/coach/"
-    assert AuditLog.objects.filter(action="mfa.used", actor=world.dana, details__type="totp").exists()
+    assert AuditLog.objects.filter(
+        action="mfa.used", actor=world.dana, details__type="totp"
+    ).exists()
     assert AuditLog.objects.filter(action="auth.sign_in", actor=world.dana).exists()
 
 
@@ -163,7 +165,7 @@ def test_totp_activation_shows_the_qr_code_and_the_manual_key_and_then_recovery_
     secret = page.context["form"].secret
     assert b'src="data:image/svg+xml;base64,' in page.content
     assert secret.encode() in page.content
-    assert b'<h1>' in page.content and b"extends" not in page.content
+    assert b"<h1>" in page.content and b"extends" not in page.content
 
     response = client.post("/accounts/2fa/totp/activate/", {"code": totp_code(secret)}, follow=True)
     assert response.status_code == 200
@@ -174,7 +176,9 @@ def test_totp_activation_shows_the_qr_code_and_the_manual_key_and_then_recovery_
     # After an MFA change the page offers to sign out the other devices.
     assert b"/account/security/sessions/end-others/" in response.content
     assert stored_totp_secret(world.dana) == secret
-    assert AuditLog.objects.filter(action="mfa.added", actor=world.dana, details__type="totp").exists()
+    assert AuditLog.objects.filter(
+        action="mfa.added", actor=world.dana, details__type="totp"
+    ).exists()
 
 
 def test_totp_secret_is_encrypted_at_rest(world):
@@ -256,7 +260,12 @@ def test_admin_with_mfa_reaches_the_admin_areas(world):
 
 def test_setup_pages_stay_reachable_for_an_admin_without_mfa(world):
     client = signed_in(world.admin)
-    for path in ["/account/security/", "/account/security/mfa/", "/account/security/sms/", "/accounts/2fa/"]:
+    for path in [
+        "/account/security/",
+        "/account/security/mfa/",
+        "/account/security/sms/",
+        "/accounts/2fa/",
+    ]:
         assert client.get(path).status_code == 200, path
     assert client.post("/accounts/logout/").status_code == 302
 
@@ -265,6 +274,20 @@ def test_the_django_admin_password_form_is_replaced_by_our_sign_in(world, client
     response = client.get("/django-admin/login/?next=/django-admin/")
     assert response.status_code == 302
     assert response["Location"] == "/accounts/login/?next=%2Fdjango-admin%2F"
+
+
+def test_a_signed_in_non_staff_user_opening_the_django_admin_goes_home_without_a_loop(world):
+    response = signed_in(world.dana).get("/django-admin/", follow=True)
+    assert response.status_code == 200
+    assert response.request["PATH_INFO"] == "/coach/"
+    assert len(response.redirect_chain) == 2
+
+
+def test_staff_with_mfa_pass_through_the_django_admin_login(world):
+    enable_totp(world.admin)
+    response = signed_in(world.admin).get("/django-admin/login/", follow=True)
+    assert response.status_code == 200
+    assert response.request["PATH_INFO"] == "/django-admin/"
 
 
 def test_coach_mfa_policy_is_toggled_by_an_admin_and_forces_coaches_to_enrol(world):
@@ -277,7 +300,9 @@ def test_coach_mfa_policy_is_toggled_by_an_admin_and_forces_coaches_to_enrol(wor
     response = admin.post("/admin-area/security/", {"require_coach_mfa": "on"})
     assert response.status_code == 302
     assert SecurityPolicy.objects.get(pk=1).require_coach_mfa is True
-    assert AuditLog.objects.filter(action="admin.security_policy_changed", actor=world.admin).exists()
+    assert AuditLog.objects.filter(
+        action="admin.security_policy_changed", actor=world.admin
+    ).exists()
 
     response = dana.get("/coach/", follow=True)
     assert response.status_code == 200
@@ -325,5 +350,41 @@ def test_a_coach_may_turn_off_the_authenticator_app_when_not_required(transactio
     response = client.post("/accounts/2fa/totp/deactivate/", follow=True)
     assert response.status_code == 200
     assert not Authenticator.objects.filter(user=world.dana).exists()
-    assert AuditLog.objects.filter(action="mfa.removed", actor=world.dana, details__type="totp").exists()
+    assert AuditLog.objects.filter(
+        action="mfa.removed", actor=world.dana, details__type="totp"
+    ).exists()
     assert b"/account/security/sessions/end-others/" in response.content
+
+
+def test_reauthenticating_with_an_authenticator_code(world):
+    secret = enable_totp(world.dana)
+    client = signed_in(world.dana)
+    page = client.get("/accounts/2fa/reauthenticate/?next=/accounts/2fa/totp/deactivate/")
+    assert page.status_code == 200
+    assert b'name="code"' in page.content
+    response = client.post(
+        "/accounts/2fa/reauthenticate/?next=/accounts/2fa/totp/deactivate/",
+        {"code": totp_code(secret), "next": "/accounts/2fa/totp/deactivate/"},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/2fa/totp/deactivate/"
+    assert client.get("/accounts/2fa/totp/deactivate/").status_code == 200
+    assert AuditLog.objects.filter(action="mfa.used", details__reauthenticated=True).exists()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/account/security/",
+        "/account/security/mfa/",
+        "/account/security/sms/",
+        "/account/security/sessions/",
+        "/account/security/changed/",
+        "/accounts/2fa/",
+    ],
+)
+def test_security_pages_render_in_hebrew_right_to_left(world, path):
+    response = signed_in(world.eli).get(path)
+    assert response.status_code == 200
+    assert b'<html lang="he" dir="rtl">' in response.content
+    assert response.content.count(b"<h1") == 1

@@ -19,12 +19,13 @@ from typing import Any
 
 import pytest
 from django.utils import translation
-from playwright.sync_api import ConsoleMessage, Page, Response
+from playwright.sync_api import ConsoleMessage, Locator, Page, Response
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE_SOURCE_PATH = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 DIRECTIONS = {"en": "ltr", "he": "rtl"}
+TOTP_SAFETY_SECONDS = 2.0
 
 # What each open page has reported, and the language it was opened in.
 _page_errors: weakref.WeakKeyDictionary[Page, list[str]] = weakref.WeakKeyDictionary()
@@ -40,7 +41,8 @@ def watch_page(page: Page, *, language: str) -> None:
     _page_languages[page] = language
 
     def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error":
+        # Chromium asks for /favicon.ico by itself; that request is not the page's.
+        if message.type == "error" and not message.location.get("url", "").endswith("/favicon.ico"):
             errors.append(f"console error at {message.location.get('url', '?')}: {message.text}")
 
     page.on("console", on_console)
@@ -150,12 +152,21 @@ def exact(text: str) -> re.Pattern[str]:
     return re.compile(rf"^\s*{re.escape(text)}\s*$")
 
 
-def totp_code(secret: str, *, at: float | None = None) -> str:
-    """The RFC 6238 code for ``secret`` now (or at ``at``), computed with allauth's HOTP."""
+def totp_code(secret: str) -> str:
+    """The RFC 6238 code for ``secret`` now, computed with allauth's HOTP.
+
+    allauth accepts only the current 30-second window (``MFA_TOTP_TOLERANCE`` 0), so a
+    code read in the window's last moments would reach the server too late. Like a
+    person watching the app, wait for the fresh code then (at most two seconds).
+    """
     from allauth.mfa import app_settings
     from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 
-    counter = int(time.time() if at is None else at) // app_settings.TOTP_PERIOD
+    period = app_settings.TOTP_PERIOD
+    left = period - time.time() % period
+    if left < TOTP_SAFETY_SECONDS:
+        time.sleep(left + 0.05)
+    counter = int(time.time()) // period
     return format_hotp_value(hotp_value(secret, counter))
 
 
@@ -167,18 +178,40 @@ def submit(page: Page, button_name: str, *, language: str | None = None) -> None
     page.wait_for_load_state("load")
 
 
+def textbox(page: Page, label: str, *, language: str | None = None) -> Locator:
+    """The text field whose accessible name is ``label`` (a msgid, in the page's language).
+
+    By accessible name rather than label text: a label's text also holds decorations
+    hidden from assistive technology, such as the required-field asterisk.
+    """
+    return page.get_by_role("textbox", name=exact(t(language or page_language(page), label)))
+
+
+def checkbox(page: Page, label: str, *, language: str | None = None) -> Locator:
+    return page.get_by_role("checkbox", name=exact(t(language or page_language(page), label)))
+
+
 def fill(page: Page, label: str, value: str, *, language: str | None = None) -> None:
-    """Fills the control labelled ``label`` (a msgid, translated into the page's language)."""
-    page.get_by_label(t(language or page_language(page), label), exact=True).fill(value)
+    """Fills the text field labelled ``label`` (a msgid, in the page's language)."""
+    textbox(page, label, language=language).fill(value)
 
 
 def sign_in(page: Page, *, email: str, password: str, totp_secret: str | None = None) -> None:
-    """Signs in on the sign-in page the browser is on, answering the MFA step if asked."""
+    """Signs in on the sign-in page the browser is on, through the MFA step when asked.
+
+    Leaves the browser on wherever sign-in lands, unchecked: the caller checks it.
+    """
     check_page(page)
     fill(page, "Email", email)
     fill(page, "Password", password)
-    submit(page, "Sign In")
-    if totp_secret is not None:
+    submit(page, "Sign in")
+    if totp_secret is None:
+        return
+    check_page(page)
+    fill(page, "Authenticator code or recovery code", totp_code(totp_secret))
+    submit(page, "Verify")
+    # With trusted browsers on, allauth offers to skip the second step here next time.
+    not_now = page.get_by_role("button", name=exact(t(page_language(page), "Not now")))
+    if not_now.count():
         check_page(page)
-        fill(page, "Code", totp_code(totp_secret))
-        submit(page, "Sign In")
+        submit(page, "Not now")

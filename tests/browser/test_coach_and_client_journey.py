@@ -19,17 +19,20 @@ from urllib.parse import urlsplit
 
 import pytest
 from allauth.mfa.models import Authenticator
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from loom.accounts.models import ClientProfile, CoachClient, ConsentRecord, Onboarding, Role, User
-from tests.browser.conftest import PageOpener
+from tests.browser.conftest import TIMEZONES, PageOpener
 from tests.browser.support import (
     check_page,
+    checkbox,
     exact,
     fill,
     page_language,
+    sign_in,
     submit,
     t,
+    textbox,
     totp_code,
     visit_and_check,
 )
@@ -52,6 +55,20 @@ NAMES = {
 }
 
 
+def _mail_to(mail: SmtpServer, address: str, *, language: str) -> EmailMessage:
+    """The email that reached the SMTP server for ``address``; it speaks ``language``."""
+    for count in range(1, 10):
+        received = [message for message in mail.wait_for(count) if message["To"] == address]
+        if received:
+            break
+    assert len(received) == 1, f"expected one email to {address}, got {len(received)}"
+    message = received[0]
+    assert message["Content-Language"] == language, (
+        f"email to {address}: {message['Content-Language']}"
+    )
+    return message
+
+
 def _link_in(message: EmailMessage, server_url: str) -> str:
     """The one link to Loom in the text part (the HTML part must exist too)."""
     assert message.get_body(("html",)) is not None, "the email has no HTML part"
@@ -70,22 +87,32 @@ def _click_link(page: Page, name: str) -> None:
     check_page(page)
 
 
+def _unfold_header(page: Page, wanted: Locator) -> None:
+    """On narrow screens the navigation and account tools are folded behind "Menu"."""
+    if not wanted.is_visible():
+        toggle = page.get_by_role("button", name=exact(t(page_language(page), "Menu")))
+        expect(toggle).to_have_attribute("aria-expanded", "false")
+        toggle.click()
+        expect(toggle).to_have_attribute("aria-expanded", "true")
+
+
 def _sign_out(page: Page) -> None:
     """Signs out through the account menu in the site header."""
     language = page_language(page)
-    page.get_by_role("button", name=re.compile(re.escape(t(language, "Account menu")))).click()
+    account = page.get_by_role("button", name=re.compile(re.escape(t(language, "Account menu"))))
+    _unfold_header(page, account)
+    account.click()
     with page.expect_navigation():
         page.get_by_role("menuitem", name=exact(t(language, "Sign out"))).click()
     check_page(page)
 
 
 def _open_section(page: Page, name: str) -> None:
-    """Follows a link of the main navigation, opening the menu first where it is folded away."""
+    """Follows a link of the main navigation."""
     language = page_language(page)
     navigation = page.get_by_role("navigation", name=exact(t(language, "Main")))
     link = navigation.get_by_role("link", name=exact(t(language, name)))
-    if not link.is_visible():
-        page.get_by_role("button", name=exact(t(language, "Menu"))).click()
+    _unfold_header(page, link)
     with page.expect_navigation():
         link.click()
     check_page(page)
@@ -104,9 +131,7 @@ def _coach_signs_up_and_verifies(page: Page, mail: SmtpServer, server_url: str, 
     submit(page, "Create account")
     check_page(page)
 
-    [verification] = mail.wait_for(1)
-    assert verification["To"] == email
-    link = _link_in(verification, server_url)
+    link = _link_in(_mail_to(mail, email, language=language), server_url)
     page.goto(link)
     check_page(page)
     submit(page, "Confirm")
@@ -144,13 +169,12 @@ def _coach_onboards_and_enables_totp(page: Page) -> str:
 
 
 def _activate_totp(page: Page) -> str:
-    language = page_language(page)
-    if page.get_by_label(t(language, "Password"), exact=True).count():
+    if textbox(page, "Password").count():
         # allauth asks for the password again before MFA changes.
         fill(page, "Password", COACH_PASSWORD)
         submit(page, "Confirm")
         check_page(page)
-    secret = page.get_by_label(t(language, "Key for manual entry"), exact=True).input_value()
+    secret = textbox(page, "Key for manual entry").input_value()
     secret = secret.replace(" ", "")
     assert re.fullmatch(r"[A-Z2-7]{16,}=*", secret), f"not a base32 secret: {secret!r}"
     fill(page, "Authenticator code", totp_code(secret))
@@ -161,14 +185,9 @@ def _activate_totp(page: Page) -> str:
 
 def _coach_signs_in_with_totp(page: Page, email: str, secret: str) -> None:
     visit_and_check(page, "/accounts/login/")
-    fill(page, "Email", email)
-    fill(page, "Password", COACH_PASSWORD)
-    submit(page, "Sign In")
+    sign_in(page, email=email, password=COACH_PASSWORD, totp_secret=secret)
     check_page(page)
-    fill(page, "Code", totp_code(secret))
-    submit(page, "Sign In")
-    check_page(page)
-    assert urlsplit(page.url).path == "/coach/"
+    assert urlsplit(page.url).path == "/coach/", page.url
 
 
 def _coach_invites_client(page: Page, client_email: str, invitation_language: str) -> None:
@@ -180,7 +199,8 @@ def _coach_invites_client(page: Page, client_email: str, invitation_language: st
     page.get_by_role("radio", name=exact(t(language, LANGUAGE_NAMES[invitation_language]))).check()
     submit(page, "Send invitation")
     check_page(page)
-    expect(page.get_by_text(client_email).first).to_be_visible()
+    row = page.get_by_role("row").filter(has_text=client_email)
+    expect(row.get_by_text(exact(t(language, "Invited")))).to_be_visible()
 
 
 def _client_accepts_and_onboards(page: Page, link: str) -> None:
@@ -190,7 +210,7 @@ def _client_accepts_and_onboards(page: Page, link: str) -> None:
     fill(page, "Your name", NAMES[language]["client"])
     fill(page, "Password", CLIENT_PASSWORD)
     fill(page, "Password (again)", CLIENT_PASSWORD)
-    page.get_by_label(t(language, "I accept the terms of service and the privacy policy")).check()
+    checkbox(page, "I accept the terms of service and the privacy policy").check()
     submit(page, "Create my account")
     check_page(page)
     # Onboarding, step by step as the server leads: profile, consent (unless given on
@@ -201,15 +221,11 @@ def _client_accepts_and_onboards(page: Page, link: str) -> None:
         assert step not in steps, f"onboarding went back to {step!r} after {steps}"
         steps.append(step)
         if step == "profile":
-            expect(page.get_by_label(t(language, "Your name"), exact=True)).to_have_value(
-                NAMES[language]["client"]
-            )
+            expect(textbox(page, "Your name")).to_have_value(NAMES[language]["client"])
             page.get_by_role("radio", name=exact(t(language, LANGUAGE_NAMES[language]))).check()
             submit(page, "Save and continue")
         elif step == "consent":
-            page.get_by_label(
-                t(language, "I accept the terms of service and the privacy policy")
-            ).check()
+            checkbox(page, "I accept the terms of service and the privacy policy").check()
             submit(page, "Accept and continue")
         elif step == "intake":
             fill(page, "What would you like to achieve?", GOALS[language])
@@ -220,6 +236,10 @@ def _client_accepts_and_onboards(page: Page, link: str) -> None:
         check_page(page)
     assert steps[0] == "profile" and steps[-1] == "intake", steps
     assert urlsplit(page.url).path == "/client/", page.url
+    expect(
+        page.get_by_text(exact(t(language, "You are all set. Welcome to Loom!")))
+    ).to_be_visible()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(NAMES[language]["client"])
 
 
 @pytest.mark.parametrize(
@@ -241,11 +261,16 @@ def test_coach_signs_up_secures_the_account_and_invites_a_client_who_onboards(
     _coach_signs_in_with_totp(coach_page, coach_email, secret)
     _coach_invites_client(coach_page, client_email, language)
 
-    messages = mail_via_smtp.wait_for(2)
-    invitation = messages[-1]
-    assert invitation["To"] == client_email
+    invitation = _mail_to(mail_via_smtp, client_email, language=language)
     client_page = open_page()
     _client_accepts_and_onboards(client_page, _link_in(invitation, server_url))
+
+    # Back in the coach's browser, the roster now lists the client as active.
+    coach_page.reload()
+    check_page(coach_page)
+    row = coach_page.get_by_role("row").filter(has_text=client_email)
+    expect(row.get_by_role("link", name=exact(NAMES[language]["client"]))).to_be_visible()
+    expect(row.get_by_text(exact(t(language, "Active")))).to_be_visible()
 
     client = User.objects.get(email=client_email)
     assert (client.role, client.language, client.full_name) == (
@@ -258,5 +283,8 @@ def test_coach_signs_up_secures_the_account_and_invites_a_client_who_onboards(
     ).exists()
     assert Onboarding.objects.get(user=client).completed_at is not None
     assert Onboarding.objects.get(user=coach).completed_at is not None
+    # Both time zones came from the browser (the form fields default to it).
+    coach.refresh_from_db()
+    assert coach.timezone == client.timezone == TIMEZONES[language]
     assert ConsentRecord.objects.filter(user=client).count() == 2
     assert ClientProfile.objects.get(user=client).goals == GOALS[language]

@@ -66,5 +66,11 @@ def load_prod_settings(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> 
 
 def run_python(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=False
+        [sys.executable, *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )

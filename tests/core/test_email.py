@@ -23,7 +23,9 @@ HEBREW = re.compile(r"[\u0590-\u05FF]")
 
 
 def _send_verification(user, address: str) -> None:
-    email_address = EmailAddress.objects.create(user=user, email=address, verified=False, primary=False)
+    email_address = EmailAddress.objects.create(
+        user=user, email=address, verified=False, primary=False
+    )
     request = RequestFactory().get("/accounts/email/")
     request.user = user
     request.session = {}  # type: ignore[assignment]
@@ -34,7 +36,13 @@ def _send_verification(user, address: str) -> None:
 def test_verification_email_reaches_smtp_in_hebrew_with_text_and_html(
     mail_via_smtp: SmtpServer, django_capture_on_commit_callbacks
 ):
-    shira = make_user("shira@example.com", role=Role.COACH, full_name="שירה כהן", language="he", tz="Asia/Jerusalem")
+    shira = make_user(
+        "shira@example.com",
+        role=Role.COACH,
+        full_name="שירה כהן",
+        language="he",
+        tz="Asia/Jerusalem",
+    )
     EmailAddress.objects.filter(user=shira).delete()
     with translation.override("en"), django_capture_on_commit_callbacks(execute=True):
         # The request is in English; the email follows the recipient's own language.
@@ -61,7 +69,9 @@ def test_verification_email_reaches_smtp_in_hebrew_with_text_and_html(
     assert link in html
 
 
-def test_account_email_for_unknown_address_uses_the_request_language(mail_via_smtp, django_capture_on_commit_callbacks):
+def test_account_email_for_unknown_address_uses_the_request_language(
+    mail_via_smtp, django_capture_on_commit_callbacks
+):
     with translation.override("he"), django_capture_on_commit_callbacks(execute=True):
         queued = send_account_email(
             template_prefix="account/email/unknown_account",
@@ -128,11 +138,15 @@ def test_every_overridden_account_email_renders_in_both_languages():
     ]
     for name in names:
         for language, direction in (("en", "ltr"), ("he", "rtl")):
-            rendered = email_render(template=f"account/email/{name}", context=context, language=language)
+            rendered = email_render(
+                template=f"account/email/{name}", context=context, language=language
+            )
             assert rendered["subject"] and "\n" not in rendered["subject"], name
             assert "Dana" in rendered["text"], name
             assert "{{" not in rendered["text"] and "{%" not in rendered["text"], name
-            assert "&amp;" not in rendered["text"] and "&#x27;" not in rendered["text"], "text is not HTML-escaped"
+            assert "&amp;" not in rendered["text"] and "&#x27;" not in rendered["text"], (
+                "text is not HTML-escaped"
+            )
             assert f'dir="{direction}"' in rendered["html"], name
             assert "<script" not in rendered["html"]
 
@@ -150,7 +164,11 @@ def test_mfa_notification_without_an_html_template_still_gets_an_html_part(world
 def test_html_email_escapes_user_supplied_names():
     rendered = email_render(
         template="account/email/email_confirmation",
-        context={"user_name": "<script>alert(1)</script>", "email": "x@example.com", "activate_url": "http://x/"},
+        context={
+            "user_name": "<script>alert(1)</script>",
+            "email": "x@example.com",
+            "activate_url": "http://x/",
+        },
         language="en",
     )
     assert "<script>alert(1)</script>" not in rendered["html"]
@@ -164,7 +182,9 @@ def test_sent_email_payload_keeps_no_link(world, django_capture_on_commit_callba
         queued = send_account_email(
             template_prefix="account/email/password_reset_key",
             email="dana@example.com",
-            context={"password_reset_url": "http://127.0.0.1:8000/accounts/password/reset/key/secret/"},
+            context={
+                "password_reset_url": "http://127.0.0.1:8000/accounts/password/reset/key/secret/"
+            },
         )
     queued.refresh_from_db()
     assert queued.status == OutboxMessage.Status.SENT

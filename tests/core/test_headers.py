@@ -49,7 +49,11 @@ def assert_security_headers(response: Any) -> None:
     assert csp["base-uri"] == ["'none'"]
     assert csp["frame-ancestors"] == ["'none'"]
     assert response["X-Content-Type-Options"] == "nosniff"
-    assert response["Referrer-Policy"] in {"same-origin", "strict-origin-when-cross-origin", "no-referrer"}
+    assert response["Referrer-Policy"] in {
+        "same-origin",
+        "strict-origin-when-cross-origin",
+        "no-referrer",
+    }
     assert response["X-Frame-Options"] == "DENY"
     body = response.content.decode() if not getattr(response, "streaming", False) else ""
     tags = re.findall(r"<script\b[^>]*>", body)
@@ -100,7 +104,11 @@ def test_error_pages_are_the_site_pages_in_the_viewer_language(world, language):
     client = _error_client()
     client.cookies["loom_language"] = language
     direction = "rtl" if language == "he" else "ltr"
-    for path, status in (("/no-such-page/", 404), ("/test-errors/403/", 403), ("/test-errors/400/", 400)):
+    for path, status in (
+        ("/no-such-page/", 404),
+        ("/test-errors/403/", 403),
+        ("/test-errors/400/", 400),
+    ):
         response = client.get(path)
         assert response.status_code == status
         body = response.content.decode()
@@ -136,7 +144,8 @@ def test_post_with_the_csrf_token_is_accepted(world):
     client.get("/accounts/login/")
     token = client.cookies["loom_csrf"].value
     response = client.post(
-        "/accounts/login/", {"login": "dana@example.com", "password": PASSWORD, "csrfmiddlewaretoken": token}
+        "/accounts/login/",
+        {"login": "dana@example.com", "password": PASSWORD, "csrfmiddlewaretoken": token},
     )
     assert response.status_code == 302
     assert client.session.get("_auth_user_id") == str(world.dana.pk)

@@ -50,10 +50,13 @@ def _closed_port_mailer() -> dict[str, object]:
 
 
 def test_rolled_back_change_sends_nothing(django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
-            _email()
-            raise RuntimeError("the business change failed")
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        _email()
+        raise RuntimeError("the business change failed")
     assert callbacks == []
     assert OutboxMessage.objects.count() == 0
     outbox_drain()
@@ -61,10 +64,9 @@ def test_rolled_back_change_sends_nothing(django_capture_on_commit_callbacks):
 
 
 def test_committed_email_is_sent_once_after_commit(django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
-        with transaction.atomic():
-            message = _email()
-            assert mail.outbox == [], "nothing leaves before the commit"
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        message = _email()
+        assert mail.outbox == [], "nothing leaves before the commit"
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["dana@example.com"]
     assert mail.outbox[0].subject == "Your password was changed"
@@ -112,7 +114,9 @@ def test_enqueue_refuses_an_overlong_recipient():
     assert OutboxMessage.objects.count() == 0
 
 
-def test_transient_smtp_failure_is_retried_with_full_jitter_backoff(settings, mail_via_smtp: SmtpServer):
+def test_transient_smtp_failure_is_retried_with_full_jitter_backoff(
+    settings, mail_via_smtp: SmtpServer
+):
     settings.LOOM_OUTBOX_BASE_DELAY_SECONDS = 10
     settings.LOOM_OUTBOX_MAX_DELAY_SECONDS = 25
     mail_via_smtp.reject_with = "451 4.3.0 Try again later"
@@ -176,7 +180,9 @@ def test_permanent_smtp_refusal_is_a_dead_letter_at_once(mail_via_smtp: SmtpServ
     assert "550" in message.last_error
 
 
-def test_admin_retry_revives_a_dead_letter_and_is_audited(world, mail_via_smtp, django_capture_on_commit_callbacks):
+def test_admin_retry_revives_a_dead_letter_and_is_audited(
+    world, mail_via_smtp, django_capture_on_commit_callbacks
+):
     from loom.core.models import AuditLog
 
     mail_via_smtp.reject_with = "550 5.1.1 No such mailbox"
@@ -292,7 +298,9 @@ def test_drain_command_delivers_due_messages():
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_workers_never_deliver_the_same_message_twice(settings, mail_via_smtp: SmtpServer):
+def test_concurrent_workers_never_deliver_the_same_message_twice(
+    settings, mail_via_smtp: SmtpServer
+):
     # The workers below, not the after-commit nudge, must do the sending.
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
     total = 40

@@ -30,7 +30,15 @@ def test_production_settings_load_with_a_valid_environment(tmp_path: Path, monke
         ({"ALLOWED_HOSTS": ""}, "ALLOWED_HOSTS"),
         ({"FIELD_ENCRYPTION_KEYS": None}, "FIELD_ENCRYPTION_KEYS"),
     ],
-    ids=["no-secret-key", "default-secret-key", "short-secret-key", "debug-on", "no-hosts", "empty-hosts", "no-keys"],
+    ids=[
+        "no-secret-key",
+        "default-secret-key",
+        "short-secret-key",
+        "debug-on",
+        "no-hosts",
+        "empty-hosts",
+        "no-keys",
+    ],
 )
 def test_production_settings_refuse_to_start(
     tmp_path: Path, monkeypatch, overrides: dict[str, str | None], complaint: str
@@ -40,14 +48,18 @@ def test_production_settings_refuse_to_start(
 
 
 def test_deploy_check_is_clean_with_production_settings(tmp_path: Path):
-    result = run_python(prod_env(tmp_path), "manage.py", "check", "--deploy", "--fail-level", "WARNING")
+    result = run_python(
+        prod_env(tmp_path), "manage.py", "check", "--deploy", "--fail-level", "WARNING"
+    )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert "System check identified no issues" in output
 
 
 def test_deploy_check_rejects_console_mail_in_production(tmp_path: Path):
-    result = run_python(prod_env(tmp_path, EMAIL_URL="console://"), "manage.py", "check", "--deploy")
+    result = run_python(
+        prod_env(tmp_path, EMAIL_URL="console://"), "manage.py", "check", "--deploy"
+    )
     assert result.returncode != 0
     assert "mail.E001" in result.stderr
 
@@ -59,6 +71,10 @@ def test_env_example_lists_every_environment_variable():
     for source in sources:
         text = source.read_text(encoding="utf-8")
         read |= set(re.findall(r"env_(?:str|bool|int|list)\(\s*\"([A-Z0-9_]+)\"", text))
-    documented = set(re.findall(r"^([A-Z0-9_]+)=", Path(REPO, ".env.example").read_text(encoding="utf-8"), re.M))
-    assert {"SECRET_KEY", "DATABASE_URL", "EMAIL_URL"} <= read, "the scan found the settings readers"
+    documented = set(
+        re.findall(r"^([A-Z0-9_]+)=", Path(REPO, ".env.example").read_text(encoding="utf-8"), re.M)
+    )
+    assert {"SECRET_KEY", "DATABASE_URL", "EMAIL_URL"} <= read, (
+        "the scan found the settings readers"
+    )
     assert read - documented == set(), "add these to .env.example with a comment"

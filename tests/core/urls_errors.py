@@ -4,7 +4,8 @@ from django.core.exceptions import PermissionDenied, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
 
-from config.urls import handler400, handler429, urlpatterns as project_urlpatterns
+from config.urls import handler400, handler429
+from config.urls import urlpatterns as project_urlpatterns
 
 __all__ = ["handler400", "handler429", "urlpatterns"]
 

@@ -33,15 +33,59 @@ HE_CATALOG = REPO / "locale" / "he" / "LC_MESSAGES" / "django.po"
 
 EXCLUDED_ELEMENTS = frozenset({"script", "style", "code", "kbd", "samp", "pre", "noscript"})
 VOID_ELEMENTS = frozenset(
-    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+    {
+        "area",
+        "base",
+        "br",
+        "col",
+        "embed",
+        "hr",
+        "img",
+        "input",
+        "link",
+        "meta",
+        "source",
+        "track",
+        "wbr",
+    }
 )
 # Inline elements do not break a sentence; every other element starts a new line.
 INLINE_ELEMENTS = frozenset(
-    {"a", "abbr", "b", "bdi", "bdo", "cite", "data", "dfn", "em", "i", "mark", "q", "s", "small", "span",
-     "strong", "sub", "sup", "time", "u", "var"}
+    {
+        "a",
+        "abbr",
+        "b",
+        "bdi",
+        "bdo",
+        "cite",
+        "data",
+        "dfn",
+        "em",
+        "i",
+        "mark",
+        "q",
+        "s",
+        "small",
+        "span",
+        "strong",
+        "sub",
+        "sup",
+        "time",
+        "u",
+        "var",
+    }
 )
-SHOWN_ATTRIBUTES = ("alt", "title", "placeholder", "aria-label", "aria-description", "aria-roledescription",
-                    "aria-valuetext", "data-label", "label")
+SHOWN_ATTRIBUTES = (
+    "alt",
+    "title",
+    "placeholder",
+    "aria-label",
+    "aria-description",
+    "aria-roledescription",
+    "aria-valuetext",
+    "data-label",
+    "label",
+)
 BUTTON_INPUT_TYPES = frozenset({"submit", "button", "reset"})
 
 LATIN = "A-Za-z"
@@ -49,7 +93,9 @@ PLACEHOLDER = re.compile(r"%\(\w+\)[#0 +-]*\d*(?:\.\d+)?[sdifgeExXrcou]|%[sdif]|
 TAG = re.compile(r"<[^>]+>")
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 URL = re.compile(r"(?:https?://|www\.)\S+|(?<!\w)/[\w\-./?=&%#]+")
-TIME_ZONE = re.compile(r"\b(?:[A-Z][A-Za-z_]+/)+[A-Za-z0-9_+\-]+\b|\b(?:UTC|GMT)(?:[+-]\d{1,2}(?::\d\d)?)?\b")
+TIME_ZONE = re.compile(
+    r"\b(?:[A-Z][A-Za-z_]+/)+[A-Za-z0-9_+\-]+\b|\b(?:UTC|GMT)(?:[+-]\d{1,2}(?::\d\d)?)?\b"
+)
 MASK = " \u2022 "
 MIN_LETTERS_WITH_PLACEHOLDERS = 4
 
@@ -73,7 +119,9 @@ class _TextExtractor(HTMLParser):
         # The document's own language is what is being checked; only parts marked as
         # English inside it (the switcher's "English") are English on purpose.
         lang = (attributes.get("lang") or "").lower() if tag != "html" else ""
-        excluded = self.excluded or tag in EXCLUDED_ELEMENTS or lang == "en" or lang.startswith("en-")
+        excluded = (
+            self.excluded or tag in EXCLUDED_ELEMENTS or lang == "en" or lang.startswith("en-")
+        )
         if tag not in INLINE_ELEMENTS:
             self.parts.append("\n")
         if not excluded:
@@ -133,7 +181,9 @@ def mask_data(text: str, values: Iterable[str] = ()) -> str:
     for pattern in (EMAIL, URL, TIME_ZONE):
         text = pattern.sub(MASK, text)
     # Longest first, so "Dana Levi coaching" goes before "Dana Levi".
-    for value in sorted({v.strip() for v in values if v and len(v.strip()) >= 2}, key=len, reverse=True):
+    for value in sorted(
+        {v.strip() for v in values if v and len(v.strip()) >= 2}, key=len, reverse=True
+    ):
         text = re.sub(rf"(?<![{LATIN}]){re.escape(value)}(?![{LATIN}])", MASK, text)
     return text
 
@@ -154,7 +204,7 @@ def _compile(msgid: str) -> Msgid | None:
             pieces.append(r"\s*")
         for position, literal in enumerate(PLACEHOLDER.split(chunk.replace("%%", "%"))):
             if position:
-                pieces.append(r"[^\n]+?")
+                pieces.append(r"[^\n]{1,80}?")
             literal = html.unescape(literal)
             words = literal.split()
             if not words:
@@ -193,6 +243,14 @@ class EnglishCatalog:
             for entry in (polib.pofile(str(he_path)) if he_path.exists() else [])
             if not entry.obsolete
         }
+        # Latin words the Hebrew translations use themselves ("Loom", "SMS", "JPEG"):
+        # seeing only those in a Hebrew page is not English left over.
+        self.hebrew_latin_words = {
+            word
+            for entry in hebrew.values()
+            for text in [entry.msgstr, *entry.msgstr_plural.values()]
+            for word in re.findall(f"[{LATIN}]+", TAG.sub(" ", PLACEHOLDER.sub(" ", text)))
+        }
         texts: set[str] = set()
         for entry in english:
             if entry.obsolete:
@@ -202,6 +260,9 @@ class EnglishCatalog:
                 if text and not self._translated_as_itself(text, translated):
                     texts.add(text)
         self.msgids = [m for m in (_compile(text) for text in sorted(texts)) if m is not None]
+
+    def _hebrew_words_only(self, seen: str) -> bool:
+        return set(re.findall(f"[{LATIN}]+", seen)) <= self.hebrew_latin_words
 
     @staticmethod
     def _translated_as_itself(text: str, entry: polib.POEntry | None) -> bool:
@@ -220,7 +281,10 @@ class EnglishCatalog:
         for msgid in self.msgids:
             if msgid.anchor not in text:
                 continue
-            matches += [(m.start(), m.end(), msgid.text, m.group(0)) for m in msgid.pattern.finditer(text)]
+            matches += [
+                (m.start(), m.end(), msgid.text, m.group(0)) for m in msgid.pattern.finditer(text)
+            ]
+        matches = [m for m in matches if not self._hebrew_words_only(m[3])]
         found: dict[str, str] = {}
         for start, end, msgid_text, seen in matches:
             covered = any(

@@ -77,7 +77,9 @@ def load_script() -> ModuleType:
 check_catalogs = load_script()
 
 
-def write_catalog(root: Path, lang: str, body: str, *, domain: str = "django", base: str = "locale") -> Path:
+def write_catalog(
+    root: Path, lang: str, body: str, *, domain: str = "django", base: str = "locale"
+) -> Path:
     path = root / base / lang / "LC_MESSAGES" / f"{domain}.po"
     path.parent.mkdir(parents=True, exist_ok=True)
     plural = EN_PLURAL if lang == "en" else HE_PLURAL
@@ -102,11 +104,15 @@ def test_matching_complete_catalogs_pass(tmp_path: Path) -> None:
 
 def test_script_exits_zero_on_agreeing_catalogs_and_one_otherwise(tmp_path: Path) -> None:
     write_pair(tmp_path)
-    ok = subprocess.run([sys.executable, str(SCRIPT), str(tmp_path)], capture_output=True, text=True)
+    ok = subprocess.run(
+        [sys.executable, str(SCRIPT), str(tmp_path)], capture_output=True, text=True
+    )
     assert ok.returncode == 0, ok.stderr
     assert "4 keys" in ok.stdout
     write_catalog(tmp_path, "he", HE_ENTRIES.replace('msgstr "לקוחות"', 'msgstr ""'))
-    failed = subprocess.run([sys.executable, str(SCRIPT), str(tmp_path)], capture_output=True, text=True)
+    failed = subprocess.run(
+        [sys.executable, str(SCRIPT), str(tmp_path)], capture_output=True, text=True
+    )
     assert failed.returncode == 1
     assert "empty translation: 'Clients'" in failed.stderr
 
@@ -137,12 +143,17 @@ def test_context_is_part_of_the_key(tmp_path: Path) -> None:
 def test_plural_msgid_is_part_of_the_key(tmp_path: Path) -> None:
     he = HE_ENTRIES.replace('msgid_plural "%(count)s clients"', 'msgid_plural "%(count)s people"')
     write_pair(tmp_path, he=he)
-    assert any("missing from he: '%(count)s client' / plural '%(count)s clients'" in p for p in problems(tmp_path))
+    assert any(
+        "missing from he: '%(count)s client' / plural '%(count)s clients'" in p
+        for p in problems(tmp_path)
+    )
 
 
 def test_empty_hebrew_translation_fails(tmp_path: Path) -> None:
     write_pair(tmp_path, he=HE_ENTRIES.replace('msgstr "העברה לארכיון"', 'msgstr ""'))
-    assert problems(tmp_path) == ["locale (django): he: empty translation: 'Archive' (context 'verb')"]
+    assert problems(tmp_path) == [
+        "locale (django): he: empty translation: 'Archive' (context 'verb')"
+    ]
 
 
 def test_empty_hebrew_plural_form_fails(tmp_path: Path) -> None:
@@ -186,7 +197,11 @@ def test_obsolete_entries_are_ignored(tmp_path: Path) -> None:
 def test_app_catalogs_and_javascript_domain_are_checked(tmp_path: Path) -> None:
     write_pair(tmp_path)
     write_catalog(tmp_path, "en", EN_ENTRIES, domain="djangojs")
-    write_pair(tmp_path, base="loom/scheduling/locale", he=HE_ENTRIES.replace('msgstr "לקוחות"', 'msgstr ""'))
+    write_pair(
+        tmp_path,
+        base="loom/scheduling/locale",
+        he=HE_ENTRIES.replace('msgstr "לקוחות"', 'msgstr ""'),
+    )
     assert sorted(problems(tmp_path)) == [
         "locale (djangojs): no he catalog next to the others",
         "loom/scheduling/locale (django): he: empty translation: 'Clients'",

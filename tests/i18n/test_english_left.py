@@ -112,7 +112,9 @@ def test_a_word_inside_a_longer_word_is_not_a_match(catalog: EnglishCatalog) -> 
 
 def test_placeholders_match_any_text_and_names_are_not_english(catalog: EnglishCatalog) -> None:
     assert found(catalog, "<h1>Welcome, Dana Levi</h1>", ("Dana Levi",)) == ["Welcome, %(name)s"]
-    assert found(catalog, "<p>Avi Mizrahi was archived.</p>", ("Avi Mizrahi",)) == ["%(name)s was archived."]
+    assert found(catalog, "<p>Avi Mizrahi was archived.</p>", ("Avi Mizrahi",)) == [
+        "%(name)s was archived."
+    ]
     assert found(catalog, "<p>3 clients</p>") == ["%(count)s clients"]
 
 
@@ -145,7 +147,9 @@ def test_matches_do_not_run_across_blocks(catalog: EnglishCatalog) -> None:
         '<div lang="en-GB"><p>Home</p></div>',
     ],
 )
-def test_scripts_code_and_elements_marked_english_are_skipped(catalog: EnglishCatalog, body: str) -> None:
+def test_scripts_code_and_elements_marked_english_are_skipped(
+    catalog: EnglishCatalog, body: str
+) -> None:
     assert found(catalog, body) == []
 
 
@@ -158,3 +162,20 @@ def test_html_lang_and_dir_are_read() -> None:
 def test_the_documents_own_language_does_not_hide_it(catalog: EnglishCatalog) -> None:
     text = visible_text('<html lang="en" dir="ltr"><body><p>Home</p></body></html>')
     assert [msgid for msgid, _ in catalog.find(text)] == ["Home"]
+
+
+def test_latin_words_the_hebrew_translations_use_are_not_english(tmp_path: Path) -> None:
+    en = tmp_path / "en.po"
+    he = tmp_path / "he.po"
+    en.write_text(
+        HEADER + 'msgid "SMS"\nmsgstr ""\n\nmsgid "Text me an SMS code"\nmsgstr ""\n',
+        encoding="utf-8",
+    )
+    he.write_text(
+        HEADER
+        + 'msgid "SMS"\nmsgstr "מסרון"\n\nmsgid "Text me an SMS code"\nmsgstr "שליחת קוד SMS"\n',
+        encoding="utf-8",
+    )
+    catalog = EnglishCatalog(en, he)
+    assert catalog.find("שליחת קוד SMS") == []
+    assert [msgid for msgid, _ in catalog.find("Text me an SMS code")] == ["Text me an SMS code"]

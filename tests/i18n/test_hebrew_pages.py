@@ -7,9 +7,11 @@ pages included) must say ``<html lang="he" dir="rtl">`` and show none of the Eng
 msgids of ``locale/en/LC_MESSAGES/django.po`` whose Hebrew differs (see
 ``tests/i18n/english_left.py`` for what counts as shown and what is masked as data).
 
-Routes with parameters get real objects from the world (``route_samples``); a route
-with parameters that is missing from that table is still visited with values that
-match nothing, so at least its not-found answer is checked, and
+Routes with parameters get real objects from the world: from ``ROUTE_SAMPLES`` below
+(several samples where a page has variants: every client tab, every onboarding step),
+otherwise from the authorization harness's table (``tests/security/routes.py``, which
+lists every route). A route with parameters found in neither is still visited with
+values that match nothing, so at least its not-found page is checked, and
 ``test_routes_with_parameters_have_real_samples`` names it.
 
 The failure lists every page and every English string at once, for the translator.
@@ -59,7 +61,12 @@ class Route:
     converters: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
 
 
-def walk(patterns: list[Any], prefix: str = "", namespace: str = "", converters: dict[str, str] | None = None) -> Iterator[Route]:
+def walk(
+    patterns: list[Any],
+    prefix: str = "",
+    namespace: str = "",
+    converters: dict[str, str] | None = None,
+) -> Iterator[Route]:
     converters = dict(converters or {})
     for entry in patterns:
         pattern = entry.pattern
@@ -69,16 +76,26 @@ def walk(patterns: list[Any], prefix: str = "", namespace: str = "", converters:
         elif isinstance(pattern, RegexPattern):
             found.update({name: "regex" for name in pattern.regex.groupindex})
         if isinstance(entry, URLResolver):
-            inner = f"{namespace}:{entry.namespace}" if namespace and entry.namespace else (entry.namespace or namespace)
+            inner = (
+                f"{namespace}:{entry.namespace}"
+                if namespace and entry.namespace
+                else (entry.namespace or namespace)
+            )
             yield from walk(entry.url_patterns, prefix + str(pattern), inner or "", found)
         elif isinstance(entry, URLPattern):
             name = f"{namespace}:{entry.name}" if namespace and entry.name else entry.name
-            yield Route(route=prefix + str(pattern), name=name, parameters=tuple(found), converters=found)
+            yield Route(
+                route=prefix + str(pattern), name=name, parameters=tuple(found), converters=found
+            )
 
 
 @functools.cache
 def all_routes() -> tuple[Route, ...]:
-    routes = [r for r in walk(get_resolver().url_patterns) if not r.route.lstrip("^").startswith(SKIPPED_PREFIXES)]
+    routes = [
+        r
+        for r in walk(get_resolver().url_patterns)
+        if not r.route.lstrip("^").startswith(SKIPPED_PREFIXES)
+    ]
     return tuple(sorted(set(routes), key=lambda r: r.route))
 
 
@@ -110,14 +127,19 @@ def persona(world: World, name: str) -> User | None:
         TOTP.activate(world.admin, generate_totp_secret())
         return world.admin
     role = Role.COACH if name == "new_coach" else Role.CLIENT
-    user = make_user(f"{name.replace('_', '.')}@example.com", role=role, full_name="Shira Katz", language="he")
+    user = make_user(
+        f"{name.replace('_', '.')}@example.com", role=role, full_name="Shira Katz", language="he"
+    )
     Onboarding.objects.filter(user=user).update(profile_at=None, completed_at=None)
     return user
 
 
 def build_scene(world: World, name: str) -> Scene:
     sent = services.invitation_create(
-        coach=world.dana, email="invited.person@example.com", full_name="Yonatan Golan", language="he"
+        coach=world.dana,
+        email="invited.person@example.com",
+        full_name="Yonatan Golan",
+        language="he",
     )
     user = persona(world, name)
     if user is not None:
@@ -147,10 +169,15 @@ ROUTE_SAMPLES: dict[str, SampleFactory] = {
     "coach:client": lambda r, s: [{"client_id": s.world.avi.pk}],
     "coach:client_archive": lambda r, s: [{"client_id": s.world.avi.pk}],
     "coach:client_restore": lambda r, s: [{"client_id": s.world.avi.pk}],
-    "coach:client_tab": lambda r, s: [{"client_id": s.world.avi.pk, "tab": tab} for tab in _client_tabs()],
+    "coach:client_tab": lambda r, s: [
+        {"client_id": s.world.avi.pk, "tab": tab} for tab in _client_tabs()
+    ],
     "coach:invitation_resend": lambda r, s: [{"invitation_id": s.invitation.pk}],
     "coach:invitation_revoke": lambda r, s: [{"invitation_id": s.invitation.pk}],
-    "invitation_accept": lambda r, s: [{"token": s.invitation_token}, {"token": "no-such-invitation"}],
+    "invitation_accept": lambda r, s: [
+        {"token": s.invitation_token},
+        {"token": "no-such-invitation"},
+    ],
     "onboarding:coach_step": lambda r, s: [{"step": str(step)} for step in COACH_STEPS],
     "onboarding:client_step": lambda r, s: [{"step": str(step)} for step in CLIENT_STEPS],
     "account:avatar": lambda r, s: [{"user_id": (s.user or s.world.dana).pk}],
@@ -164,8 +191,29 @@ ROUTE_SAMPLES: dict[str, SampleFactory] = {
 WITHOUT_REAL_SAMPLES = {"admin:view_on_site"}
 
 
+@functools.cache
+def security_table_args() -> dict[str, Callable[[World], dict[str, Any]]]:
+    """URL arguments from the authorization harness's table (tests/security/routes.py),
+    by route: it must list every route, so pages added later are covered through it."""
+    try:
+        from tests.security import routes as security_routes
+        from tests.security.matrix import Route as SecurityRoute
+    except ImportError:
+        return {}
+    found: dict[str, Callable[[World], dict[str, Any]]] = {}
+    for value in vars(security_routes).values():
+        if isinstance(value, list | tuple):
+            for item in value:
+                if isinstance(item, SecurityRoute) and item.args is not None:
+                    found[item.pattern] = item.args
+    return found
+
+
 def _placeholder_kwargs(route: Route) -> dict[str, Any]:
-    values = {"IntConverter": 2_147_483_000, "UUIDConverter": "00000000-0000-0000-0000-000000000000"}
+    values = {
+        "IntConverter": 2_147_483_000,
+        "UUIDConverter": "00000000-0000-0000-0000-000000000000",
+    }
     return {name: values.get(kind, "no-such-thing") for name, kind in route.converters.items()}
 
 
@@ -174,6 +222,8 @@ def samples(route: Route, scene: Scene) -> list[dict[str, Any]]:
         return [{}]
     if route.name in ROUTE_SAMPLES:
         return ROUTE_SAMPLES[route.name](route, scene)
+    if route.route in security_table_args():
+        return [security_table_args()[route.route](scene.world)]
     if route.name and route.name.startswith("admin:") and "object_id" in route.parameters:
         found = _admin_object_samples(route, scene)
         if found:
@@ -223,7 +273,9 @@ class Report:
     problems: list[str] = field(default_factory=list)
 
 
-def check_pages(browser: Client, scene: Scene, report: Report, routes: tuple[Route, ...] | None = None) -> None:
+def check_pages(
+    browser: Client, scene: Scene, report: Report, routes: tuple[Route, ...] | None = None
+) -> None:
     catalog = english_catalog()
     data = data_values(scene)
     for route in all_routes() if routes is None else routes:
@@ -252,7 +304,9 @@ def check_pages(browser: Client, scene: Scene, report: Report, routes: tuple[Rou
 
 
 @pytest.mark.parametrize("who", PERSONAS)
-def test_hebrew_pages_have_rtl_markup_and_no_english_from_the_catalog(world: World, who: str) -> None:
+def test_hebrew_pages_have_rtl_markup_and_no_english_from_the_catalog(
+    world: World, who: str
+) -> None:
     scene = build_scene(world, who)
     browser = visitor(scene.user)
     browser.cookies[settings.LANGUAGE_COOKIE_NAME] = "he"
@@ -263,7 +317,9 @@ def test_hebrew_pages_have_rtl_markup_and_no_english_from_the_catalog(world: Wor
     # The walk must have reached the visitor's own home, still signed in as them.
     assert f"{OWN_PAGE[who]} (200)" in report.checked, report.checked
     if scene.user is not None:
-        assert str(browser.session.get("_auth_user_id")) == str(scene.user.pk), "a GET signed the visitor out"
+        assert str(browser.session.get("_auth_user_id")) == str(scene.user.pk), (
+            "a GET signed the visitor out"
+        )
     assert len(report.checked) >= 5, report.checked
     assert not report.problems, (
         f"{len(report.problems)} problem(s) on {len(report.checked)} Hebrew pages seen by {who}:\n  "
@@ -279,10 +335,14 @@ def test_routes_with_parameters_have_real_samples() -> None:
         if route.parameters
         and route.name
         and route.name not in ROUTE_SAMPLES
+        and route.route not in security_table_args()
         and route.name not in WITHOUT_REAL_SAMPLES
         and not (route.name.startswith("admin:") and "object_id" in route.parameters)
     ]
-    assert not missing, "add these routes to ROUTE_SAMPLES in tests/i18n/test_hebrew_pages.py: " + ", ".join(missing)
+    assert not missing, (
+        "add these routes to ROUTE_SAMPLES in tests/i18n/test_hebrew_pages.py: "
+        + ", ".join(missing)
+    )
 
 
 def test_walk_finds_the_pages_of_every_area() -> None:

@@ -45,7 +45,8 @@ def raw_as(user_id: object) -> Iterator[Any]:
         with connection.connection.cursor() as cursor:
             cursor.execute(f"SET LOCAL ROLE {APP_ROLE}")
             cursor.execute(
-                "SELECT set_config('app.user_id', %s, true)", ["" if user_id is None else str(user_id)]
+                "SELECT set_config('app.user_id', %s, true)",
+                ["" if user_id is None else str(user_id)],
             )
             yield cursor
         transaction.set_rollback(True)

@@ -60,7 +60,10 @@ def _personal_data(world: World) -> dict[str, Invitation]:
     audit_record(action="auth.sign_in_failed", details={"email": "someone@example.com"})
     invitations = {
         "dana": Invitation.objects.create(
-            coach=world.dana, email="new@example.com", token_hash="d" * 64, expires_at=now + timedelta(days=7)
+            coach=world.dana,
+            email="new@example.com",
+            token_hash="d" * 64,
+            expires_at=now + timedelta(days=7),
         ),
         "eli": Invitation.objects.create(
             coach=world.eli,
@@ -88,7 +91,9 @@ def test_every_personal_table_has_row_level_security_enabled_and_forced(db: None
     assert protected == set(PERSONAL_TABLES)
 
 
-def test_application_role_is_neither_superuser_nor_bypassrls_nor_owner(app_role: str, db: None) -> None:
+def test_application_role_is_neither_superuser_nor_bypassrls_nor_owner(
+    app_role: str, db: None
+) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = %s", [app_role])
         assert cursor.fetchone() == (False, False)
@@ -116,7 +121,9 @@ def test_client_sees_only_own_rows_in_every_table(app_role: str, world: World) -
         assert _user_ids(cursor, "accounts_consentrecord") == {avi}
         assert _user_ids(cursor, "accounts_smscode") == {avi}
         assert _user_ids(cursor, "core_auditlog", "actor_id") == {avi}
-        assert set(rows(cursor, "SELECT coach_id, client_id FROM accounts_coachclient")) == {(world.dana.pk, avi)}
+        assert set(rows(cursor, "SELECT coach_id, client_id FROM accounts_coachclient")) == {
+            (world.dana.pk, avi)
+        }
         # Avi's own coach's profile, and no other coach's.
         assert _user_ids(cursor, "accounts_coachprofile") == {world.dana.pk}
         assert rows(cursor, "SELECT id FROM accounts_invitation") == []
@@ -126,12 +133,17 @@ def test_client_sees_only_own_rows_in_every_table(app_role: str, world: World) -
         assert _user_ids(cursor, "accounts_clientprofile") == {world.maya.pk}
 
 
-def test_coach_sees_own_clients_profiles_but_not_another_coachs(app_role: str, world: World) -> None:
+def test_coach_sees_own_clients_profiles_but_not_another_coachs(
+    app_role: str, world: World
+) -> None:
     invitations = _personal_data(world)
     with raw_as(world.dana.pk) as cursor:
         assert _user_ids(cursor, "accounts_clientprofile") == {world.avi.pk, world.noa.pk}
         assert _user_ids(cursor, "accounts_coachprofile") == {world.dana.pk}
-        assert _user_ids(cursor, "accounts_coachclient", "client_id") == {world.avi.pk, world.noa.pk}
+        assert _user_ids(cursor, "accounts_coachclient", "client_id") == {
+            world.avi.pk,
+            world.noa.pk,
+        }
         assert rows(cursor, "SELECT id FROM accounts_invitation") == [invitations["dana"].pk]
         # Her clients' onboarding, consents and codes stay theirs.
         assert _user_ids(cursor, "accounts_onboarding") == {world.dana.pk}
@@ -148,12 +160,17 @@ def test_coach_no_longer_sees_an_archived_clients_profile(app_role: str, world: 
     with raw_as(world.dana.pk) as cursor:
         assert _user_ids(cursor, "accounts_clientprofile") == {world.avi.pk}
         # The link itself stays on her roster, so she can restore it.
-        assert _user_ids(cursor, "accounts_coachclient", "client_id") == {world.avi.pk, world.noa.pk}
+        assert _user_ids(cursor, "accounts_coachclient", "client_id") == {
+            world.avi.pk,
+            world.noa.pk,
+        }
 
 
 def test_writes_to_other_peoples_rows_change_nothing_or_fail(app_role: str, world: World) -> None:
     with raw_as(world.avi.pk) as cursor:
-        cursor.execute("UPDATE accounts_clientprofile SET goals = 'x' WHERE user_id = %s", [world.maya.pk])
+        cursor.execute(
+            "UPDATE accounts_clientprofile SET goals = 'x' WHERE user_id = %s", [world.maya.pk]
+        )
         assert cursor.rowcount == 0
         cursor.execute("DELETE FROM accounts_onboarding WHERE user_id = %s", [world.maya.pk])
         assert cursor.rowcount == 0
@@ -163,18 +180,18 @@ def test_writes_to_other_peoples_rows_change_nothing_or_fail(app_role: str, worl
                 "VALUES (%s, 'terms', 'v9', now())",
                 [world.maya.pk],
             )
-    with raw_as(world.avi.pk) as cursor:
-        # A client cannot put themselves on a coach's roster…
-        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"):
-            cursor.execute(
-                "INSERT INTO accounts_coachclient (coach_id, client_id, status, created_at, updated_at) "
-                "VALUES (%s, %s, 'active', now(), now())",
-                [world.eli.pk, world.avi.pk],
-            )
-    with raw_as(world.dana.pk) as cursor:
-        # …nor can a coach move a client link to another coach, or edit a client's intake.
-        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"):
-            cursor.execute("UPDATE accounts_coachclient SET coach_id = %s", [world.eli.pk])
+    # A client cannot put themselves on a coach's roster…
+    denied = pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security")
+    with raw_as(world.avi.pk) as cursor, denied:
+        cursor.execute(
+            "INSERT INTO accounts_coachclient (coach_id, client_id, status, created_at, updated_at) "
+            "VALUES (%s, %s, 'active', now(), now())",
+            [world.eli.pk, world.avi.pk],
+        )
+    # …nor can a coach move a client link to another coach, or edit a client's intake.
+    denied = pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security")
+    with raw_as(world.dana.pk) as cursor, denied:
+        cursor.execute("UPDATE accounts_coachclient SET coach_id = %s", [world.eli.pk])
     with raw_as(world.dana.pk) as cursor:
         cursor.execute("UPDATE accounts_clientprofile SET goals = 'x'")
         assert cursor.rowcount == 0
@@ -263,13 +280,13 @@ def test_setting_is_transaction_local_and_survives_rollbacks(transactional_db: N
             # A sign-in inside a savepoint switches the acting user without restoring
             # it (as the sign-in receiver does); the savepoint is then rolled back,
             # which undoes the value set inside it. It must be set again, not assumed.
-            token = None
+            tokens = []
             with pytest.raises(RuntimeError), transaction.atomic():
-                token = acting_user_var.set("10")
+                tokens.append(acting_user_var.set("10"))
                 assert _setting() == "10"
                 raise RuntimeError
             assert _setting() == "10"
-            acting_user_var.reset(token)
+            acting_user_var.reset(tokens.pop())
             assert _setting() == "7"
         with acting_as(None):
             assert _setting() == ""
@@ -287,7 +304,9 @@ def test_setting_change_costs_no_logged_query(db: None, django_assert_num_querie
 # --- The real application, connected as the application role ---------------------------------
 
 
-def test_real_application_works_as_the_application_role(app_role: str, transactional_db: None) -> None:
+def test_real_application_works_as_the_application_role(
+    app_role: str, transactional_db: None
+) -> None:
     world = World.build()
     with application_connections(APP_ROLE):
         with connection.cursor() as cursor:
@@ -305,7 +324,9 @@ def test_real_application_works_as_the_application_role(app_role: str, transacti
         # Signing in through the real form: the user lookup, the session, the user
         # session record and the audit row, with nobody acting until the sign-in.
         browser = Client()
-        response = browser.post(reverse("account_login"), {"login": "maya@example.com", "password": PASSWORD})
+        response = browser.post(
+            reverse("account_login"), {"login": "maya@example.com", "password": PASSWORD}
+        )
         assert response.status_code == 302
         assert browser.get(response["Location"], follow=True).status_code == 200
         with acting_as(world.maya.pk):
@@ -318,7 +339,10 @@ def test_real_application_works_as_the_application_role(app_role: str, transacti
             assert list(CoachProfile.objects.values_list("user_id", flat=True)) == [world.dana.pk]
             assert list(Onboarding.objects.values_list("user_id", flat=True)) == [world.avi.pk]
         with acting_as(world.dana.pk):
-            assert set(ClientProfile.objects.values_list("user_id", flat=True)) == {world.avi.pk, world.noa.pk}
+            assert set(ClientProfile.objects.values_list("user_id", flat=True)) == {
+                world.avi.pk,
+                world.noa.pk,
+            }
         with acting_as(None):
             assert ClientProfile.objects.count() == 0
             assert CoachClient.objects.count() == 0
@@ -327,4 +351,4 @@ def test_real_application_works_as_the_application_role(app_role: str, transacti
 
         # The ORM cannot rewrite history either.
         with system_context(), pytest.raises(Exception, match="permission denied"):
-            AuditLog.objects.filter(pk__gt=0)._raw_delete(connection.alias)  # type: ignore[attr-defined]
+            AuditLog.objects.filter(pk__gt=0)._raw_delete(connection.alias)

@@ -10,12 +10,12 @@ import json
 from typing import Any
 
 import pytest
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from asgiref.testing import ApplicationCommunicator
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.signals import user_logged_in, user_logged_out
-from django.db.models.signals import post_migrate, pre_migrate
 from django.core.management import call_command
+from django.db.models.signals import post_migrate, pre_migrate
 from django.http import HttpRequest, HttpResponse
 from django.test import RequestFactory
 
@@ -46,7 +46,9 @@ def _run(request: HttpRequest, during: Any = None) -> list[str]:
     return seen
 
 
-def test_request_acts_as_the_signed_in_user_and_restores_afterwards(world: World, rf: RequestFactory) -> None:
+def test_request_acts_as_the_signed_in_user_and_restores_afterwards(
+    world: World, rf: RequestFactory
+) -> None:
     request = rf.get("/")
     request.user = world.avi
     assert _run(request) == [str(world.avi.pk)]
@@ -55,7 +57,9 @@ def test_request_acts_as_the_signed_in_user_and_restores_afterwards(world: World
     assert acting_user_var.get() == ""
 
 
-def test_sign_in_and_out_during_a_request_switch_the_acting_user(world: World, rf: RequestFactory) -> None:
+def test_sign_in_and_out_during_a_request_switch_the_acting_user(
+    world: World, rf: RequestFactory
+) -> None:
     request = rf.post("/accounts/login/")
     request.user = AnonymousUser()
 
@@ -139,15 +143,25 @@ class _FakeUser:
         self.is_authenticated = authenticated
 
 
-@pytest.mark.parametrize(("user", "expected"), [(_FakeUser(12, True), "12"), (_FakeUser(None, False), "")])
+@pytest.mark.parametrize(
+    ("user", "expected"), [(_FakeUser(12, True), "12"), (_FakeUser(None, False), "")]
+)
 def test_consumers_handle_every_message_as_the_sockets_user(user: _FakeUser, expected: str) -> None:
-    scope = {"type": "websocket", "path": "/ws/test/", "headers": [], "subprotocols": [], "user": user}
+    scope = {
+        "type": "websocket",
+        "path": "/ws/test/",
+        "headers": [],
+        "subprotocols": [],
+        "user": user,
+    }
 
     async def talk() -> list[Any]:
         communicator = ApplicationCommunicator(_Recorder.as_asgi(), scope)
         await communicator.send_input({"type": "websocket.connect"})
         replies = [await communicator.receive_output(1), await communicator.receive_output(1)]
-        await communicator.send_input({"type": "websocket.receive", "text": json.dumps({"type": "ping"})})
+        await communicator.send_input(
+            {"type": "websocket.receive", "text": json.dumps({"type": "ping"})}
+        )
         replies.append(await communicator.receive_output(1))
         await communicator.send_input({"type": "websocket.disconnect", "code": 1000})
         await communicator.wait(1)

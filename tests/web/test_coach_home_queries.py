@@ -9,9 +9,11 @@ from loom.accounts.models import CoachClient, Role, User
 from tests.conftest import signed_in
 from tests.world import World, make_user
 
-# Everything one signed-in GET /coach/ asks of the database once the session exists:
-# session, user, allauth's session tracking, and the page's own reads. When the page
-# gains a section, update this number deliberately — it must never depend on the roster.
+# Everything one signed-in GET /coach/ asks of the database once the session exists
+# (the session itself comes from the cache): the user; allauth's session tracking
+# (savepoint, its row, the user again, the "last seen" update, release); the
+# onboarding gate. When the page gains a section, change this number deliberately —
+# it must never depend on the size of the roster.
 COACH_HOME_QUERIES = 7
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
+from typing import Any
 
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
@@ -38,7 +40,7 @@ def _unsafe_markup(html: str, nonce: str) -> list[str]:
     return problems
 
 
-def _nonce(response) -> str:  # type: ignore[no-untyped-def]
+def _nonce(response: Any) -> str:
     header = response.headers["Content-Security-Policy"]
     match = re.search(r"'nonce-([^']+)'", header)
     assert match, header
@@ -59,7 +61,7 @@ def test_gallery_renders_every_component_for_an_admin(admin: Client) -> None:
         "data-tabs=",
         'role="tooltip"',
         "table-reflow",
-        'aria-label="Pagination"',
+        'class="pagination"',
         "<time",
         "empty-state",
         "badge-warning",
@@ -100,8 +102,12 @@ def test_admin_navigation_links_to_the_gallery(admin: Client) -> None:
 class _ProfileForm(forms.Form):
     name = forms.CharField(label="Name", help_text="As your clients see it.")
     email = forms.EmailField(label="Email")
-    plan = forms.ChoiceField(label="Plan", choices=[("a", "A"), ("b", "B")], widget=forms.RadioSelect)
-    notify = forms.BooleanField(label="Notify", required=False, widget=forms.CheckboxInput(attrs={"role": "switch"}))
+    plan = forms.ChoiceField(
+        label="Plan", choices=[("a", "A"), ("b", "B")], widget=forms.RadioSelect
+    )
+    notify = forms.BooleanField(
+        label="Notify", required=False, widget=forms.CheckboxInput(attrs={"role": "switch"})
+    )
 
 
 def _field_html(form: forms.Form, name: str) -> str:
@@ -151,11 +157,28 @@ def test_checkbox_with_switch_role_renders_as_a_switch() -> None:
     assert '<label for="id_notify"' in html
 
 
-@pytest.mark.parametrize("path", ["/", "/accounts/login/", "/accounts/signup/", "/accounts/password/reset/"])
-def test_public_pages_have_no_style_attributes_or_unnonced_scripts(client: Client, path: str) -> None:
+PUBLIC_PAGES = [
+    "/",
+    "/accounts/login/",
+    "/accounts/signup/",
+    "/accounts/password/reset/",
+    "/accounts/password/reset/done/",
+    "/accounts/password/reset/key/1-not-a-key/",
+    "/accounts/confirm-email/",
+    "/accounts/confirm-email/not-a-key/",
+]
+
+
+@pytest.mark.parametrize("path", PUBLIC_PAGES)
+def test_public_pages_have_no_style_attributes_or_unnonced_scripts(
+    client: Client, path: str
+) -> None:
     response = client.get(path)
     assert response.status_code == 200
-    assert _unsafe_markup(response.content.decode(), _nonce(response)) == []
+    html = response.content.decode()
+    assert 'class="site-header"' in html
+    assert html.count("<h1") == 1
+    assert _unsafe_markup(html, _nonce(response)) == []
 
 
 def test_gallery_has_no_style_attributes_or_unnonced_scripts(admin: Client) -> None:
@@ -163,8 +186,14 @@ def test_gallery_has_no_style_attributes_or_unnonced_scripts(admin: Client) -> N
     assert _unsafe_markup(response.content.decode(), _nonce(response)) == []
 
 
-def test_signed_in_pages_have_no_style_attributes_or_unnonced_scripts(world: World, admin: Client) -> None:
-    for browser, path in ((signed_in(world.dana), "/coach/"), (signed_in(world.avi), "/client/"), (admin, "/admin-area/")):
+def test_signed_in_pages_have_no_style_attributes_or_unnonced_scripts(
+    world: World, admin: Client
+) -> None:
+    for browser, path in (
+        (signed_in(world.dana), "/coach/"),
+        (signed_in(world.avi), "/client/"),
+        (admin, "/admin-area/"),
+    ):
         response = browser.get(path)
         assert response.status_code == 200, path
         assert _unsafe_markup(response.content.decode(), _nonce(response)) == [], path
@@ -187,7 +216,9 @@ def test_signup_page_is_for_coaches(client: Client) -> None:
 
 
 def test_failed_login_shows_the_error_in_an_alert(client: Client, world: World) -> None:
-    response = client.post("/accounts/login/", {"login": "dana@example.com", "password": "wrong password"})
+    response = client.post(
+        "/accounts/login/", {"login": "dana@example.com", "password": "wrong password"}
+    )
     html = response.content.decode()
     assert response.status_code == 200
     assert 'role="alert"' in html
@@ -212,15 +243,106 @@ def test_account_menu_shows_the_users_name_and_signs_out_by_post(world: World) -
     html = signed_in(world.dana).get("/coach/").content.decode()
     assert "Dana Levi" in html
     assert 'aria-haspopup="true"' in html
-    assert re.search(r'<form method="post" action="/accounts/logout/" id="account-menu-sign-out"', html)
+    assert re.search(
+        r'<form method="post" action="/accounts/logout/" id="account-menu-sign-out"', html
+    )
 
 
 def test_allauth_manage_pages_render_inside_the_loom_layout(world: World) -> None:
     client = signed_in(world.dana)
-    for path in ("/accounts/password/change/", "/accounts/email/"):
+    for path in (
+        "/accounts/password/change/",
+        "/accounts/email/",
+        "/accounts/2fa/",
+        "/accounts/sessions/",
+    ):
         response = client.get(path)
         assert response.status_code == 200, path
         html = response.content.decode()
         assert 'class="account-layout"' in html, path
         assert 'class="site-header"' in html, path
+        assert _unsafe_markup(html, _nonce(response)) == [], path
+
+
+STYLESHEET = Path(__file__).resolve().parents[2] / "static" / "css" / "loom.css"
+
+# (foreground token, background token, minimum ratio): the text and control pairs the
+# stylesheet uses. 4.5:1 for normal text, 3:1 for control borders and the focus ring.
+COLOUR_PAIRS = [
+    ("--ink", "--neutral-0", 4.5),
+    ("--ink", "--neutral-50", 4.5),
+    ("--neutral-600", "--neutral-0", 4.5),
+    ("--neutral-600", "--neutral-50", 4.5),
+    ("--neutral-700", "--neutral-100", 4.5),
+    ("--orange-700", "--neutral-0", 4.5),
+    ("--orange-700", "--neutral-50", 4.5),
+    ("--orange-700", "--orange-50", 4.5),
+    ("--neutral-0", "--orange-700", 4.5),
+    ("--neutral-0", "--orange-800", 4.5),
+    ("--neutral-0", "--red-700", 4.5),
+    ("--neutral-0", "--red-800", 4.5),
+    ("--red-700", "--neutral-0", 4.5),
+    ("--red-800", "--red-50", 4.5),
+    ("--red-800", "--red-100", 4.5),
+    ("--green-900", "--green-50", 4.5),
+    ("--green-900", "--green-100", 4.5),
+    ("--amber-900", "--amber-50", 4.5),
+    ("--amber-900", "--amber-100", 4.5),
+    ("--blue-900", "--blue-50", 4.5),
+    ("--blue-900", "--blue-100", 4.5),
+    ("--neutral-0", "--ink", 4.5),
+    ("--neutral-500", "--neutral-0", 3.0),
+    ("--neutral-500", "--neutral-50", 3.0),
+    ("--orange-700", "--ink", 3.0),
+]
+
+
+def _tokens() -> dict[str, str]:
+    css = STYLESHEET.read_text()
+    return dict(re.findall(r"(--[a-z0-9-]+):\s*(#[0-9a-fA-F]{6})\s*;", css))
+
+
+def _luminance(colour: str) -> float:
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def _contrast(a: str, b: str) -> float:
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+@pytest.mark.parametrize(("foreground", "background", "minimum"), COLOUR_PAIRS)
+def test_palette_pairs_meet_wcag_aa(foreground: str, background: str, minimum: float) -> None:
+    tokens = _tokens()
+    ratio = _contrast(tokens[foreground], tokens[background])
+    assert ratio >= minimum, f"{foreground} on {background}: {ratio:.2f}:1"
+
+
+def test_avatar_tones_carry_white_initials_at_aa() -> None:
+    tones = re.findall(
+        r"\.avatar-tone-\d+ \{ background: (#[0-9a-fA-F]{6}); \}", STYLESHEET.read_text()
+    )
+    assert len(tones) == 8
+    for tone in tones:
+        assert _contrast("#ffffff", tone) >= 4.5, tone
+
+
+def test_stylesheet_uses_logical_properties_only() -> None:
+    physical = re.compile(
+        r"^\s*(margin|padding|border)-(left|right)\b|^\s*(left|right)\s*:|text-align:\s*(left|right)|float:\s*(left|right)",
+        re.MULTILINE,
+    )
+    assert physical.findall(STYLESHEET.read_text()) == []
+
+
+def test_sign_out_and_reauthentication_are_focused_cards(world: World) -> None:
+    client = signed_in(world.dana)
+    for path in ("/accounts/logout/", "/accounts/reauthenticate/"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        html = response.content.decode()
+        assert "auth-card" in html, path
+        assert html.count("<h1") == 1, path
         assert _unsafe_markup(html, _nonce(response)) == [], path

@@ -21,7 +21,7 @@ from django.db import migrations
 
 from loom.core.rls_migrations import CURRENT_USER_ID, EnableRLS, Policy, owner
 
-ACTIVE_COACH_OF_CLIENT = f"""EXISTS (  -- noqa: S608
+ACTIVE_COACH_OF_CLIENT = f"""EXISTS (
     SELECT 1 FROM accounts_coachclient AS link
     WHERE link.client_id = accounts_clientprofile.user_id
       AND link.coach_id = {CURRENT_USER_ID}

@@ -17,7 +17,7 @@ from django.forms.boundfield import BoundField, BoundWidget
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.timesince import timesince, timeuntil
 from django.utils.translation import gettext
 
@@ -26,8 +26,8 @@ register = template.Library()
 # How many avatar colours the stylesheet defines (.avatar-tone-0 … .avatar-tone-7).
 AVATAR_TONES = 8
 
-# Input types rendered as a plain text-like control (one line, same styling).
-_TEXTLIKE = frozenset({"text", "email", "password", "number", "url", "tel", "search", "date", "time", "datetime-local"})
+# Input types whose content is always left-to-right, even on a Hebrew page.
+_LTR_INPUTS = frozenset({"email", "url", "tel"})
 
 
 @register.filter
@@ -77,7 +77,11 @@ def errors_id(field: BoundField) -> str:
 def describedby(field: BoundField) -> str:
     """The ids of a field's help and error elements, in reading order (help, then errors)."""
     help_, errors = _ids(field)
-    ids = [str(field.field.widget.attrs.get("aria-describedby", ""))] if field.field.widget.attrs.get("aria-describedby") else []
+    ids = (
+        [str(field.field.widget.attrs.get("aria-describedby", ""))]
+        if field.field.widget.attrs.get("aria-describedby")
+        else []
+    )
     if field.help_text:
         ids.append(help_)
     if field.errors:
@@ -108,11 +112,15 @@ def field_control(field: BoundField, **extra: Any) -> SafeString:
     if kind == "hidden":
         return field.as_widget(attrs=attrs)
     existing = str(field.field.widget.attrs.get("class", ""))
-    attrs["class"] = " ".join(c for c in (existing, _CONTROL_CLASS.get(kind, "input"), attrs.get("class", "")) if c)
+    attrs["class"] = " ".join(
+        c for c in (existing, _CONTROL_CLASS.get(kind, "input"), attrs.get("class", "")) if c
+    )
     if field.errors:
         attrs["aria-invalid"] = "true"
     if ids := describedby(field):
         attrs["aria-describedby"] = ids
+    if getattr(field.field.widget, "input_type", "") in _LTR_INPUTS:
+        attrs.setdefault("dir", "ltr")
     return field.as_widget(attrs=attrs)
 
 
@@ -121,14 +129,21 @@ def choice_control(field: BoundField, choice: BoundWidget) -> SafeString:
     """Render one radio/checkbox of a multiple-choice field with the field's error state."""
     data = dict(choice.data)
     attrs = dict(data.get("attrs") or {})
-    attrs["class"] = " ".join(c for c in (str(attrs.get("class", "")), "radio" if widget_kind(field) == "radio" else "checkbox") if c)
+    attrs["class"] = " ".join(
+        c
+        for c in (
+            str(attrs.get("class", "")),
+            "radio" if widget_kind(field) == "radio" else "checkbox",
+        )
+        if c
+    )
     if field.errors:
         attrs["aria-invalid"] = "true"
     # The group's fieldset carries the description; a required group marks each option.
     attrs.pop("required", None)
     data["attrs"] = attrs
     data["wrap_label"] = False
-    return choice.parent_widget._render(choice.template_name, {"widget": data}, choice.renderer)  # noqa: SLF001
+    return mark_safe(choice.renderer.render(choice.template_name, {"widget": data}))  # noqa: S308  (Django's widget templates escape)
 
 
 @register.filter
@@ -226,7 +241,7 @@ def icon(name: str, label: str = "") -> SafeString:
     )
 
 
-# Stroke icons (24×24, currentColor). Directional ones are mirrored in RTL by the stylesheet.
+# Stroke icons (24 by 24, currentColor). Directional ones are mirrored in RTL by the stylesheet.
 _ICONS: dict[str, str] = {
     "chevron-start": '<path d="M15 6l-6 6 6 6"/>',
     "chevron-end": '<path d="M9 6l6 6-6 6"/>',

@@ -28,12 +28,14 @@ class Command(BaseCommand):
         base = settings.LOOM_BASE_URL
         with system_context():
             present = set(
-                User.objects.filter(email__in=[person.email for person in PEOPLE]).values_list("email", flat=True)
+                User.objects.filter(email__in=[person.email for person in PEOPLE]).values_list(
+                    "email", flat=True
+                )
             )
             open_hashes = set(
-                Invitation.objects.filter(accepted_at__isnull=True, revoked_at__isnull=True).values_list(
-                    "token_hash", flat=True
-                )
+                Invitation.objects.filter(
+                    accepted_at__isnull=True, revoked_at__isnull=True
+                ).values_list("token_hash", flat=True)
             )
         if not present:
             self.stdout.write("No demo data yet: run `uv run loom load_demo_data` first.")
@@ -43,12 +45,16 @@ class Command(BaseCommand):
         write(self.style.SUCCESS(f"Loom demo at {base}/"))
         write(f"Every demo account's password: {DEMO_PASSWORD}")
         write("")
-        people = sorted((p for p in PEOPLE if p.email in present), key=lambda p: (ROLE_ORDER[Role(p.role)], p.coach, p.email))
+        people = sorted(
+            (p for p in PEOPLE if p.email in present),
+            key=lambda p: (ROLE_ORDER[Role(p.role)], p.coach, p.email),
+        )
         width = max(len(p.email) for p in people)
         for person in people:
             detail = {
                 Role.COACH: f"coach, works in {'Hebrew' if person.language == 'he' else 'English'}",
-                Role.CLIENT: f"client of {person.coach.split('@')[0]}" + (" (archived)" if person.archived else ""),
+                Role.CLIENT: f"client of {person.coach.split('@')[0]}"
+                + (" (archived)" if person.archived else ""),
                 Role.ADMIN: "admin: asked to set up two-factor authentication (TOTP) at first sign-in",
             }[Role(person.role)]
             write(f"  {person.email.ljust(width)}  {detail}")

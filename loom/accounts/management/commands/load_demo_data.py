@@ -100,7 +100,12 @@ PEOPLE: tuple[DemoPerson, ...] = (
             "first-time managers and founders who want to lead with clarity without burning "
             "out: hard conversations, delegation, and building routines that hold up under pressure."
         ),
-        specialties=("Leadership", "Burnout recovery", "Difficult conversations", "Time management"),
+        specialties=(
+            "Leadership",
+            "Burnout recovery",
+            "Difficult conversations",
+            "Time management",
+        ),
         languages_spoken=("en",),
         joined_days_ago=95,
     ),
@@ -228,7 +233,9 @@ def demo_invitation_token(email: str) -> str:
 
     Derived from SECRET_KEY: each deployment's demo links differ, and only the hash is stored.
     """
-    digest = hmac.new(settings.SECRET_KEY.encode(), f"loom-demo-invitation:{email}".encode(), hashlib.sha256).digest()
+    digest = hmac.new(
+        settings.SECRET_KEY.encode(), f"loom-demo-invitation:{email}".encode(), hashlib.sha256
+    ).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
@@ -269,13 +276,20 @@ def _create_person(person: DemoPerson, now: Any) -> User:
     elif person.role == Role.CLIENT:
         ClientProfile.objects.create(user=user, goals=person.goals, reason=person.reason)
         Onboarding.objects.create(
-            user=user, started_at=joined, profile_at=done, consent_at=joined, intake_at=done, completed_at=done
+            user=user,
+            started_at=joined,
+            profile_at=done,
+            consent_at=joined,
+            intake_at=done,
+            completed_at=done,
         )
         for document, version in (
             (ConsentRecord.Document.TERMS, settings.LOOM_TERMS_VERSION),
             (ConsentRecord.Document.PRIVACY, settings.LOOM_PRIVACY_VERSION),
         ):
-            ConsentRecord.objects.create(user=user, document=document, version=version, accepted_at=joined)
+            ConsentRecord.objects.create(
+                user=user, document=document, version=version, accepted_at=joined
+            )
     return user
 
 
@@ -301,7 +315,9 @@ def load_demo_data() -> dict[str, int]:
                 client=users[person.email],
                 defaults={
                     "created_at": joined,
-                    "status": CoachClient.Status.ARCHIVED if person.archived else CoachClient.Status.ACTIVE,
+                    "status": CoachClient.Status.ARCHIVED
+                    if person.archived
+                    else CoachClient.Status.ACTIVE,
                     "archived_at": now - timedelta(days=7) if person.archived else None,
                 },
             )

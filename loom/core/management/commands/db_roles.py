@@ -5,10 +5,11 @@ and, without FORCE, bypass them), nor as a superuser or a BYPASSRLS role. This
 command, run as the owner (the role that runs ``migrate``), makes sure that:
 
 * the application role exists, with none of SUPERUSER, BYPASSRLS, CREATEDB,
-  CREATEROLE, REPLICATION; NOLOGIN (used through ``SET ROLE``, see
-  ``DATABASE_APP_ROLE``) or, with ``--login``, LOGIN with the password from
+  CREATEROLE, REPLICATION; created NOLOGIN (used through ``SET ROLE``, see
+  ``DATABASE_APP_ROLE``) or, with ``--login``, made LOGIN with the password from
   ``DATABASE_APP_PASSWORD`` (or the file named by ``DATABASE_APP_PASSWORD_FILE``),
-  sent only as a SCRAM verifier computed here, never as clear text;
+  sent only as a SCRAM verifier computed here, never as clear text. Without
+  ``--login`` an existing role's LOGIN attribute and password are left alone;
 * it owns no table, and may SELECT, INSERT, UPDATE, DELETE every table in the schema
   and use its sequences — except the append-only tables (the audit log), where it
   may only SELECT and INSERT; it never gets TRUNCATE, which ignores row-level security;
@@ -39,8 +40,7 @@ from loom.core.rls import app_role
 DEFAULT_ROLE = "loom_app"
 PASSWORD_ENV = "DATABASE_APP_PASSWORD"  # noqa: S105 (a variable name)
 _ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
-DML = ("SELECT", "INSERT", "UPDATE", "DELETE")
-APPEND_ONLY_PRIVILEGES = ("SELECT", "INSERT")
+ELEVATED = ("SUPERUSER", "BYPASSRLS", "CREATEDB", "CREATEROLE", "REPLICATION")
 
 
 def append_only_tables() -> list[str]:
@@ -56,7 +56,9 @@ def _password_from_env(name: str) -> str:
 
 
 class Command(BaseCommand):
-    help = "Create or update the PostgreSQL application role and its grants (run as the table owner)."
+    help = (
+        "Create or update the PostgreSQL application role and its grants (run as the table owner)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -69,8 +71,12 @@ class Command(BaseCommand):
             action="store_true",
             help=f"Make it a LOGIN role with the password from {PASSWORD_ENV} (or {PASSWORD_ENV}_FILE).",
         )
-        parser.add_argument("--check", action="store_true", help="Change nothing; report problems and exit 1.")
-        parser.add_argument("--database", default="default", help="Database alias (default: default).")
+        parser.add_argument(
+            "--check", action="store_true", help="Change nothing; report problems and exit 1."
+        )
+        parser.add_argument(
+            "--database", default="default", help="Database alias (default: default)."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         role = options["role"] or settings.DATABASE_APP_ROLE or DEFAULT_ROLE
@@ -90,7 +96,11 @@ class Command(BaseCommand):
             switch_back = app_role()
             if switch_back:
                 with connection.cursor() as cursor:
-                    cursor.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(switch_back)).as_string(connection.connection))
+                    cursor.execute(
+                        sql.SQL("SET ROLE {}")
+                        .format(sql.Identifier(switch_back))
+                        .as_string(connection.connection)
+                    )
 
     def _handle(self, connection: Any, role: str, options: dict[str, Any]) -> None:
         if options["check"]:
@@ -105,13 +115,17 @@ class Command(BaseCommand):
         if options["login"]:
             password = _password_from_env(PASSWORD_ENV)
             if not password:
-                raise CommandError(f"--login needs a password in {PASSWORD_ENV} or {PASSWORD_ENV}_FILE.")
+                raise CommandError(
+                    f"--login needs a password in {PASSWORD_ENV} or {PASSWORD_ENV}_FILE."
+                )
         with transaction.atomic(using=connection.alias):
             self.apply(connection, role, login=options["login"], password=password)
         problems = self.check_role(connection, role)
         if problems:
             raise CommandError("; ".join(problems))
-        self.stdout.write(self.style.SUCCESS(f"Role {role} is set up: DML on tables, append-only audit log."))
+        self.stdout.write(
+            self.style.SUCCESS(f"Role {role} is set up: DML on tables, append-only audit log.")
+        )
 
     # --- changes ---------------------------------------------------------------------
 
@@ -140,39 +154,57 @@ class Command(BaseCommand):
                 [role],
             )
             attributes = cursor.fetchone()
-            unsafe = any(attributes[:5])
-            # ALTER ROLE only when something changes: concurrent ALTERs of one role
-            # fail with "tuple concurrently updated".
-            if unsafe or attributes[5] != login or login:
-                options = sql.SQL(
-                    "NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE NOREPLICATION {}"
-                ).format(sql.SQL("LOGIN" if login else "NOLOGIN"))
-                statement = sql.SQL("ALTER ROLE {} {}").format(ident, options)
-                if login:
-                    verifier = raw.pgconn.encrypt_password(password.encode(), role.encode())
-                    statement = sql.SQL("{} PASSWORD {}").format(statement, sql.Literal(verifier.decode()))
+            # Name only the attributes that change: a non-superuser owner may not
+            # even mention SUPERUSER, BYPASSRLS or REPLICATION, and concurrent ALTERs
+            # of one role fail with "tuple concurrently updated".
+            changes = [
+                sql.SQL(f"NO{name}")
+                for flag, name in zip(attributes[:5], ELEVATED, strict=True)
+                if flag
+            ]
+            # Without --login an existing role keeps its LOGIN attribute: a routine
+            # re-run must not lock out an application that logs in as this role.
+            if login and not attributes[5]:
+                changes.append(sql.SQL("LOGIN"))
+            if login:
+                verifier = raw.pgconn.encrypt_password(password.encode(), role.encode())
+                changes.append(sql.SQL("PASSWORD {}").format(sql.Literal(verifier.decode())))
+            if changes:
+                statement = sql.SQL("ALTER ROLE {} {}").format(ident, sql.SQL(" ").join(changes))
                 cursor.execute(statement.as_string(raw))
 
-            # SET ROLE needs membership; superusers need none.
-            cursor.execute(
-                "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"
-            )
+            # SET ROLE needs membership; superusers need none. PostgreSQL 16 split the
+            # right to SET ROLE from membership (a CREATEROLE creator is a member
+            # without it), so ask for that right there.
+            cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
             if not cursor.fetchone()[0]:
-                cursor.execute("SELECT pg_has_role(current_user, %s, 'MEMBER')", [role])
+                pg16 = connection.pg_version >= 160000
+                cursor.execute(
+                    "SELECT pg_has_role(current_user, %s, %s)", [role, "SET" if pg16 else "MEMBER"]
+                )
                 if not cursor.fetchone()[0]:
-                    cursor.execute(sql.SQL("GRANT {} TO CURRENT_USER").format(ident).as_string(raw))
+                    grant = (
+                        "GRANT {} TO CURRENT_USER WITH SET TRUE"
+                        if pg16
+                        else "GRANT {} TO CURRENT_USER"
+                    )
+                    cursor.execute(sql.SQL(grant).format(ident).as_string(raw))
 
             grants = [
-                sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(database), ident),
+                sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(
+                    sql.Identifier(database), ident
+                ),
                 sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(schema_ident, ident),
-                sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {} TO {}").format(
-                    schema_ident, ident
-                ),
+                sql.SQL(
+                    "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {} TO {}"
+                ).format(schema_ident, ident),
                 # TRUNCATE ignores row-level security; the rest are never needed.
-                sql.SQL("REVOKE TRUNCATE, REFERENCES, TRIGGER ON ALL TABLES IN SCHEMA {} FROM {}").format(
+                sql.SQL(
+                    "REVOKE TRUNCATE, REFERENCES, TRIGGER ON ALL TABLES IN SCHEMA {} FROM {}"
+                ).format(schema_ident, ident),
+                sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {} TO {}").format(
                     schema_ident, ident
                 ),
-                sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {} TO {}").format(schema_ident, ident),
                 sql.SQL(
                     "ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA {} "
                     "GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {}"
@@ -212,7 +244,7 @@ class Command(BaseCommand):
             row = cursor.fetchone()
             if row is None:
                 return [f"role {role} does not exist (run `loom db_roles`)"]
-            for flag, name in zip(row, ("SUPERUSER", "BYPASSRLS", "CREATEDB", "CREATEROLE", "REPLICATION"), strict=True):
+            for flag, name in zip(row, ELEVATED, strict=True):
                 if flag:
                     problems.append(f"role {role} has {name}")
             cursor.execute("SELECT current_schema()")
@@ -234,7 +266,14 @@ class Command(BaseCommand):
                 "FROM pg_tables WHERE schemaname = %s ORDER BY tablename",
                 [role, role, role, role, role, schema],
             )
-            for table, can_select, can_insert, can_update, can_delete, can_truncate in cursor.fetchall():
+            for (
+                table,
+                can_select,
+                can_insert,
+                can_update,
+                can_delete,
+                can_truncate,
+            ) in cursor.fetchall():
                 if can_truncate:
                     problems.append(f"{role} may TRUNCATE {table}")
                 if not (can_select and can_insert):

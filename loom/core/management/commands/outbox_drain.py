@@ -31,7 +31,9 @@ class Command(BaseCommand):
             default=5.0,
             help="Longest pause between drains in --loop mode, in seconds (default 5).",
         )
-        parser.add_argument("--batch-size", type=int, default=50, help="Messages claimed at a time.")
+        parser.add_argument(
+            "--batch-size", type=int, default=50, help="Messages claimed at a time."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         stop = threading.Event()
