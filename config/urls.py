@@ -1,7 +1,7 @@
 """Root URL configuration: wiring only."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from django.views.i18n import set_language
 
 from config.api import api
@@ -9,7 +9,7 @@ from loom.accounts import urls_onboarding, views_admin_sms
 from loom.web import views as web_views
 from loom.web import views_admin, views_gallery
 
-coach_patterns = (
+coach_patterns: tuple[list[URLPattern | URLResolver], str] = (
     [
         path("", web_views.coach_home, name="home"),
         path("clients/", include("loom.accounts.urls_roster")),
@@ -24,7 +24,9 @@ admin_area_patterns = (
         path("security/", views_admin_sms.security_policy, name="security"),
         path("components/", views_gallery.components, name="components"),
         path("outbox/", views_admin.outbox, name="outbox"),
-        path("outbox/<int:message_id>/retry/", views_admin.outbox_retry_message, name="outbox_retry"),
+        path(
+            "outbox/<int:message_id>/retry/", views_admin.outbox_retry_message, name="outbox_retry"
+        ),
     ],
     "admin_area",
 )

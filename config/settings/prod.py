@@ -15,10 +15,11 @@ from config.settings.base import (
 if DEBUG:
     raise ImproperlyConfigured("DEBUG must be off in production (unset DEBUG or set it to 0).")
 if not SECRET_KEY or SECRET_KEY == DEFAULT_SECRET_KEY or len(SECRET_KEY) < 50:
-    raise ImproperlyConfigured("SECRET_KEY must be set to a random value of at least 50 characters.")
-if not ALLOWED_HOSTS or ALLOWED_HOSTS == ["127.0.0.1", "localhost", "[::1]"] and not env_bool(
-    "LOOM_ALLOW_LOCAL_HOSTS"
-):
+    raise ImproperlyConfigured(
+        "SECRET_KEY must be set to a random value of at least 50 characters."
+    )
+_LOCAL_ONLY = ALLOWED_HOSTS == ["127.0.0.1", "localhost", "[::1]"]
+if not ALLOWED_HOSTS or (_LOCAL_ONLY and not env_bool("LOOM_ALLOW_LOCAL_HOSTS")):
     raise ImproperlyConfigured("ALLOWED_HOSTS must list the host names Loom is served under.")
 if not FIELD_ENCRYPTION_KEYS:
     raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS must hold at least one key.")

@@ -15,7 +15,9 @@ REQUEST_LATENCY = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 RESPONSES = Counter(
-    "loom_http_responses_total", "Responses by route, method and status class.", ["route", "method", "status"]
+    "loom_http_responses_total",
+    "Responses by route, method and status class.",
+    ["route", "method", "status"],
 )
 ERRORS = Counter("loom_http_errors_total", "Responses with a 5xx status, by route.", ["route"])
 

@@ -3,6 +3,8 @@ sign-in step, trusted browsers, and the MFA policy for admins and coaches."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from allauth.mfa.models import Authenticator
 from django.core.cache import cache
@@ -26,8 +28,11 @@ TRUST_URL = "/accounts/2fa/trust/"
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache() -> None:
-    # Rate-limit counters and used TOTP codes live in the cache; tests must not share them.
+def _fresh_cache() -> Iterator[None]:
+    # Rate-limit counters and used TOTP codes live in the cache: start clean, and leave
+    # nothing behind for the next test in this process.
+    cache.clear()
+    yield
     cache.clear()
 
 

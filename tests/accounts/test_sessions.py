@@ -4,6 +4,7 @@ and the offer to sign out other devices after a password change."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -31,7 +32,11 @@ KEEPALIVE = "/account/security/keepalive/"
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache() -> None:
+def _fresh_cache() -> Iterator[None]:
+    # Rate-limit counters and used TOTP codes live in the cache: start clean, and leave
+    # nothing behind for the next test in this process.
+    cache.clear()
+    yield
     cache.clear()
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
+from collections.abc import Iterator
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -56,7 +57,11 @@ TOKEN = "twilio-test-token"
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache() -> None:
+def _fresh_cache() -> Iterator[None]:
+    # Rate-limit counters and used TOTP codes live in the cache: start clean, and leave
+    # nothing behind for the next test in this process.
+    cache.clear()
+    yield
     cache.clear()
 
 

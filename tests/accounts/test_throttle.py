@@ -4,6 +4,7 @@ with 429 or a form error, the same whether or not the account exists, and audite
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -26,7 +27,11 @@ from tests.accounts.security_support import (
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache() -> None:
+def _fresh_cache() -> Iterator[None]:
+    # Rate-limit counters and used TOTP codes live in the cache: start clean, and leave
+    # nothing behind for the next test in this process.
+    cache.clear()
+    yield
     cache.clear()
 
 

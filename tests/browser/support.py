@@ -16,6 +16,7 @@ import time
 import weakref
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from django.utils import translation
@@ -215,3 +216,20 @@ def sign_in(page: Page, *, email: str, password: str, totp_secret: str | None = 
     if not_now.count():
         check_page(page)
         submit(page, "Not now")
+
+
+def activate_totp(page: Page, *, password: str) -> str:
+    """On "Set up an authenticator app": read the manual key, answer with a code, turn it on.
+
+    Confirms the password first when allauth asks to re-authenticate. Returns the secret.
+    """
+    if urlsplit(page.url).path == "/accounts/reauthenticate/":
+        check_page(page)
+        fill(page, "Password", password)
+        submit(page, "Confirm")
+        check_page(page)
+    secret = textbox(page, "Key for manual entry").input_value().replace(" ", "")
+    assert re.fullmatch(r"[A-Z2-7]{16,}=*", secret), f"not a base32 secret: {secret!r}"
+    fill(page, "Authenticator code", totp_code(secret))
+    submit(page, "Turn on")
+    return secret

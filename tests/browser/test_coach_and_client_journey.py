@@ -24,6 +24,7 @@ from playwright.sync_api import Locator, Page, expect
 from loom.accounts.models import ClientProfile, CoachClient, ConsentRecord, Onboarding, Role, User
 from tests.browser.conftest import TIMEZONES, PageOpener
 from tests.browser.support import (
+    activate_totp,
     check_page,
     checkbox,
     exact,
@@ -33,7 +34,6 @@ from tests.browser.support import (
     submit,
     t,
     textbox,
-    totp_code,
     visit_and_check,
 )
 from tests.smtp import SmtpServer
@@ -153,7 +153,8 @@ def _coach_onboards_and_enables_totp(page: Page) -> str:
     # Account security: the step links to the two-step verification page.
     _click_link(page, "Set up two-factor authentication")
     _click_link(page, "Set up an authenticator app")
-    secret = _activate_totp(page)
+    secret = activate_totp(page, password=COACH_PASSWORD)
+    check_page(page)
     # "Come back here to continue: your progress is saved." Home leads to the next step.
     visit_and_check(page, "/home/")
     assert urlsplit(page.url).path.startswith("/onboarding/coach/"), page.url
@@ -165,21 +166,6 @@ def _coach_onboards_and_enables_totp(page: Page) -> str:
     submit(page, "Skip for now")
     check_page(page)
     assert urlsplit(page.url).path == "/coach/", page.url
-    return secret
-
-
-def _activate_totp(page: Page) -> str:
-    if textbox(page, "Password").count():
-        # allauth asks for the password again before MFA changes.
-        fill(page, "Password", COACH_PASSWORD)
-        submit(page, "Confirm")
-        check_page(page)
-    secret = textbox(page, "Key for manual entry").input_value()
-    secret = secret.replace(" ", "")
-    assert re.fullmatch(r"[A-Z2-7]{16,}=*", secret), f"not a base32 secret: {secret!r}"
-    fill(page, "Authenticator code", totp_code(secret))
-    submit(page, "Turn on")
-    check_page(page)
     return secret
 
 

@@ -10,10 +10,10 @@ from urllib.parse import urlsplit
 
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
-from playwright.sync_api import Response, expect
+from playwright.sync_api import Page, Response, expect
 
 from tests.browser.conftest import PageOpener
-from tests.browser.support import check_page, exact, sign_in, t
+from tests.browser.support import activate_totp, check_page, exact, sign_in, t
 from tests.world import PASSWORD, World
 
 pytestmark = pytest.mark.browser
@@ -103,3 +103,22 @@ def test_sign_in_ends_on_a_page(
     reloaded = page.reload()
     assert reloaded is not None and reloaded.status == 200
     assert urlsplit(page.url).path == end
+
+
+@pytest.mark.parametrize("viewport", ["375"])
+def test_admin_without_mfa_is_sent_to_set_it_up_and_then_reaches_the_admin_area(page: Page) -> None:
+    admin = World.build().admin
+    page.goto("/accounts/login/?next=/admin-area/")
+    sign_in(page, email=admin.email, password=PASSWORD)
+    # Admins must use MFA: the admin area sends them to set it up, keeping where they were going.
+    check_page(page)
+    assert urlsplit(page.url).path == "/account/security/mfa/", page.url
+    with page.expect_navigation():
+        page.get_by_role("link", name=exact(t("en", "Set up an authenticator app"))).click()
+    check_page(page)
+    activate_totp(page, password=PASSWORD)
+    check_page(page)
+    response = page.goto("/admin-area/")
+    assert response is not None and response.status == 200
+    assert urlsplit(page.url).path == "/admin-area/"
+    check_page(page)
