@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# Serves web + websockets (uvicorn) and the task worker together; Ctrl-C stops both.
+# Serves web + websockets (uvicorn) with the task worker and the outbox sweeper beside it.
+# Ctrl-C stops all three.
 set -euo pipefail
 PORT="${PORT:-8000}"
 uv run loom db_worker --queue-name '*' --interval 1 &
 worker=$!
-trap 'kill "$worker" 2>/dev/null || true' EXIT INT TERM
+# The sweeper re-claims messages whose sender crashed mid-delivery (expired leases).
+uv run loom outbox_drain --loop &
+sweeper=$!
+trap 'kill "$worker" "$sweeper" 2>/dev/null || true' EXIT INT TERM
 uv run loom demo_signins
-exec uv run uvicorn config.asgi:application --host 127.0.0.1 --port "$PORT" --ws websockets --lifespan off
+echo "Serving Loom on http://127.0.0.1:${PORT}"
+uv run uvicorn config.asgi:application --host 127.0.0.1 --port "$PORT" --ws websockets --lifespan off

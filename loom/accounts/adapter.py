@@ -57,7 +57,24 @@ class AccountAdapter(DefaultAccountAdapter):
         # A page that confirms the change and offers to sign out the other devices.
         return reverse("security:changed")
 
+    def send_password_reset_mail(self, user: Any, email: str, context: dict[str, Any]) -> None:
+        # Reset requests are audited whether or not the account exists (see send_mail);
+        # the page shown is the same in both cases.
+        from loom.core.audit import audit_record
+
+        audit_record(action="auth.password_reset_requested", target=user, details={"known": True})
+        super().send_password_reset_mail(user, email, context)
+
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
         from loom.accounts.emails import send_account_email
+
+        if template_prefix == "account/email/unknown_account":
+            # Sent instead of a reset link when no account has the address.
+            from loom.core.audit import audit_record
+
+            audit_record(
+                action="auth.password_reset_requested",
+                details={"known": False, "email": email[:254].lower()},
+            )
 
         send_account_email(template_prefix=template_prefix, email=email, context=context)

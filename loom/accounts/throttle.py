@@ -13,6 +13,7 @@ than its period.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 import time
@@ -103,10 +104,9 @@ def throttle_hit(*, scope: str, user_id: int | None, ip: str | None) -> None:
     if refused_rate is None:
         return
     for key in counted:
-        try:
+        # ValueError: the window closed meanwhile, so there is nothing to take back.
+        with contextlib.suppress(ValueError):
             cache.decr(key)
-        except ValueError:
-            pass  # the window closed meanwhile; nothing to take back
     audit_record(
         action="throttle.refused",
         actor=None,

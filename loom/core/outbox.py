@@ -141,7 +141,11 @@ def outbox_enqueue(
             if dedupe_key is None:
                 raise
             return OutboxMessage.objects.get(dedupe_key=dedupe_key)
-        transaction.on_commit(partial(_nudge, message.pk), robust=True)
+        if message.available_at > timezone.now():
+            # Not due yet: book the drain for its time instead of a nudge that would skip it.
+            transaction.on_commit(partial(_schedule_quietly, message.available_at), robust=True)
+        else:
+            transaction.on_commit(partial(_nudge, message.pk), robust=True)
     return message
 
 
@@ -150,6 +154,14 @@ def _nudge(message_id: int) -> None:
     from loom.core.tasks import deliver_outbox_message
 
     deliver_outbox_message.enqueue(message_id)
+
+
+def _schedule_quietly(at: datetime) -> None:
+    try:
+        schedule_drain(at)
+    except Exception:
+        # The row is durable; the operator loop or the next drain will find it.
+        logger.exception("outbox.schedule_failed", at=at.isoformat())
 
 
 def schedule_drain(at: datetime) -> bool:
@@ -302,11 +314,7 @@ def _record_failure(message: OutboxMessage, exc: Exception) -> DeliveryOutcome:
         error=error,
     )
     if updated:
-        try:
-            schedule_drain(retry_at)
-        except Exception:
-            # The row is durable; the operator loop or the next nudge will find it.
-            logger.exception("outbox.schedule_failed", message_id=message.pk)
+        _schedule_quietly(retry_at)
     return DeliveryOutcome(message.pk, Status.PENDING, error)
 
 

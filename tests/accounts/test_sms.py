@@ -460,7 +460,7 @@ def test_an_admin_cannot_turn_off_their_only_second_factor(world):
 def test_sign_in_with_a_texted_code(world, django_capture_on_commit_callbacks):
     enable_sms(world.avi)
     client = Client()
-    response = password_step(client, world.avi, next_url="/client/")
+    response = password_step(client, world.avi, next_url="/account/security/sessions/")
     assert response["Location"] == VERIFY_URL
     page = client.get(VERIFY_URL)
     assert b"Text me a code" in page.content
@@ -476,7 +476,7 @@ def test_sign_in_with_a_texted_code(world, django_capture_on_commit_callbacks):
     assert response["Location"] == "/accounts/2fa/trust/"
     response = client.post("/accounts/2fa/trust/", {"action": "trust"}, follow=True)
     assert response.status_code == 200
-    assert response.request["PATH_INFO"] == "/client/"
+    assert response.request["PATH_INFO"] == "/account/security/sessions/"
     assert AuditLog.objects.filter(action="sms.code_checked", actor=world.avi).exists()
 
     # Trusted for 30 days: the next sign-in skips the texted code.

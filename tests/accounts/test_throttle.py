@@ -188,6 +188,10 @@ def test_password_reset_is_limited_per_address_with_the_same_answer_for_unknown_
         assert statuses == [302, 302, 302, 302, 302, 429], email
     # Only the real account was mailed, and only within the limit.
     assert len([m for m in mail.outbox if world.dana.email in m.to]) <= 5
+    # Every request that got through was audited, for both addresses.
+    requests = AuditLog.objects.filter(action="auth.password_reset_requested")
+    assert requests.filter(details__known=True, target_id=str(world.dana.pk)).count() == 5
+    assert requests.filter(details__known=False, details__email="nobody@example.com").count() == 5
 
 
 def test_password_reset_is_limited_per_ip(db):

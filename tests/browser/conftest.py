@@ -15,12 +15,6 @@ Checks live in ``tests.browser.support``. Every test here is marked ``browser``.
 from __future__ import annotations
 
 import os
-
-# Playwright's sync API keeps an asyncio loop running on the main thread; Django's ORM
-# refuses to run while one is running unless told it is safe. The ORM calls in these
-# tests are ordinary synchronous calls made between browser steps, so it is.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -84,7 +78,11 @@ def browser() -> Iterator[Browser]:
         pytest.fail(f"Chromium not found at {CHROMIUM}: `make test` installs Debian's chromium.")
     if not support.AXE_SOURCE_PATH.exists():
         pytest.fail(f"axe-core not found at {support.AXE_SOURCE_PATH}: run `npm ci`.")
-    with sync_playwright() as playwright:
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
+        # That running loop also makes Django's ORM refuse to run unless told it is
+        # safe. It is: the ORM calls here are plain synchronous calls made between
+        # browser steps. Only for this package, so other tests keep the guard.
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         chromium = playwright.chromium.launch(
             executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
         )
@@ -122,7 +120,6 @@ def open_page(
     """Opens pages, each in its own browser context (cookies, storage: a separate person)."""
     contexts: list[BrowserContext] = []
     pages: list[Page] = []
-    support.visited.clear()
     default_language, default_viewport = language, viewport
 
     def opener(*, language: str | None = None, viewport: str | None = None) -> Page:

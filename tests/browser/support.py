@@ -107,7 +107,6 @@ def check_page(page: Page, *, language: str | None = None) -> None:
     errors = _page_errors.get(page, [])
     assert not errors, f"{page.url}: the browser reported errors:\n" + "\n".join(errors)
     axe_check(page)
-    visited.append(page.url)
 
 
 def visit_and_check(page: Page, path: str, *, language: str | None = None) -> Response:
@@ -116,6 +115,27 @@ def visit_and_check(page: Page, path: str, *, language: str | None = None) -> Re
     assert response.status < 400, f"{path} answered {response.status}"
     check_page(page, language=language)
     return response
+
+
+_ASSETS = """() => ({
+  sheets: [...document.querySelectorAll('link[rel=stylesheet]')].map((link) => [link.href, !!link.sheet]),
+  htmx: typeof window.htmx !== 'undefined',
+  fonts: [...document.fonts].filter((face) => face.status === 'loaded').map((face) => face.family.replaceAll('"', '')),
+  bodyFont: getComputedStyle(document.body).fontFamily,
+})"""
+FONTS = {"en": "Inter", "he": "Heebo"}
+
+
+def assert_assets_loaded(page: Page) -> None:
+    """The stylesheets, htmx and the language's font really loaded (axe judges real styles)."""
+    page.evaluate("() => document.fonts.ready.then(() => true)")
+    assets = page.evaluate(_ASSETS)
+    missing = [href for href, loaded in assets["sheets"] if not loaded]
+    assert assets["sheets"] and not missing, f"stylesheets not loaded: {missing or 'none linked'}"
+    assert assets["htmx"], "htmx did not load"
+    font = FONTS[page_language(page)]
+    assert font in assets["bodyFont"], f"body font is {assets['bodyFont']}, expected {font} first"
+    assert font in assets["fonts"], f"{font} was not loaded; loaded faces: {assets['fonts']}"
 
 
 def assert_skip_link_leads_to_main(page: Page) -> None:

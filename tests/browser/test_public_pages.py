@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.support import assert_skip_link_leads_to_main, exact, t, visit_and_check
+from tests.browser.support import (
+    assert_assets_loaded,
+    assert_skip_link_leads_to_main,
+    exact,
+    t,
+    visit_and_check,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -16,6 +22,7 @@ def test_public_page_is_accessible_and_keyboard_reachable(
     page: Page, language: str, path: str
 ) -> None:
     visit_and_check(page, path, language=language)
+    assert_assets_loaded(page)
     assert_skip_link_leads_to_main(page)
 
 

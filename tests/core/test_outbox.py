@@ -343,3 +343,20 @@ def test_concurrent_workers_never_deliver_the_same_message_twice(
     assert len(received) == total
     assert len({message["Message-ID"] for message in received}) == total
     assert OutboxMessage.objects.filter(status=Status.SENT).count() == total
+
+
+def test_message_due_later_books_a_drain_for_its_time(settings, django_capture_on_commit_callbacks):
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    later = timezone.now() + timedelta(hours=1)
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        message = outbox_enqueue(
+            channel="email", recipient="dana@example.com", payload={}, available_at=later
+        )
+    [booked] = DBTaskResult.objects.all()
+    assert booked.task_path == "loom.core.tasks.drain_outbox"
+    assert booked.run_after == later
+    assert outbox_drain().sent == 0
+    message.refresh_from_db()
+    assert message.status == Status.PENDING

@@ -290,7 +290,11 @@ def request_as(
             result: tuple[int, str | None] | str = f"raised {type(exc).__name__}: {exc}"
         else:
             result = classify(response, user)
-            response.close()
+            if response.streaming:
+                # Consuming it runs the test client's own closing wrapper. Calling
+                # close() here would fire request_finished, whose handler closes the
+                # database connection inside the test's transaction.
+                b"".join(response.streaming_content)  # type: ignore[attr-defined]
         transaction.set_rollback(True)
     return result
 
