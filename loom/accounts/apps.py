@@ -12,3 +12,9 @@ class AccountsConfig(AppConfig):
         from loom.core.outbox import outbox_register_channel
 
         outbox_register_channel("sms", deliver=deliver_outbox_sms, summarize=summarize_outbox_sms)
+
+        from loom.core.key_rotation import encrypted_json_register
+
+        # Our MFA adapter encrypts allauth's TOTP secret and recovery-code seed with
+        # FIELD_ENCRYPTION_KEYS: key rotation must re-encrypt them too.
+        encrypted_json_register(model="mfa.Authenticator", field="data", keys=("secret", "seed"))

@@ -1,8 +1,15 @@
 """Authenticated encryption for sensitive text, with key rotation.
 
-Keys come from ``FIELD_ENCRYPTION_KEYS`` (url-safe base64, 32 bytes each). The first
-key encrypts; every key decrypts, so a new key is rolled out by putting it first and
-running ``loom rotate_encryption_keys`` before the old one is removed.
+Keys come from ``FIELD_ENCRYPTION_KEYS`` (url-safe base64, 32 bytes each; make one
+with ``loom generate_encryption_key``). The first key encrypts; every key decrypts.
+A new key is rolled out by putting it first, running ``loom rotate_encryption_keys``
+(which re-encrypts every stored value under it), and only then removing the old one.
+See docs/runbooks/rotate-encryption-keys.md.
+
+Stored values are ``enc1:`` followed by a Fernet token (AES-128-CBC with an
+HMAC-SHA256 over the version, timestamp, IV and ciphertext), so a value that was
+changed, truncated or written under a key no longer configured fails loudly instead
+of decrypting to garbage.
 """
 
 from __future__ import annotations
@@ -16,20 +23,40 @@ from django.core.exceptions import ImproperlyConfigured
 PREFIX = "enc1:"
 
 
+class DecryptionError(ValueError):
+    """A stored value cannot be read: not ours, tampered with, or under an unknown key."""
+
+
 @functools.cache
-def _fernet(keys: tuple[str, ...]) -> MultiFernet:
+def _fernets(keys: tuple[str, ...]) -> tuple[MultiFernet, Fernet]:
     if not keys:
         raise ImproperlyConfigured(
             "FIELD_ENCRYPTION_KEYS is empty; generate one with `loom generate_encryption_key`."
         )
     try:
-        return MultiFernet([Fernet(key.encode()) for key in keys])
+        each = [Fernet(key.encode()) for key in keys]
     except ValueError as exc:
+        # The message names no key: settings errors end up in logs.
         raise ImproperlyConfigured(f"FIELD_ENCRYPTION_KEYS holds an invalid key: {exc}") from exc
+    return MultiFernet(each), each[0]
+
+
+def _keys() -> tuple[str, ...]:
+    return tuple(settings.FIELD_ENCRYPTION_KEYS)
 
 
 def fernet() -> MultiFernet:
-    return _fernet(tuple(settings.FIELD_ENCRYPTION_KEYS))
+    """Every configured key: encrypts with the first, decrypts with any."""
+    return _fernets(_keys())[0]
+
+
+def _token(stored: str) -> bytes:
+    if not stored.startswith(PREFIX):
+        raise DecryptionError("Stored value is not an encrypted Loom field.")
+    try:
+        return stored[len(PREFIX) :].encode("ascii")
+    except UnicodeEncodeError as exc:
+        raise DecryptionError("Stored value is not a valid encrypted Loom field.") from exc
 
 
 def encrypt_text(plaintext: str) -> str:
@@ -37,17 +64,37 @@ def encrypt_text(plaintext: str) -> str:
 
 
 def decrypt_text(stored: str) -> str:
-    if not stored.startswith(PREFIX):
-        raise ValueError("Stored value is not an encrypted Loom field.")
+    """The plaintext of ``stored``; ``DecryptionError`` if no configured key opens it."""
     try:
-        return fernet().decrypt(stored[len(PREFIX) :].encode("ascii")).decode("utf-8")
-    except InvalidToken as exc:
-        raise ValueError("Encrypted field could not be decrypted with any configured key.") from exc
+        return fernet().decrypt(_token(stored)).decode("utf-8")
+    except (InvalidToken, UnicodeError) as exc:
+        raise DecryptionError(
+            "Encrypted value could not be decrypted with any key in FIELD_ENCRYPTION_KEYS: "
+            "it was altered, or written under a key that has since been removed."
+        ) from exc
+
+
+def is_current(stored: str) -> bool:
+    """True when ``stored`` is already encrypted under the first (current) key."""
+    try:
+        _fernets(_keys())[1].decrypt(_token(stored))
+    except InvalidToken:
+        return False
+    return True
 
 
 def rotate_text(stored: str) -> str:
-    """Re-encrypt ``stored`` under the first (current) key."""
-    return PREFIX + fernet().rotate(stored[len(PREFIX) :].encode("ascii")).decode("ascii")
+    """Re-encrypt ``stored`` under the first (current) key.
+
+    Raises ``DecryptionError`` when no configured key opens it; the value is then
+    left as it is by the caller and must be dealt with before an old key is dropped.
+    """
+    try:
+        return PREFIX + fernet().rotate(_token(stored)).decode("ascii")
+    except InvalidToken as exc:
+        raise DecryptionError(
+            "Encrypted value could not be re-encrypted: no key in FIELD_ENCRYPTION_KEYS opens it."
+        ) from exc
 
 
 def generate_key() -> str:

@@ -103,12 +103,16 @@ def everyone(outcome: Outcome) -> dict[str, Outcome]:
     return expect(outcome)
 
 
-def signed_in(outcome: Outcome, *, anonymous: Outcome = LOGIN, **overrides: Outcome) -> dict[str, Outcome]:
+def signed_in(
+    outcome: Outcome, *, anonymous: Outcome = LOGIN, **overrides: Outcome
+) -> dict[str, Outcome]:
     """Any signed-in person gets ``outcome``; anonymous visitors are sent to sign in."""
     return expect(outcome, anonymous=anonymous, **overrides)
 
 
-def coaches(outcome: Outcome, *, other_coach: Outcome | None = None, **overrides: Outcome) -> dict[str, Outcome]:
+def coaches(
+    outcome: Outcome, *, other_coach: Outcome | None = None, **overrides: Outcome
+) -> dict[str, Outcome]:
     """A coach-only page: coaches get ``outcome`` (Eli ``other_coach`` for Dana's objects),
     clients and admins are sent to their own home, anonymous visitors to sign in."""
     return expect(
@@ -120,7 +124,9 @@ def coaches(outcome: Outcome, *, other_coach: Outcome | None = None, **overrides
     )
 
 
-def clients(outcome: Outcome, *, other_client: Outcome | None = None, **overrides: Outcome) -> dict[str, Outcome]:
+def clients(
+    outcome: Outcome, *, other_client: Outcome | None = None, **overrides: Outcome
+) -> dict[str, Outcome]:
     return expect(
         HOME,
         anonymous=LOGIN,
@@ -204,7 +210,9 @@ def _api_methods(callback: Any) -> frozenset[str] | None:
     for cell in getattr(callback, "__closure__", None) or ():
         contents = cell.cell_contents
         if isinstance(contents, PathView):
-            return frozenset(method for operation in contents.operations for method in operation.methods)
+            return frozenset(
+                method for operation in contents.operations for method in operation.methods
+            )
     return None
 
 
@@ -299,7 +307,9 @@ def request_as(
     return result
 
 
-def _send(client: Client, method: str, path: str, data: Mapping[str, Any] | None) -> HttpResponseBase:
+def _send(
+    client: Client, method: str, path: str, data: Mapping[str, Any] | None
+) -> HttpResponseBase:
     if path.startswith("/api/"):
         body = "" if method == "GET" else json.dumps(data or {})
         return client.generic(method, path, body, content_type="application/json")

@@ -35,12 +35,11 @@ from loom.core.models import OutboxMessage
 from tests.security.matrix import (
     ADMIN,
     BAD_REQUEST,
-    CREATED,
-    COACH,
     CLIENT,
+    COACH,
+    CREATED,
     FORBIDDEN,
     HOME,
-    LOGIN,
     NOT_ALLOWED,
     NOT_FOUND,
     OK,
@@ -240,11 +239,21 @@ ROUTES: tuple[Route, ...] = (
     ),
     Route("account/security/sms/", get=signed_in(OK), post=signed_in(NOT_ALLOWED)),
     Route("account/security/sms/phone/", get=signed_in(NOT_ALLOWED), post=signed_in(redirect())),
-    Route("account/security/sms/phone/confirm/", get=signed_in(NOT_ALLOWED), post=signed_in(redirect())),
-    Route("account/security/sms/phone/remove/", get=signed_in(NOT_ALLOWED), post=signed_in(redirect())),
+    Route(
+        "account/security/sms/phone/confirm/",
+        get=signed_in(NOT_ALLOWED),
+        post=signed_in(redirect()),
+    ),
+    Route(
+        "account/security/sms/phone/remove/", get=signed_in(NOT_ALLOWED), post=signed_in(redirect())
+    ),
     Route("account/security/sms/enable/", get=signed_in(NOT_ALLOWED), post=signed_in(redirect())),
     Route("account/security/sms/disable/", get=signed_in(NOT_ALLOWED), post=signed_in(redirect())),
-    Route("account/security/trusted-browser/forget/", get=signed_in(NOT_ALLOWED), post=signed_in(redirect())),
+    Route(
+        "account/security/trusted-browser/forget/",
+        get=signed_in(NOT_ALLOWED),
+        post=signed_in(redirect()),
+    ),
     Route("account/security/sessions/", get=signed_in(OK), post=signed_in(NOT_ALLOWED)),
     Route(
         "account/security/sessions/<int:pk>/end/",
@@ -253,7 +262,11 @@ ROUTES: tuple[Route, ...] = (
         get=signed_in(NOT_ALLOWED),
         post=signed_in(NOT_FOUND, coach=redirect("security:sessions")),
     ),
-    Route("account/security/sessions/end-others/", get=signed_in(NOT_ALLOWED), post=signed_in(redirect())),
+    Route(
+        "account/security/sessions/end-others/",
+        get=signed_in(NOT_ALLOWED),
+        post=signed_in(redirect()),
+    ),
     Route("account/security/changed/", get=signed_in(OK), post=signed_in(NOT_ALLOWED)),
     Route(
         "account/security/keepalive/",
@@ -263,9 +276,16 @@ ROUTES: tuple[Route, ...] = (
     # Onboarding (the world has finished it: every step sends home).
     Route("onboarding/", get=signed_in(HOME), post=signed_in(HOME)),
     Route("onboarding/coach/", get=coaches(HOME), post=coaches(HOME)),
-    Route("onboarding/coach/<slug:step>/", args=step("profile"), get=coaches(HOME), post=coaches(HOME)),
+    Route(
+        "onboarding/coach/<slug:step>/", args=step("profile"), get=coaches(HOME), post=coaches(HOME)
+    ),
     Route("onboarding/client/", get=clients(HOME), post=clients(HOME)),
-    Route("onboarding/client/<slug:step>/", args=step("profile"), get=clients(HOME), post=clients(HOME)),
+    Route(
+        "onboarding/client/<slug:step>/",
+        args=step("profile"),
+        get=clients(HOME),
+        post=clients(HOME),
+    ),
     Route(
         "invite/<str:token>/",
         args=open_invitation_link,
@@ -334,17 +354,27 @@ GROUPS: tuple[Group, ...] = (
         samples=(
             Sample("/accounts/login/", get=SIGNED_IN_GO_HOME, post=SIGNED_IN_GO_HOME),
             Sample("/accounts/signup/", get=SIGNED_IN_GO_HOME, post=SIGNED_IN_GO_HOME),
-            Sample("/accounts/logout/", get=signed_in(OK, anonymous=redirect()), post=everyone(redirect())),
+            Sample(
+                "/accounts/logout/",
+                get=signed_in(OK, anonymous=redirect()),
+                post=everyone(redirect()),
+            ),
             Sample("/accounts/password/reset/", get=everyone(OK), post=everyone(OK)),
             Sample("/accounts/password/change/", get=signed_in(OK), post=signed_in(OK)),
-            Sample("/accounts/email/", get=signed_in(OK), post=signed_in(redirect("account_email"))),
+            Sample(
+                "/accounts/email/", get=signed_in(OK), post=signed_in(redirect("account_email"))
+            ),
             Sample("/accounts/2fa/", get=signed_in(OK), post=signed_in(NOT_ALLOWED)),
             Sample(
                 "/accounts/2fa/totp/activate/",
                 get=signed_in(REAUTHENTICATE),
                 post=signed_in(REAUTHENTICATE),
             ),
-            Sample("/accounts/sessions/", get=signed_in(OK), post=signed_in(redirect("usersessions_list"))),
+            Sample(
+                "/accounts/sessions/",
+                get=signed_in(OK),
+                post=signed_in(redirect("usersessions_list")),
+            ),
         ),
     ),
     Group(

@@ -39,14 +39,18 @@ def _grouped(route: str) -> bool:
 
 def test_route_table_has_one_entry_per_pattern() -> None:
     patterns = [route.pattern for route in ROUTES]
-    assert len(patterns) == len(set(patterns)), "A pattern is listed twice in tests/security/routes.py"
+    assert len(patterns) == len(set(patterns)), (
+        "A pattern is listed twice in tests/security/routes.py"
+    )
     for route in ROUTES:
         assert not _grouped(route.pattern), f"{route.pattern} is under a third-party group prefix"
 
 
 def test_every_url_pattern_is_in_the_matrix() -> None:
     unknown = [
-        pattern for pattern in url_patterns() if pattern.route not in ROUTES_BY_PATTERN and not _grouped(pattern.route)
+        pattern
+        for pattern in url_patterns()
+        if pattern.route not in ROUTES_BY_PATTERN and not _grouped(pattern.route)
     ]
     assert not unknown, (
         "These URL patterns are not in the authorization matrix. Add a Route for each to "
@@ -59,9 +63,13 @@ def test_every_url_pattern_is_in_the_matrix() -> None:
 def test_no_matrix_entry_is_stale() -> None:
     existing = {pattern.route for pattern in url_patterns()}
     stale = [route.pattern for route in ROUTES if route.pattern not in existing]
-    assert not stale, f"These routes no longer exist; remove them from tests/security/routes.py: {stale}"
+    assert not stale, (
+        f"These routes no longer exist; remove them from tests/security/routes.py: {stale}"
+    )
     for group in GROUPS:
-        assert any(route.startswith(group.prefix) for route in existing), f"No route under {group.prefix}"
+        assert any(route.startswith(group.prefix) for route in existing), (
+            f"No route under {group.prefix}"
+        )
 
 
 def test_every_api_method_is_in_the_matrix() -> None:
@@ -77,7 +85,9 @@ def test_every_api_method_is_in_the_matrix() -> None:
             for method in sorted(listed - pattern.methods)
             if any(outcome != NOT_ALLOWED for outcome in route.methods()[method].values())
         ]
-    assert not missing, "API operations missing from tests/security/routes.py:\n" + "\n".join(missing)
+    assert not missing, "API operations missing from tests/security/routes.py:\n" + "\n".join(
+        missing
+    )
 
 
 @pytest.fixture
@@ -89,7 +99,10 @@ def matrix_world(world: World, settings: object, tmp_path: Path) -> World:
 
 
 def _check(
-    world: World, path: str, methods: dict[str, Expectation], data: Mapping[str, object] | None = None
+    world: World,
+    path: str,
+    methods: dict[str, Expectation],
+    data: Mapping[str, object] | None = None,
 ) -> list[str]:
     mismatches = []
     for method, expectation in methods.items():
@@ -104,7 +117,9 @@ def _check(
 
 
 def _missing_ids(args: dict[str, object]) -> dict[str, object]:
-    return {name: 2_000_000_000 if isinstance(value, int) else value for name, value in args.items()}
+    return {
+        name: 2_000_000_000 if isinstance(value, int) else value for name, value in args.items()
+    }
 
 
 @pytest.mark.parametrize("route", ROUTES, ids=lambda route: route.pattern or "/")
@@ -142,7 +157,9 @@ def test_third_party_routes_answer_each_actor_as_the_matrix_says(
     assert isinstance(sample, Sample)
     assert sample.path.startswith("/" + prefix)
     mismatches = _check(matrix_world, sample.path, {"GET": sample.get, "POST": sample.post})
-    assert not mismatches, f"{sample.path} does not answer as the matrix says:\n" + "\n".join(mismatches)
+    assert not mismatches, f"{sample.path} does not answer as the matrix says:\n" + "\n".join(
+        mismatches
+    )
 
 
 def test_actors_are_who_the_matrix_says(matrix_world: World) -> None:

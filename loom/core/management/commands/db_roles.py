@@ -157,7 +157,7 @@ class Command(BaseCommand):
             # Name only the attributes that change: a non-superuser owner may not
             # even mention SUPERUSER, BYPASSRLS or REPLICATION, and concurrent ALTERs
             # of one role fail with "tuple concurrently updated".
-            changes = [
+            changes: list[sql.Composable] = [
                 sql.SQL(f"NO{name}")
                 for flag, name in zip(attributes[:5], ELEVATED, strict=True)
                 if flag
