@@ -33,6 +33,14 @@ def _postgres_tier(request: pytest.FixtureRequest) -> None:
         pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://…")
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Rate-limit counters and cached policies live in the cache; no test inherits another's."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def world(db: None) -> World:
     return World.build()

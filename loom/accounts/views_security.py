@@ -55,7 +55,7 @@ from loom.accounts.sms_mfa import (
     sms_mfa_disable,
     sms_mfa_enable,
 )
-from loom.accounts.throttle import Throttled, throttle_hit
+from loom.accounts.throttle import Throttled, throttle_hit, throttle_reset
 from loom.core.audit import audit_record
 from loom.core.context import acting_as
 from loom.core.errors import DomainError
@@ -389,6 +389,7 @@ class _SignInStep:
             return self.render()
         if form.is_valid():
             form.save()
+            throttle_reset(scope="mfa_code", user_id=self.user.pk)
             return self.stage.exit()
         if form.has_error("code", "too_many_login_attempts"):
             # allauth's own per-account limit answered; record it like ours.

@@ -9,7 +9,7 @@ from django.db import models
 from loom.core.crypto import DecryptionError, decrypt_text, encrypt_text
 
 
-class EncryptedTextField(models.TextField):  # type: ignore[type-arg]
+class EncryptedTextField(models.TextField):
     """A text column stored as an authenticated ciphertext.
 
     Values cannot be filtered or searched in SQL; that is the point. Empty strings

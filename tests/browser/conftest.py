@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from tests.browser import support
 
@@ -46,9 +46,12 @@ TIMEZONES = {"en": "America/New_York", "he": "Asia/Jerusalem"}
 # Generous for a 2-core machine that runs the server in the test process.
 DEFAULT_TIMEOUT_MS = 15_000
 
+expect.set_options(timeout=DEFAULT_TIMEOUT_MS)
+
 _CALL_REPORT = pytest.StashKey[pytest.TestReport]()
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     # One xdist worker runs every browser test: they share one Chromium, and two
     # Chromiums on a 2-core machine only slow each other down.

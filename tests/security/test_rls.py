@@ -230,6 +230,18 @@ def test_audit_log_is_append_only_for_the_application_role(app_role: str, world:
     assert list(AuditLog.objects.values_list("action", flat=True)) == ["test.event"]
 
 
+def test_admins_read_the_whole_audit_log_but_no_ones_intake(app_role: str, world: World) -> None:
+    _personal_data(world)
+    total = AuditLog.objects.count()
+    with raw_as(world.admin.pk) as cursor:
+        assert rows(cursor, "SELECT count(*) FROM core_auditlog") == [total]
+        assert _user_ids(cursor, "accounts_clientprofile") == set()
+        assert _user_ids(cursor, "accounts_coachclient", "client_id") == set()
+    User.objects.filter(pk=world.admin.pk).update(is_active=False)
+    with raw_as(world.admin.pk) as cursor:
+        assert _user_ids(cursor, "core_auditlog", "actor_id") == {world.admin.pk}
+
+
 def test_invitation_token_lookup_needs_the_system_context(app_role: str, world: World) -> None:
     invitation = _personal_data(world)["dana"]
     lookup = "SELECT id FROM accounts_invitation WHERE token_hash = %s"

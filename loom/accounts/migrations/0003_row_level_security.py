@@ -11,7 +11,11 @@ table also has a ``system`` policy for ``system_context()`` work):
 * invitation: the coach who sent it; read by the person who accepted it. The invitee
   follows a link before anyone is signed in, so no user id can match the row: the
   token is the permission, and the token-hash lookup runs in the system context;
-* onboarding, consent records, SMS codes: the owner only.
+* onboarding, consent records, SMS codes: the owner only;
+* the audit log (core's policies: append by anyone, read your own rows) is also read
+  by admins: reviewing it is their job, and the Django admin evaluates its querysets
+  lazily in templates, where no ``system_context()`` could wrap them. The role lives
+  in this app, so this policy is declared here.
 
 ``accounts_user`` itself is left without row-level security; docs/security.md says
 why and what compensates.
@@ -19,7 +23,7 @@ why and what compensates.
 
 from django.db import migrations
 
-from loom.core.rls_migrations import CURRENT_USER_ID, EnableRLS, Policy, owner
+from loom.core.rls_migrations import CURRENT_USER_ID, AddPolicy, EnableRLS, Policy, owner
 
 ACTIVE_COACH_OF_CLIENT = f"""EXISTS (
     SELECT 1 FROM accounts_coachclient AS link
@@ -32,6 +36,14 @@ CLIENT_OF_COACH = f"""EXISTS (
     SELECT 1 FROM accounts_coachclient AS link
     WHERE link.coach_id = accounts_coachprofile.user_id
       AND link.client_id = {CURRENT_USER_ID}
+)"""
+
+
+ACTIVE_ADMIN = f"""EXISTS (
+    SELECT 1 FROM accounts_user AS viewer
+    WHERE viewer.id = {CURRENT_USER_ID}
+      AND viewer.role = 'admin'
+      AND viewer.is_active
 )"""
 
 
@@ -74,4 +86,5 @@ class Migration(migrations.Migration):
         EnableRLS("accounts_onboarding", using=owner("user_id")),
         EnableRLS("accounts_consentrecord", using=owner("user_id")),
         EnableRLS("accounts_smscode", using=owner("user_id")),
+        AddPolicy("core_auditlog", Policy("admin_read", command="SELECT", using=ACTIVE_ADMIN)),
     ]

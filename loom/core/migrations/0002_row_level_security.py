@@ -2,8 +2,8 @@
 
 The audit log is append-only for the application: anyone acting (and nobody — a
 failed sign-in has no actor) may add rows; a person reads back only rows where they
-are the actor; the system reads all of them (admin review runs its selector in
-``system_context()``). No policy allows UPDATE or DELETE, and the application role
+are the actor; the system reads all of them (and admins, by a policy the accounts app
+adds, since roles are its business). No policy allows UPDATE or DELETE, and the application role
 is not even granted them (``loom db_roles``), so both fail.
 """
 

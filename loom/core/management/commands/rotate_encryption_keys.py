@@ -46,9 +46,7 @@ class Command(BaseCommand):
 
         verb = "to re-encrypt" if check else "re-encrypted"
         for report in reports:
-            line = (
-                f"{report.label}: {report.rotated} {verb}, {report.current} already current"
-            )
+            line = f"{report.label}: {report.rotated} {verb}, {report.current} already current"
             if report.unreadable:
                 line += f", {report.unreadable} UNREADABLE (ids: {report.unreadable_ids})"
             self.stdout.write(line)
