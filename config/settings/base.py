@@ -67,6 +67,9 @@ MIDDLEWARE = [
     "loom.accounts.middleware.SessionTimeoutMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
     "loom.accounts.middleware.UserPreferencesMiddleware",
+    # Refuses non-UTF-8 query strings and form bodies before any view reads them
+    # (after the person's language is active, so the 400 page is in their language).
+    "loom.core.middleware.InputEncodingMiddleware",
     "loom.accounts.mfa_policy.MfaPolicyMiddleware",
 ]
 

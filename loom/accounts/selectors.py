@@ -39,6 +39,7 @@ from loom.accounts.models import (
     avatar_url_for,
 )
 from loom.core.context import system_context
+from loom.core.ids import object_id
 
 ROSTER_PAGE_SIZE = 25
 SEARCH_MAX_LENGTH = 100
@@ -221,10 +222,7 @@ def roster_counts(*, coach: User) -> dict[str, int]:
 
 def get_client_for_coach(coach: User, client_id: Any) -> CoachClient:
     """The roster link between ``coach`` and client ``client_id`` (404 if not theirs)."""
-    try:
-        client_id = int(client_id)
-    except (TypeError, ValueError):
-        raise Http404 from None
+    client_id = object_id(client_id)
     link = (
         CoachClient.objects.filter(coach=coach, client_id=client_id, client__role=Role.CLIENT)
         .select_related("client", "client__client_profile")
@@ -238,10 +236,7 @@ def get_client_for_coach(coach: User, client_id: Any) -> CoachClient:
 def get_invitation_for_coach(
     coach: User, invitation_id: Any, *, for_update: bool = False
 ) -> Invitation:
-    try:
-        invitation_id = int(invitation_id)
-    except (TypeError, ValueError):
-        raise Http404 from None
+    invitation_id = object_id(invitation_id)
     queryset = Invitation.objects.filter(coach=coach, pk=invitation_id)
     if for_update:
         queryset = queryset.select_for_update()
@@ -306,10 +301,7 @@ def user_by_email(email: str) -> User | None:
 
 def get_avatar_owner_for_user(viewer: User, user_id: Any) -> User:
     """The user whose photo ``viewer`` asks for: themselves, their coach or client, or anyone for admins."""
-    try:
-        user_id = int(user_id)
-    except (TypeError, ValueError):
-        raise Http404 from None
+    user_id = object_id(user_id)
     queryset = User.objects.filter(pk=user_id)
     if not viewer.is_admin and viewer.pk != user_id:
         queryset = queryset.filter(

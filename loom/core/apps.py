@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CoreConfig(AppConfig):
     name = "loom.core"
     label = "core"
-    verbose_name = "Loom core"
+    verbose_name = _("Loom core")
 
     def ready(self) -> None:
         from loom.core import checks, middleware, rls  # noqa: F401  (registers checks, signal receivers, DB hooks)

@@ -1,4 +1,6 @@
-"""Request id: taken from a trusted proxy header when well-formed, otherwise generated.
+"""Request id (``RequestIdMiddleware``) and refusal of undecodable input (``InputEncodingMiddleware``).
+
+Request id: taken from a trusted proxy header when well-formed, otherwise generated.
 
 The id stays in the context variable until the response is finished, not only while
 the middleware runs: Django logs 4xx/5xx responses ("Not Found: /x") in its handler
@@ -13,10 +15,12 @@ import re
 import uuid
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
+from django.core.exceptions import BadRequest
 from django.core.signals import request_finished
 from django.dispatch import receiver
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from loom.core.context import client_ip_var, request_id_var
 
@@ -46,3 +50,66 @@ class RequestIdMiddleware:
 def _clear_request_context(sender: Any, **kwargs: Any) -> None:
     request_id_var.set("")
     client_ip_var.set(None)
+
+
+def _is_utf8_form_encoded(raw: bytes) -> bool:
+    """Whether ``raw`` (a query string or urlencoded body) decodes to UTF-8 once unquoted."""
+    try:
+        unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _query_string_bytes(request: HttpRequest) -> bytes:
+    query = request.META.get("QUERY_STRING", "")
+    if isinstance(query, bytes):
+        return query
+    try:
+        # WSGI hands over the raw bytes decoded as ISO-8859-1.
+        return query.encode("iso-8859-1")
+    except UnicodeEncodeError:
+        return query.encode("utf-8", "surrogateescape")
+
+
+class InputEncodingMiddleware:
+    """Refuses (400) a query string or form body that is not valid UTF-8.
+
+    Django decodes form data leniently, turning undecodable bytes into U+FFFD, so a
+    name sent as broken bytes would otherwise be saved as "\ufffd\ufffd" without a
+    word. Browsers always send UTF-8; anything else is a broken or hostile client,
+    and it gets a clear refusal before any view runs: the 400 page, or a
+    problem-details document under ``/api/``. Multipart bodies are not read here
+    (they may be large uploads); their text fields are bounded by the forms.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not _is_utf8_form_encoded(_query_string_bytes(request)):
+            return self._refuse(request, "query string")
+        if request.method not in ("GET", "HEAD", "OPTIONS") and (
+            request.content_type == "application/x-www-form-urlencoded"
+        ):
+            # Django reads the whole body for such requests anyway (bounded by
+            # DATA_UPLOAD_MAX_MEMORY_SIZE, which answers 400 when exceeded).
+            if not _is_utf8_form_encoded(request.body):
+                return self._refuse(request, "form body")
+        return self.get_response(request)
+
+    @staticmethod
+    def _refuse(request: HttpRequest, part: str) -> HttpResponse:
+        if request.path.startswith("/api/"):
+            return JsonResponse(
+                {
+                    "type": "about:blank",
+                    "title": "Invalid input",
+                    "status": 400,
+                    "detail": f"The {part} is not valid UTF-8.",
+                },
+                status=400,
+                content_type="application/problem+json",
+            )
+        # The site's 400 page (handler400), rendered by Django's exception handling.
+        raise BadRequest(f"The {part} is not valid UTF-8.")

@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -33,21 +34,22 @@ class AuditLog(models.Model):
     action. On PostgreSQL the application role holds only INSERT and SELECT on it.
     """
 
-    occurred_at = models.DateTimeField(default=timezone.now, db_index=True)
+    occurred_at = models.DateTimeField(_("occurred at"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
         db_constraint=False,  # rows outlive the people they mention
     )
-    action = models.CharField(max_length=64, db_index=True)
-    target_type = models.CharField(max_length=64, blank=True)
-    target_id = models.CharField(max_length=64, blank=True)
-    ip_address = models.GenericIPAddressField(null=True, blank=True)
-    request_id = models.CharField(max_length=64, blank=True)
-    details = models.JSONField(default=dict, blank=True)
+    action = models.CharField(_("action"), max_length=64, db_index=True)
+    target_type = models.CharField(_("object type"), max_length=64, blank=True)
+    target_id = models.CharField(_("object id"), max_length=64, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    request_id = models.CharField(_("request id"), max_length=64, blank=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
 
     objects = AuditLogQuerySet.as_manager()
 
@@ -88,19 +90,23 @@ class OutboxMessage(models.Model):
         SENT = "sent", _("Sent")
         DEAD = "dead", _("Dead letter")
 
-    channel = models.CharField(max_length=16, choices=Channel.choices)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
+    )
     # A stable key makes enqueueing idempotent (e.g. "invitation:42:sent").
-    dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
-    recipient = models.CharField(max_length=320)
-    payload = models.JSONField(default=dict)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    max_attempts = models.PositiveSmallIntegerField(default=8)
-    available_at = models.DateTimeField(default=timezone.now)
-    locked_until = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    dedupe_key = models.CharField(
+        _("deduplication key"), max_length=200, null=True, blank=True, unique=True
+    )
+    recipient = models.CharField(_("recipient"), max_length=320)
+    payload = models.JSONField(_("payload"), default=dict)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    max_attempts = models.PositiveSmallIntegerField(_("maximum attempts"), default=8)
+    available_at = models.DateTimeField(_("next attempt at"), default=timezone.now)
+    locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
@@ -116,4 +122,8 @@ class OutboxMessage(models.Model):
         verbose_name_plural = _("outbox")
 
     def __str__(self) -> str:
-        return f"{self.channel} to {self.recipient} ({self.status})"
+        return gettext("%(channel)s to %(recipient)s (%(status)s)") % {
+            "channel": self.get_channel_display(),
+            "recipient": self.recipient,
+            "status": self.get_status_display(),
+        }

@@ -27,7 +27,9 @@ How the setting is kept in step with the context, at the least cost:
 
 The ``set_config`` calls go through the raw driver connection, so they do not
 appear in Django's query log and query-count assertions are the same on SQLite
-and PostgreSQL.
+and PostgreSQL. Savepoint statements are passed through untouched. Poolers in
+transaction mode are not supported (the session value and ``SET ROLE`` would leak
+between clients); Django's own psycopg pool is fine.
 
 With ``DATABASE_APP_ROLE`` set, each new connection also switches to that role
 (neither owner, superuser nor BYPASSRLS). ``LOOM_DB_OWNER_MODE=1`` skips the switch,
@@ -141,11 +143,11 @@ _SAVEPOINT_STATEMENTS = ("SAVEPOINT ", "RELEASE SAVEPOINT ", "ROLLBACK TO SAVEPO
 
 
 def _rls_execute_wrapper(
-    execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]
+    execute: Callable[..., Any], query: str, params: Any, many: bool, context: dict[str, Any]
 ) -> Any:
-    if not (isinstance(sql, str) and sql.startswith(_SAVEPOINT_STATEMENTS)):
+    if not (isinstance(query, str) and query.startswith(_SAVEPOINT_STATEMENTS)):
         _sync_setting(context["connection"])
-    return execute(sql, params, many, context)
+    return execute(query, params, many, context)
 
 
 @receiver(connection_created)

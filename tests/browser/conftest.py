@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -53,16 +53,19 @@ _CALL_REPORT = pytest.StashKey[pytest.TestReport]()
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    # One xdist worker runs every browser test: they share one Chromium, and two
-    # Chromiums on a 2-core machine only slow each other down.
+    # Ask `--dist loadgroup` to keep the browser tests on one worker: two Chromiums on a
+    # 2-core machine only slow each other down. (pytest-xdist 3.8 under pytest 9.2
+    # ignores groups, pytest-xdist issue 1386; the tests are correct spread out too.)
     for item in items:
         if item.get_closest_marker("browser") is not None:
             item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
-    report: pytest.TestReport = yield
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
     if report.when == "call":
         item.stash[_CALL_REPORT] = report
     return report

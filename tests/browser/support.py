@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.utils import translation
 from playwright.sync_api import ConsoleMessage, Locator, Page, Response
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE_SOURCE_PATH = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -31,8 +32,6 @@ TOTP_SAFETY_SECONDS = 2.0
 # What each open page has reported, and the language it was opened in.
 _page_errors: weakref.WeakKeyDictionary[Page, list[str]] = weakref.WeakKeyDictionary()
 _page_languages: weakref.WeakKeyDictionary[Page, str] = weakref.WeakKeyDictionary()
-# Every page visit that passed ``check_page``, for the test's failure message.
-visited: list[str] = []
 
 
 def watch_page(page: Page, *, language: str) -> None:
@@ -159,7 +158,18 @@ def assert_skip_link_leads_to_main(page: Page) -> None:
     )
     assert inside, f"the focused skip link is off screen: {box}"
     page.keyboard.press("Enter")
-    page.wait_for_function("() => document.activeElement && document.activeElement.id === 'main'")
+    try:
+        page.wait_for_function(
+            "() => document.activeElement && document.activeElement.id === 'main'"
+        )
+    except PlaywrightTimeoutError:
+        active = page.evaluate(
+            "() => document.activeElement && document.activeElement.outerHTML.slice(0, 200)"
+        )
+        pytest.fail(
+            f"{page.url}: Enter on the skip link left focus on {active}, not on #main",
+            pytrace=False,
+        )
 
 
 def t(language: str, message: str) -> str:

@@ -74,7 +74,7 @@ def _link_in(message: EmailMessage, server_url: str) -> str:
     assert message.get_body(("html",)) is not None, "the email has no HTML part"
     text_part = message.get_body(("plain",))
     assert text_part is not None, "the email has no text part"
-    text = text_part.get_content()  # type: ignore[attr-defined]
+    text = text_part.get_content()
     links = sorted(set(re.findall(rf"{re.escape(server_url)}/\S+", text)))
     links = [link.rstrip(".,)>") for link in links]
     assert len(links) == 1, f"expected one link to Loom in the email, found {links}:\n{text}"
