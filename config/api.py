@@ -6,17 +6,57 @@ body; authentication is the browser session with CSRF on unsafe methods.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.parser import Parser
 from ninja.security import SessionAuth
 
 from loom.accounts.api import router as accounts_router
 from loom.core.errors import DomainError
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _check_text(value: Any) -> None:
+    """Every string (keys too) is real Unicode: a lone surrogate (``"\\ud800"``) is
+    valid JSON but cannot be stored or sent on as UTF-8."""
+    if isinstance(value, str):
+        value.encode("utf-8")  # UnicodeEncodeError (a ValueError) on a lone surrogate
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_text(key)
+            _check_text(item)
+    elif isinstance(value, list):
+        for item in value:
+            _check_text(item)
+
+
+class JsonObjectParser(Parser):
+    """Request bodies are JSON objects sent as ``application/json``, nothing looser.
+
+    Anything else raises, which django-ninja answers with a 400 ("Cannot parse
+    request body"): another content type (a ``text/plain`` "simple request" included),
+    a top-level array or scalar, ``NaN``/``Infinity``, or text that is not Unicode.
+    """
+
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        content_type = request.content_type or ""
+        if content_type != "application/json" and not content_type.endswith("+json"):
+            raise ValueError(f"unsupported content type {content_type!r}")
+        data = json.loads(request.body, parse_constant=_refuse_constant)
+        if not isinstance(data, dict):
+            raise ValueError("the body must be a JSON object")
+        _check_text(data)
+        return data
+
 
 api = NinjaAPI(
     title="Loom API",
@@ -24,6 +64,7 @@ api = NinjaAPI(
     urls_namespace="api",
     auth=SessionAuth(csrf=True),
     docs_url="/docs",
+    parser=JsonObjectParser(),
 )
 
 
@@ -63,6 +104,11 @@ def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
 @api.exception_handler(Http404)
 def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return problem(request, 404, "Not found")
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return problem(request, 413, "Request body too large")
 
 
 @api.exception_handler(HttpError)

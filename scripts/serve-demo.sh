@@ -11,4 +11,4 @@ sweeper=$!
 trap 'kill "$worker" "$sweeper" 2>/dev/null || true' EXIT INT TERM
 uv run loom demo_signins
 echo "Serving Loom on http://127.0.0.1:${PORT}"
-uv run uvicorn config.asgi:application --host 127.0.0.1 --port "$PORT" --ws websockets --lifespan off
+uv run uvicorn config.asgi:application --host 127.0.0.1 --port "$PORT" --ws websockets-sansio --lifespan off

@@ -33,6 +33,26 @@ def _postgres_tier(request: pytest.FixtureRequest) -> None:
         pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://…")
 
 
+@pytest.fixture
+def redis_url(request: pytest.FixtureRequest) -> str:
+    """The Redis tier: REDIS_URL must answer. Skips locally without it; fails in CI (LOOM_REQUIRE_REDIS=1)."""
+    import redis
+
+    url = os.environ.get("REDIS_URL", "")
+    required = os.environ.get("LOOM_REQUIRE_REDIS") == "1"
+    reason = "" if url else "REDIS_URL is not set"
+    if url:
+        try:
+            redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+        except redis.RedisError as exc:
+            reason = f"Redis at {url} cannot be reached: {exc}"
+    if reason:
+        if required:
+            pytest.fail(f"This test needs Redis and LOOM_REQUIRE_REDIS=1 is set: {reason}")
+        pytest.skip(f"needs Redis: {reason}")
+    return url
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> None:
     """Rate-limit counters and cached policies live in the cache; no test inherits another's."""

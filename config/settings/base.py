@@ -232,8 +232,10 @@ TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER", "")
 TWILIO_API_BASE = env_str("TWILIO_API_BASE", "https://api.twilio.com")
 
 # --- Outbox -------------------------------------------------------------------------
-LOOM_OUTBOX_MAX_ATTEMPTS = env_int("LOOM_OUTBOX_MAX_ATTEMPTS", 8)
-LOOM_OUTBOX_BASE_DELAY_SECONDS = env_int("LOOM_OUTBOX_BASE_DELAY_SECONDS", 5)
+# Defaults ride out a mail-server outage of a few hours: 12 attempts, delays drawn
+# from [0, min(3600, 10·2^n)] seconds (full jitter), about 5 hours in the worst case.
+LOOM_OUTBOX_MAX_ATTEMPTS = env_int("LOOM_OUTBOX_MAX_ATTEMPTS", 12)
+LOOM_OUTBOX_BASE_DELAY_SECONDS = env_int("LOOM_OUTBOX_BASE_DELAY_SECONDS", 10)
 LOOM_OUTBOX_MAX_DELAY_SECONDS = env_int("LOOM_OUTBOX_MAX_DELAY_SECONDS", 3600)
 # How long a worker owns a claimed message; after that another worker may send it.
 # Keep it well above the slowest send (the SMTP timeout is 10 s by default).

@@ -14,7 +14,11 @@ from django.utils.translation import gettext as _
 
 from loom.accounts.models import Role
 
-ROLE_HOMES = {Role.COACH: "coach:home", Role.CLIENT: "client:home", Role.ADMIN: "admin_area:home"}
+ROLE_HOMES: dict[str, str] = {
+    Role.COACH: "coach:home",
+    Role.CLIENT: "client:home",
+    Role.ADMIN: "admin_area:home",
+}
 
 
 def home_url_name(user: Any) -> str:
@@ -36,7 +40,7 @@ def role_required(
             user = request.user
             if not user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            if user.role not in roles:  # type: ignore[union-attr]
+            if user.role not in roles:
                 messages.warning(
                     request, _("That page is not part of your account. Here is your home page.")
                 )

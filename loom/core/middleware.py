@@ -52,13 +52,12 @@ def _clear_request_context(sender: Any, **kwargs: Any) -> None:
     client_ip_var.set(None)
 
 
-def _is_utf8_form_encoded(raw: bytes) -> bool:
-    """Whether ``raw`` (a query string or urlencoded body) decodes to UTF-8 once unquoted."""
+def _form_decoded(raw: bytes) -> str | None:
+    """``raw`` (a query string or urlencoded body) unquoted, or ``None`` if it is not UTF-8."""
     try:
-        unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
+        return unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
     except UnicodeDecodeError:
-        return False
-    return True
+        return None
 
 
 def _query_string_bytes(request: HttpRequest) -> bytes:
@@ -73,43 +72,45 @@ def _query_string_bytes(request: HttpRequest) -> bytes:
 
 
 class InputEncodingMiddleware:
-    """Refuses (400) a query string or form body that is not valid UTF-8.
+    """Refuses (400) input no view can use: a query string or form body that is not
+    UTF-8, and NUL characters in a query string.
 
     Django decodes form data leniently, turning undecodable bytes into U+FFFD, so a
     name sent as broken bytes would otherwise be saved as "\ufffd\ufffd" without a
-    word. Browsers always send UTF-8; anything else is a broken or hostile client,
-    and it gets a clear refusal before any view runs: the 400 page, or a
-    problem-details document under ``/api/``. Multipart bodies are not read here
-    (they may be large uploads); their text fields are bounded by the forms.
+    word. PostgreSQL cannot store or even compare text holding NUL, so a NUL in any
+    query parameter that reaches a text lookup (an admin list filter, a search) is a
+    database error. Browsers send neither; they come from broken or hostile clients,
+    which get a clear refusal before any view runs: the 400 page, or a
+    problem-details document under ``/api/``. NUL in a form's fields is left to the
+    forms, whose field errors say which field is wrong. Multipart bodies are not read
+    here (they may be large uploads); their fields are checked by the forms.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not _is_utf8_form_encoded(_query_string_bytes(request)):
-            return self._refuse(request, "query string")
+        query = _form_decoded(_query_string_bytes(request))
+        if query is None:
+            return self._refuse(request, "The address is not valid UTF-8.")
+        if "\x00" in query:
+            return self._refuse(request, "The address contains a NUL character.")
         if request.method not in ("GET", "HEAD", "OPTIONS") and (
             request.content_type == "application/x-www-form-urlencoded"
         ):
             # Django reads the whole body for such requests anyway (bounded by
             # DATA_UPLOAD_MAX_MEMORY_SIZE, which answers 400 when exceeded).
-            if not _is_utf8_form_encoded(request.body):
-                return self._refuse(request, "form body")
+            if _form_decoded(request.body) is None:
+                return self._refuse(request, "The form data is not valid UTF-8.")
         return self.get_response(request)
 
     @staticmethod
-    def _refuse(request: HttpRequest, part: str) -> HttpResponse:
+    def _refuse(request: HttpRequest, detail: str) -> HttpResponse:
         if request.path.startswith("/api/"):
             return JsonResponse(
-                {
-                    "type": "about:blank",
-                    "title": "Invalid input",
-                    "status": 400,
-                    "detail": f"The {part} is not valid UTF-8.",
-                },
+                {"type": "about:blank", "title": "Invalid input", "status": 400, "detail": detail},
                 status=400,
                 content_type="application/problem+json",
             )
         # The site's 400 page (handler400), rendered by Django's exception handling.
-        raise BadRequest(f"The {part} is not valid UTF-8.")
+        raise BadRequest(detail)

@@ -179,8 +179,21 @@ def t(language: str, message: str) -> str:
 
 
 def exact(text: str) -> re.Pattern[str]:
-    """An accessible-name matcher for exactly ``text``, ignoring surrounding whitespace."""
-    return re.compile(rf"^\s*{re.escape(text)}\s*$")
+    """An accessible-name matcher for exactly ``text``, ignoring surrounding whitespace.
+
+    "/" is escaped too: Playwright writes the pattern into a ``/.../`` selector, and
+    Hebrew's gender-inclusive forms (such as "מאמן/ת") are full of slashes.
+    """
+    return re.compile(rf"^\s*{_escape(text)}\s*$")
+
+
+def containing(text: str) -> re.Pattern[str]:
+    """An accessible-name matcher for names that contain ``text``."""
+    return re.compile(_escape(text))
+
+
+def _escape(text: str) -> str:
+    return re.escape(text).replace("/", r"\/")
 
 
 def totp_code(secret: str) -> str:
@@ -230,9 +243,8 @@ def fill(page: Page, label: str, value: str, *, language: str | None = None) -> 
 def sign_in(page: Page, *, email: str, password: str, totp_secret: str | None = None) -> None:
     """Signs in on the sign-in page the browser is on, through the MFA step when asked.
 
-    Leaves the browser on wherever sign-in lands, unchecked: the caller checks it.
+    The caller has checked the sign-in page and checks wherever sign-in lands.
     """
-    check_page(page)
     fill(page, "Email", email)
     fill(page, "Password", password)
     submit(page, "Sign in")
@@ -251,10 +263,10 @@ def sign_in(page: Page, *, email: str, password: str, totp_secret: str | None = 
 def activate_totp(page: Page, *, password: str) -> str:
     """On "Set up an authenticator app": read the manual key, answer with a code, turn it on.
 
-    Confirms the password first when allauth asks to re-authenticate. Returns the secret.
+    Confirms the password first when allauth asks to re-authenticate (the caller has
+    checked the page the browser is on). Returns the secret.
     """
     if urlsplit(page.url).path == "/accounts/reauthenticate/":
-        check_page(page)
         fill(page, "Password", password)
         submit(page, "Confirm")
         check_page(page)

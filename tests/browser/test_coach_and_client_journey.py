@@ -27,6 +27,7 @@ from tests.browser.support import (
     activate_totp,
     check_page,
     checkbox,
+    containing,
     exact,
     fill,
     page_language,
@@ -99,7 +100,7 @@ def _unfold_header(page: Page, wanted: Locator) -> None:
 def _sign_out(page: Page) -> None:
     """Signs out through the account menu in the site header."""
     language = page_language(page)
-    account = page.get_by_role("button", name=re.compile(re.escape(t(language, "Account menu"))))
+    account = page.get_by_role("button", name=containing(t(language, "Account menu")))
     _unfold_header(page, account)
     account.click()
     with page.expect_navigation():
@@ -155,8 +156,9 @@ def _coach_onboards_and_enables_totp(page: Page) -> str:
     _click_link(page, "Set up an authenticator app")
     secret = activate_totp(page, password=COACH_PASSWORD)
     check_page(page)
-    # "Come back here to continue: your progress is saved." Home leads to the next step.
-    visit_and_check(page, "/home/")
+    # "Come back here to continue: your progress is saved." The brand link leads home,
+    # and home to the next onboarding step.
+    _click_link(page, "Loom")
     assert urlsplit(page.url).path.startswith("/onboarding/coach/"), page.url
     submit(page, "Continue")
     check_page(page)

@@ -13,7 +13,7 @@ from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from playwright.sync_api import Page, Response, expect
 
 from tests.browser.conftest import PageOpener
-from tests.browser.support import activate_totp, check_page, exact, sign_in, t
+from tests.browser.support import activate_totp, check_page, exact, sign_in, t, visit_and_check
 from tests.world import PASSWORD, World
 
 pytestmark = pytest.mark.browser
@@ -90,6 +90,7 @@ def test_sign_in_ends_on_a_page(
     page.on("response", count_redirect)
     first = page.goto(start)
     assert first is not None and first.status == 200, f"{start} did not end on a page"
+    check_page(page)
     sign_in(page, email=user.email, password=PASSWORD, totp_secret=secret)
 
     assert urlsplit(page.url).path == end, f"ended on {page.url}; redirects: {redirects}"
@@ -108,7 +109,7 @@ def test_sign_in_ends_on_a_page(
 @pytest.mark.parametrize("viewport", ["375"])
 def test_admin_without_mfa_is_sent_to_set_it_up_and_then_reaches_the_admin_area(page: Page) -> None:
     admin = World.build().admin
-    page.goto("/accounts/login/?next=/admin-area/")
+    visit_and_check(page, "/accounts/login/?next=/admin-area/")
     sign_in(page, email=admin.email, password=PASSWORD)
     # Admins must use MFA: the admin area sends them to set it up, keeping where they were going.
     check_page(page)
