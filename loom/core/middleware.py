@@ -20,9 +20,10 @@ from urllib.parse import unquote_to_bytes
 from django.core.exceptions import BadRequest
 from django.core.signals import request_finished
 from django.dispatch import receiver
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 
 from loom.core.context import client_ip_var, request_id_var
+from loom.core.errors import is_api_request, problem_response
 
 _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
@@ -106,11 +107,7 @@ class InputEncodingMiddleware:
 
     @staticmethod
     def _refuse(request: HttpRequest, detail: str) -> HttpResponse:
-        if request.path.startswith("/api/"):
-            return JsonResponse(
-                {"type": "about:blank", "title": "Invalid input", "status": 400, "detail": detail},
-                status=400,
-                content_type="application/problem+json",
-            )
+        if is_api_request(request):
+            return problem_response(400, "Invalid input", detail)
         # The site's 400 page (handler400), rendered by Django's exception handling.
         raise BadRequest(detail)

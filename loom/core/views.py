@@ -20,6 +20,8 @@ from django.views.decorators.csrf import requires_csrf_token
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from loom.core.errors import is_api_request, problem_response
+
 
 @never_cache
 @require_GET
@@ -99,7 +101,12 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
-    """A friendly, translated page for a form sent without a valid CSRF token (``CSRF_FAILURE_VIEW``)."""
+    """A friendly, translated page for a form sent without a valid CSRF token (``CSRF_FAILURE_VIEW``).
+
+    Under ``/api/`` the refusal is a problem document like every other API answer.
+    """
+    if is_api_request(request):
+        return problem_response(403, "CSRF check failed")
     return HttpResponseForbidden(
         loader.render_to_string("403_csrf.html", {"reason": reason}, request=request)
     )

@@ -48,7 +48,7 @@ def module_msgids() -> dict[str, list[str]]:
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Tuple):
             name = node.targets[0].id  # type: ignore[attr-defined]
             found[name] = [
-                call.args[0].value
+                str(call.args[0].value)
                 for call in node.value.elts
                 if isinstance(call, ast.Call) and isinstance(call.args[0], ast.Constant)
             ]
@@ -57,9 +57,7 @@ def module_msgids() -> dict[str, list[str]]:
 
 @pytest.mark.parametrize("group", sorted(LIBRARY_CATALOGS))
 def test_every_msgid_is_still_the_library_text(group: str) -> None:
-    library = {
-        entry.msgid for path in LIBRARY_CATALOGS[group] for entry in polib.pofile(str(path))
-    }
+    library = {entry.msgid for path in LIBRARY_CATALOGS[group] for entry in polib.pofile(str(path))}
     msgids = module_msgids()[group]
     assert msgids
     assert [m for m in msgids if m not in library] == []
