@@ -54,7 +54,7 @@ catalogs-check: install-python
 	$(UV) run python scripts/check_catalogs.py
 
 test: install install-chromium lint typecheck boundaries migrations-check catalogs-check
-	$(UV) run pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+	$(UV) run pytest -n 2 $(PYTEST_ARGS)
 
 # Regenerate the catalogs after changing strings; then translate locale/he.
 messages: install-python

@@ -14,12 +14,6 @@ from tests.world import World
 pytest_plugins = ["tests.smtp"]
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:
-        if "postgres" in item.keywords:
-            item.add_marker(pytest.mark.xdist_group("postgres"))
-
-
 @pytest.fixture(autouse=True)
 def _postgres_tier(request: pytest.FixtureRequest) -> None:
     """Tests marked ``postgres`` skip on SQLite locally and fail in CI (LOOM_REQUIRE_POSTGRES=1)."""
