@@ -23,7 +23,9 @@ def _postgres_tier(request: pytest.FixtureRequest) -> None:
         request.getfixturevalue("db")
     if connection.vendor != "postgresql":
         if os.environ.get("LOOM_REQUIRE_POSTGRES") == "1":
-            pytest.fail("This test needs PostgreSQL (DATABASE_URL), and LOOM_REQUIRE_POSTGRES=1 is set.")
+            pytest.fail(
+                "This test needs PostgreSQL (DATABASE_URL), and LOOM_REQUIRE_POSTGRES=1 is set."
+            )
         pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://…")
 
 

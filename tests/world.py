@@ -10,12 +10,14 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from loom.accounts.models import CoachClient, CoachProfile, ClientProfile, Onboarding, Role, User
+from loom.accounts.models import ClientProfile, CoachClient, CoachProfile, Onboarding, Role, User
 
-PASSWORD = "correct horse battery staple"  # noqa: S105
+PASSWORD = "correct horse battery staple"
 
 
-def make_user(email: str, *, role: str, full_name: str, language: str = "en", tz: str = "UTC") -> User:
+def make_user(
+    email: str, *, role: str, full_name: str, language: str = "en", tz: str = "UTC"
+) -> User:
     user = User.objects.create_user(
         email, PASSWORD, role=role, full_name=full_name, language=language, timezone=tz
     )
@@ -42,11 +44,29 @@ class World:
 
     @classmethod
     def build(cls) -> World:
-        dana = make_user("dana@example.com", role=Role.COACH, full_name="Dana Levi", tz="America/New_York")
-        eli = make_user("eli@example.com", role=Role.COACH, full_name="Eli Cohen", language="he", tz="Asia/Jerusalem")
-        avi = make_user("avi@example.com", role=Role.CLIENT, full_name="Avi Mizrahi", tz="Asia/Jerusalem")
-        noa = make_user("noa@example.com", role=Role.CLIENT, full_name="Noa Peretz", language="he", tz="Asia/Jerusalem")
-        maya = make_user("maya@example.com", role=Role.CLIENT, full_name="Maya Friedman", tz="Europe/London")
+        dana = make_user(
+            "dana@example.com", role=Role.COACH, full_name="Dana Levi", tz="America/New_York"
+        )
+        eli = make_user(
+            "eli@example.com",
+            role=Role.COACH,
+            full_name="Eli Cohen",
+            language="he",
+            tz="Asia/Jerusalem",
+        )
+        avi = make_user(
+            "avi@example.com", role=Role.CLIENT, full_name="Avi Mizrahi", tz="Asia/Jerusalem"
+        )
+        noa = make_user(
+            "noa@example.com",
+            role=Role.CLIENT,
+            full_name="Noa Peretz",
+            language="he",
+            tz="Asia/Jerusalem",
+        )
+        maya = make_user(
+            "maya@example.com", role=Role.CLIENT, full_name="Maya Friedman", tz="Europe/London"
+        )
         admin = make_user("admin@example.com", role=Role.ADMIN, full_name="Site Admin")
         admin.is_staff = True
         admin.is_superuser = True

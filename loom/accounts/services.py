@@ -10,6 +10,7 @@ the API into problem-details responses.
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -87,11 +88,38 @@ class InvitationUnavailable(DomainError):
 # --- Input checks shared by the HTML forms and the API -----------------------------------
 
 
-def _text(value: str, *, field: str, max_length: int, required: bool = False) -> str:
+# Characters that reorder or hide text: bidi embeddings, overrides and isolates, and
+# invisible spaces. In a name they let one person pass for another ("Dana" vs
+# "Da\u200bna") or flip what is shown around them. Zero-width (non-)joiners and the
+# left-to-right/right-to-left marks stay allowed: Arabic-script names, emoji and
+# mixed Hebrew text need them, and they cannot reorder their surroundings.
+_HIDDEN_CHARACTERS = frozenset(
+    "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200b\u2060\ufeff\u180e"
+)
+# Line breaks and tabs belong in free text; other control characters nowhere.
+_TEXT_CONTROLS_ALLOWED = frozenset("\n\r\t")
+
+
+def _text(
+    value: str, *, field: str, max_length: int, required: bool = False, single_line: bool = False
+) -> str:
+    """``value`` stripped and checked: no NUL or other control characters, at most
+    ``max_length`` characters; ``single_line`` values (names, headlines) also refuse
+    line breaks and the characters in ``_HIDDEN_CHARACTERS``."""
     value = (value or "").strip()
     if "\x00" in value:
         raise ValidationError(
             {field: _("Null characters are not allowed.")}, code="null_characters"
+        )
+    allowed_controls = frozenset() if single_line else _TEXT_CONTROLS_ALLOWED
+    if any(
+        (unicodedata.category(char) == "Cc" and char not in allowed_controls)
+        or (single_line and char in _HIDDEN_CHARACTERS)
+        for char in value
+    ):
+        raise ValidationError(
+            {field: _("Remove the line breaks, control characters or invisible characters.")},
+            code="invalid_characters",
         )
     if len(value) > max_length:
         raise ValidationError(
@@ -192,7 +220,7 @@ def invitation_create(
     """
     _require_coach(coach)
     email = _email(email)
-    full_name = _text(full_name, field="full_name", max_length=NAME_MAX)
+    full_name = _text(full_name, field="full_name", max_length=NAME_MAX, single_line=True)
     language = _language(language)
     message = _text(message, field="message", max_length=MESSAGE_MAX)
 
@@ -341,7 +369,9 @@ def invitation_accept(
         now = timezone.now()
         new_account = user is None
         if user is None:
-            full_name = _text(full_name, field="full_name", max_length=NAME_MAX, required=True)
+            full_name = _text(
+                full_name, field="full_name", max_length=NAME_MAX, required=True, single_line=True
+            )
             tz = _timezone(time_zone) if time_zone else "UTC"
             if not accepted_terms:
                 raise ValidationError(
@@ -482,7 +512,9 @@ def user_profile_update(
     """Change name, language and/or time zone; ``None`` leaves a value as it is."""
     fields: list[str] = []
     if full_name is not None:
-        user.full_name = _text(full_name, field="full_name", max_length=NAME_MAX, required=True)
+        user.full_name = _text(
+            full_name, field="full_name", max_length=NAME_MAX, required=True, single_line=True
+        )
         fields.append("full_name")
     if language is not None:
         user.language = _language(language)
@@ -554,7 +586,7 @@ def user_deletion_cancel(*, user: User) -> User:
 def _specialties(values: list[str]) -> list[str]:
     cleaned: list[str] = []
     for value in values:
-        item = _text(value, field="specialties", max_length=SPECIALTY_MAX)
+        item = _text(value, field="specialties", max_length=SPECIALTY_MAX, single_line=True)
         if item and item.casefold() not in {existing.casefold() for existing in cleaned}:
             cleaned.append(item)
     if len(cleaned) > SPECIALTIES_MAX_COUNT:
@@ -588,7 +620,7 @@ def coach_profile_update(
             {"languages_spoken": _("Choose languages from the list.")}, code="invalid_choice"
         )
     profile, _created = CoachProfile.objects.get_or_create(user=user)
-    profile.headline = _text(headline, field="headline", max_length=HEADLINE_MAX)
+    profile.headline = _text(headline, field="headline", max_length=HEADLINE_MAX, single_line=True)
     profile.bio = _text(bio, field="bio", max_length=BIO_MAX)
     profile.specialties = _specialties(specialties or [])
     profile.languages_spoken = spoken

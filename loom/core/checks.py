@@ -21,8 +21,12 @@ def check_encryption_keys(app_configs: Any, **kwargs: Any) -> list[Error]:
 
 @register(Tags.compatibility)
 def check_mail_settings(app_configs: Any, **kwargs: Any) -> list[Error]:
-    explicit = getattr(settings, "_explicit_settings", set())
+    explicit: set[str] = getattr(settings, "_explicit_settings", set())
     legacy = [name for name in ("EMAIL_BACKEND", "EMAIL_HOST") if name in explicit]
     if legacy and hasattr(settings, "MAILERS"):
-        return [Error(f"{', '.join(legacy)} cannot be used with MAILERS; use EMAIL_URL.", id="loom.E002")]
+        return [
+            Error(
+                f"{', '.join(legacy)} cannot be used with MAILERS; use EMAIL_URL.", id="loom.E002"
+            )
+        ]
     return []

@@ -96,13 +96,14 @@ class InputEncodingMiddleware:
             return self._refuse(request, "The address is not valid UTF-8.")
         if "\x00" in query:
             return self._refuse(request, "The address contains a NUL character.")
-        if request.method not in ("GET", "HEAD", "OPTIONS") and (
-            request.content_type == "application/x-www-form-urlencoded"
+        # Django reads the whole body of such requests anyway (bounded by
+        # DATA_UPLOAD_MAX_MEMORY_SIZE, which answers 400 when exceeded).
+        if (
+            request.method not in ("GET", "HEAD", "OPTIONS")
+            and request.content_type == "application/x-www-form-urlencoded"
+            and _form_decoded(request.body) is None
         ):
-            # Django reads the whole body for such requests anyway (bounded by
-            # DATA_UPLOAD_MAX_MEMORY_SIZE, which answers 400 when exceeded).
-            if _form_decoded(request.body) is None:
-                return self._refuse(request, "The form data is not valid UTF-8.")
+            return self._refuse(request, "The form data is not valid UTF-8.")
         return self.get_response(request)
 
     @staticmethod

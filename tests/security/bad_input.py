@@ -22,6 +22,8 @@ from django.http import HttpResponseBase
 
 LONG = "x" * 10_000
 NUL = "\x00"
+
+
 # A valid-looking value with a NUL byte inside, so only the NUL makes it bad.
 def with_nul(value: str) -> str:
     return (value[:1] + NUL + value[1:]) if value else NUL
@@ -65,12 +67,16 @@ def _columns(label: str) -> list[str]:
     ]
 
 
-def _only_allowed_columns_differ(label: str, old: tuple[Any, ...], new: tuple[Any, ...], allowed: frozenset[str]) -> bool:
+def _only_allowed_columns_differ(
+    label: str, old: tuple[Any, ...], new: tuple[Any, ...], allowed: frozenset[str]
+) -> bool:
     names = _columns(label)
     return all(a == b or names[i] in allowed for i, (a, b) in enumerate(zip(old, new, strict=True)))
 
 
-def written_since(before: Snapshot, *, counters: dict[str, frozenset[str]] | None = None) -> dict[str, str]:
+def written_since(
+    before: Snapshot, *, counters: dict[str, frozenset[str]] | None = None
+) -> dict[str, str]:
     """What changed since ``before``, table by table (empty when nothing was written).
 
     New audit rows of refused attempts are not changes (see the module docstring), nor
@@ -89,7 +95,9 @@ def written_since(before: Snapshot, *, counters: dict[str, frozenset[str]] | Non
             for pk in rows
             if pk in old
             and rows[pk] != old[pk]
-            and not _only_allowed_columns_differ(label, old[pk], rows[pk], counters.get(label, frozenset()))
+            and not _only_allowed_columns_differ(
+                label, old[pk], rows[pk], counters.get(label, frozenset())
+            )
         ]
         if label == AUDIT:
             added = [pk for pk in added if _audit_action(rows[pk]) not in ATTEMPT_ACTIONS]
@@ -117,7 +125,9 @@ def new_audit_actions(before: Snapshot) -> list[str]:
 
 # Field errors (components/field.html, allauth's elements), form errors
 # (components/form_errors.html) and alerts all carry one of these.
-_ERROR_MARKERS = re.compile(r'class="field-errors"|form-errors|role="alert"|alert-danger|toast-error')
+_ERROR_MARKERS = re.compile(
+    r'class="field-errors"|form-errors|role="alert"|alert-danger|toast-error'
+)
 PROBLEM_JSON = "application/problem+json"
 
 
@@ -143,9 +153,13 @@ def assert_refused_page(response: HttpResponseBase, what: str = "") -> None:
     ), f"{what}: {response.status_code}"
 
 
-def assert_problem(response: HttpResponseBase, what: str = "", *, status: int | None = None) -> None:
+def assert_problem(
+    response: HttpResponseBase, what: str = "", *, status: int | None = None
+) -> None:
     """A 4xx problem-details document (RFC 9457)."""
-    assert 400 <= response.status_code < 500, f"{what}: {response.status_code} {body_text(response)[:300]}"
+    assert 400 <= response.status_code < 500, (
+        f"{what}: {response.status_code} {body_text(response)[:300]}"
+    )
     if status is not None:
         assert response.status_code == status, f"{what}: {response.status_code}"
     assert response["Content-Type"].startswith(PROBLEM_JSON), (

@@ -51,9 +51,18 @@ from tests.world import PASSWORD, World
 
 pytestmark = pytest.mark.django_db
 
+FULLWIDTH_DIGITS = "\uff11\uff12\uff13\uff14\uff15\uff16"  # "123456" typed on a CJK keyboard
+
 NEW_PASSWORD = "lantern harbour quietly sings"
 PHONE = "+972501234567"
-BAD_EMAILS = ("not-an-email", "a@", "@example.com", "a@@example.com", "a b@example.com", "a@example..com")
+BAD_EMAILS = (
+    "not-an-email",
+    "a@",
+    "@example.com",
+    "a@@example.com",
+    "a b@example.com",
+    "a@example..com",
+)
 BAD_TIME_ZONES = ("Mars/Olympus_Mons", "../../etc/passwd", "utc", "Asia/Jerusalem ; DROP TABLE")
 BAD_LANGUAGES = ("xx", "EN", "en-us-x", "he\n")
 
@@ -190,7 +199,7 @@ FORMS: tuple[FormCase, ...] = (
         "/account/security/sign-in/verify/",
         {"action": "code"},
         text=("code", "action"),
-        bad_values={"code": ("12345", "1234567", "abcdef", "-1", "１２３４５６")},
+        bad_values={"code": ("12345", "1234567", "abcdef", "-1", FULLWIDTH_DIGITS)},
         prepare=_pending_sign_in,
     ),
     # allauth, signed in.
@@ -362,7 +371,9 @@ def people(world: World) -> dict[str, Callable[[], Client]]:
     }
 
 
-def _ready(case: FormCase, world: World, people: dict[str, Callable[[], Client]]) -> tuple[Client, str, dict[str, Any]]:
+def _ready(
+    case: FormCase, world: World, people: dict[str, Callable[[], Client]]
+) -> tuple[Client, str, dict[str, Any]]:
     client = people[case.who]()
     if case.reauthenticate:
         reauthenticate(client)
@@ -380,7 +391,7 @@ def _ids(cases: tuple[FormCase, ...]) -> list[str]:
 
 
 def _attacks() -> list[Any]:
-    """(case, field, value, label): every text field × (overlong, NUL), and every bad value."""
+    """(case, field, value, label): every text field x (overlong, NUL), and every bad value."""
     params = []
     for case in FORMS:
         for name in case.text:

@@ -63,7 +63,14 @@ ENDPOINTS = (
         },
         ("email", "full_name", "language", "message"),
         {
-            "email": ("not-an-email", "a@", "@example.com", "a b@example.com", "", "dana@example.com"),
+            "email": (
+                "not-an-email",
+                "a@",
+                "@example.com",
+                "a b@example.com",
+                "",
+                "dana@example.com",
+            ),
             "language": ("xx", ""),
         },
     ),
@@ -71,7 +78,9 @@ ENDPOINTS = (
 WRONG_TYPES: tuple[Any, ...] = (12345, 1.5, True, ["a", "b"], {"a": "b"}, [{"$gt": ""}])
 
 
-def _send(client: Any, method: str, path: str, body: bytes | str, content_type: str = "application/json") -> Any:
+def _send(
+    client: Any, method: str, path: str, body: bytes | str, content_type: str = "application/json"
+) -> Any:
     return getattr(client, method)(path, body, content_type=content_type)
 
 
@@ -79,13 +88,27 @@ def _cases() -> list[Any]:
     params = []
     for method, path, valid, text, bad in ENDPOINTS:
         for name in text:
-            params.append(pytest.param(method, path, {**valid, name: LONG}, id=f"{path}-{name}-10000-chars"))
-            params.append(pytest.param(method, path, {**valid, name: with_nul(valid[name])}, id=f"{path}-{name}-NUL"))
+            params.append(
+                pytest.param(method, path, {**valid, name: LONG}, id=f"{path}-{name}-10000-chars")
+            )
+            params.append(
+                pytest.param(
+                    method, path, {**valid, name: with_nul(valid[name])}, id=f"{path}-{name}-NUL"
+                )
+            )
             for index, value in enumerate(WRONG_TYPES):
-                params.append(pytest.param(method, path, {**valid, name: value}, id=f"{path}-{name}-type{index}"))
+                params.append(
+                    pytest.param(
+                        method, path, {**valid, name: value}, id=f"{path}-{name}-type{index}"
+                    )
+                )
         for name, values in bad.items():
             for value in values:
-                params.append(pytest.param(method, path, {**valid, name: value}, id=f"{path}-{name}={value!r}"))
+                params.append(
+                    pytest.param(
+                        method, path, {**valid, name: value}, id=f"{path}-{name}={value!r}"
+                    )
+                )
         if method == "post":
             for name in ("email",):
                 rest = {key: value for key, value in valid.items() if key != name}
@@ -96,7 +119,9 @@ def _cases() -> list[Any]:
     return params
 
 
-@pytest.mark.parametrize(("method", "path", "valid", "text", "bad"), ENDPOINTS, ids=[e[1] for e in ENDPOINTS])
+@pytest.mark.parametrize(
+    ("method", "path", "valid", "text", "bad"), ENDPOINTS, ids=[e[1] for e in ENDPOINTS]
+)
 def test_the_valid_body_is_accepted(world, method, path, valid, text, bad):
     client = signed_in(world.dana)
     before = snapshot()
@@ -131,18 +156,32 @@ RAW_BODIES = (
     pytest.param(b'{"full_name": "\\ud800"}', "application/json", id="lone-surrogate-escape"),
     pytest.param(b'{"full_name": "a\\u0000b"}', "application/json", id="escaped-nul"),
     pytest.param(_nested(100_000).encode(), "application/json", id="nested-100000-deep"),
-    pytest.param(b'{"full_name": "' + b"x" * 3_000_000 + b'"}', "application/json", id="over-upload-limit"),
-    pytest.param(b'{"full_name": "x", "full_name": "' + b"y" * 10_000 + b'"}', "application/json", id="duplicate-keys"),
+    pytest.param(
+        b'{"full_name": "' + b"x" * 3_000_000 + b'"}', "application/json", id="over-upload-limit"
+    ),
+    pytest.param(
+        b'{"full_name": "x", "full_name": "' + b"y" * 10_000 + b'"}',
+        "application/json",
+        id="duplicate-keys",
+    ),
     pytest.param(b"full_name=x", "application/x-www-form-urlencoded", id="form-encoded"),
-    pytest.param(b"full_name=%ff", "application/x-www-form-urlencoded", id="form-encoded-invalid-utf8"),
+    pytest.param(
+        b"full_name=%ff", "application/x-www-form-urlencoded", id="form-encoded-invalid-utf8"
+    ),
     pytest.param(b'{"full_name": "x"}', "text/plain", id="text-plain"),
     pytest.param(b'{"full_name": "x"}', "application/xml", id="xml"),
-    pytest.param(b"--b\r\nContent-Disposition: form-data; name=\"full_name\"\r\n\r\nx\r\n--b--", "multipart/form-data; boundary=b", id="multipart"),
+    pytest.param(
+        b'--b\r\nContent-Disposition: form-data; name="full_name"\r\n\r\nx\r\n--b--',
+        "multipart/form-data; boundary=b",
+        id="multipart",
+    ),
 )
 
 
 @pytest.mark.parametrize(("raw", "content_type"), RAW_BODIES)
-@pytest.mark.parametrize(("method", "path"), [("patch", "/api/v1/me"), ("post", "/api/v1/coach/invitations")])
+@pytest.mark.parametrize(
+    ("method", "path"), [("patch", "/api/v1/me"), ("post", "/api/v1/coach/invitations")]
+)
 def test_malformed_bodies_get_a_problem_and_write_nothing(world, method, path, raw, content_type):
     client = signed_in(world.dana)
     before = snapshot()
@@ -184,7 +223,9 @@ def test_bad_list_parameters_get_a_problem_or_are_ignored(world, query):
     assert_nothing_written(before, query)
 
 
-@pytest.mark.parametrize("path", ["/api/v1/me", "/api/v1/coach/clients", "/api/v1/coach/invitations", "/api/v1/nope"])
+@pytest.mark.parametrize(
+    "path", ["/api/v1/me", "/api/v1/coach/clients", "/api/v1/coach/invitations", "/api/v1/nope"]
+)
 @pytest.mark.parametrize("method", ["put", "delete", "options", "trace"])
 def test_unsupported_methods_get_a_4xx(world, path, method):
     client = signed_in(world.dana)

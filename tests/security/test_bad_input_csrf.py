@@ -33,7 +33,7 @@ from loom.accounts.models import SecurityPolicy
 from tests.accounts.security_support import enable_totp
 from tests.security.bad_input import snapshot, written_since
 from tests.security.matrix import build_path, url_patterns
-from tests.security.routes import NEW_INVITATION, ROUTES
+from tests.security.routes import ROUTES
 from tests.world import PASSWORD, World
 
 pytestmark = pytest.mark.django_db
@@ -59,10 +59,6 @@ class Target:
     method: str
     path: Any  # a str, or a callable (world) -> str for URLs holding keys or ids
     data: Mapping[str, Any] | None = None
-
-    @property
-    def is_api(self) -> bool:
-        return isinstance(self.path, str) and self.path.startswith("/api/") or self.label.startswith("api/")
 
 
 # --- Loom's routes (from the authorization matrix) -------------------------------------------
@@ -152,7 +148,12 @@ def _user_delete(world: World) -> str:
 # is read), so it is not among them.
 ADMIN_TARGETS = [
     Target("django-admin logout", "POST", "/django-admin/logout/", {}),
-    Target("django-admin user change", "POST", _user_change, {"email": "avi@example.com", "full_name": "Changed"}),
+    Target(
+        "django-admin user change",
+        "POST",
+        _user_change,
+        {"email": "avi@example.com", "full_name": "Changed"},
+    ),
     Target("django-admin user delete", "POST", _user_delete, {"post": "yes"}),
     Target(
         "django-admin outbox action",
@@ -244,7 +245,9 @@ def test_unsafe_requests_without_a_valid_csrf_token_are_refused_and_write_nothin
                 refused = _refused_by_csrf(response, path, actor)
                 if variant == "valid":
                     if refused and response.status_code == 403:
-                        failures.append(f"{actor} valid token: refused as CSRF ({response.status_code})")
+                        failures.append(
+                            f"{actor} valid token: refused as CSRF ({response.status_code})"
+                        )
                 else:
                     if not refused:
                         failures.append(f"{actor} {variant}: {response.status_code}")

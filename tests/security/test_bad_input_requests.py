@@ -88,7 +88,11 @@ PAGES_WITH_PARAMETERS = (
     ("dana", "/api/v1/coach/clients", ("q", "status", "page", "page_size")),
     ("admin", "/django-admin/accounts/user/", ("q", "o", "p", "role__exact")),
     ("admin", "/django-admin/core/auditlog/", ("q", "o", "p", "action__exact")),
-    ("admin", "/django-admin/core/outboxmessage/", ("q", "o", "p", "status__exact", "channel__exact")),
+    (
+        "admin",
+        "/django-admin/core/outboxmessage/",
+        ("q", "o", "p", "status__exact", "channel__exact"),
+    ),
 )
 
 
@@ -120,9 +124,24 @@ def test_repeated_parameters_never_fail(clients, who, path, names):
 
 @pytest.mark.parametrize(
     "query",
-    ["q=%ff%fe", "q=caf%e9", "next=%c3%28", "q=%ed%a0%80", "page=%f0%28%8c%bc", "q=a%00b", "status=%00"],
+    [
+        "q=%ff%fe",
+        "q=caf%e9",
+        "next=%c3%28",
+        "q=%ed%a0%80",
+        "page=%f0%28%8c%bc",
+        "q=a%00b",
+        "status=%00",
+    ],
 )
-@pytest.mark.parametrize(("who", "path"), [("dana", "/coach/clients/"), ("anonymous", "/accounts/login/"), ("admin", "/admin-area/outbox/")])
+@pytest.mark.parametrize(
+    ("who", "path"),
+    [
+        ("dana", "/coach/clients/"),
+        ("anonymous", "/accounts/login/"),
+        ("admin", "/admin-area/outbox/"),
+    ],
+)
 def test_invalid_utf8_or_nul_in_a_query_string_is_a_400_page(clients, who, path, query):
     before = snapshot()
     response = clients[who].get(f"{path}?{query}")
@@ -171,7 +190,11 @@ BAD_IDS = (HUGE_ID, "-1", "0", "1.5", "abc", "%00", "1%00", "%ff", "1e3", "0x10"
 def test_malformed_and_out_of_range_ids_are_not_found(clients, who, method, pattern, bad_id):
     before = snapshot()
     url = pattern.replace("{id}", bad_id)
-    response = getattr(clients[who], method)(url, content_type="application/json") if url.startswith("/api/") else getattr(clients[who], method)(url)
+    response = (
+        getattr(clients[who], method)(url, content_type="application/json")
+        if url.startswith("/api/")
+        else getattr(clients[who], method)(url)
+    )
     assert response.status_code in (302, 400, 404, 405, 422), response.status_code
     if response.status_code == 302:
         # The Django admin answers an unknown object with a redirect and a message.
@@ -195,7 +218,9 @@ HOSTILE_HEADERS = (
 )
 
 
-@pytest.mark.parametrize("headers", HOSTILE_HEADERS, ids=lambda h: f"{next(iter(h))}-{len(next(iter(h.values())))}")
+@pytest.mark.parametrize(
+    "headers", HOSTILE_HEADERS, ids=lambda h: f"{next(iter(h))}-{len(next(iter(h.values())))}"
+)
 @pytest.mark.parametrize("who", ["anonymous", "dana", "admin"])
 def test_hostile_headers_never_fail(clients, who, headers):
     client = clients[who]
@@ -306,7 +331,9 @@ def test_email_address_actions_refuse_other_peoples_and_malformed_addresses(worl
     response = client.post("/accounts/email/", data)
     assert response.status_code < 500
     assert_nothing_written(before, f"email {data}")
-    assert EmailAddress.objects.filter(user=world.avi, email="avi@example.com", primary=True).exists()
+    assert EmailAddress.objects.filter(
+        user=world.avi, email="avi@example.com", primary=True
+    ).exists()
 
 
 def test_ending_another_persons_session_is_not_found(world):
@@ -344,7 +371,9 @@ def test_second_step_refuses_actions_the_person_cannot_use(world, action):
     client = Client()
     password_step(client, world.dana)
     before = snapshot()
-    response = client.post("/account/security/sign-in/verify/", {"action": action, "sms_code": "123456"})
+    response = client.post(
+        "/account/security/sign-in/verify/", {"action": action, "sms_code": "123456"}
+    )
     assert response.status_code in (400, 404)
     assert_nothing_written(before, "second step")
 
@@ -386,3 +415,15 @@ def test_the_bad_request_page_is_in_the_site_layout_and_localised(world):
     body = response.content.decode()
     assert 'lang="he"' in body and 'dir="rtl"' in body
     assert_refused_page(response)
+
+
+def test_a_form_body_over_the_upload_limit_is_a_400_page(world, settings):
+    client = signed_in(world.avi)
+    before = snapshot()
+    body = b"full_name=" + b"x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)
+    response = client.generic(
+        "POST", "/account/", body, content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 400
+    assert b"Bad request" in response.content
+    assert_nothing_written(before, "oversized form body")

@@ -46,6 +46,8 @@ from tests.world import PASSWORD, World
 
 pytestmark = pytest.mark.django_db
 
+FULLWIDTH_DIGITS = "\uff11\uff12\uff13\uff14\uff15\uff16"  # "123456" typed on a CJK keyboard
+
 NEW_PASSWORD = "lantern harbour quietly sings"
 SMS_ATTEMPTS = {"accounts.smscode": frozenset({"attempts"})}
 
@@ -191,7 +193,10 @@ def test_a_valid_email_key_confirms_once(world):
 @pytest.mark.parametrize(
     "mangle",
     [
-        pytest.param(lambda key: key[:-2] + ("AA" if not key.endswith("AA") else "BB"), id="tampered-signature"),
+        pytest.param(
+            lambda key: key[:-2] + ("AA" if not key.endswith("AA") else "BB"),
+            id="tampered-signature",
+        ),
         pytest.param(lambda key: "MQ:" + key.split(":", 1)[1], id="another-address-id"),
         pytest.param(lambda key: key + "x" * 10_000, id="overlong"),
         pytest.param(lambda key: "not-a-key", id="malformed"),
@@ -255,10 +260,15 @@ def test_a_key_opened_while_signed_in_as_someone_else_confirms_nothing_for_them(
     """Dana's key, opened in Eli's browser, never verifies or changes anything of Eli's."""
     address = _address(world.dana, "dana.work@example.com")
     client = signed_in(world.eli)
-    eli_addresses = list(EmailAddress.objects.filter(user=world.eli).values_list("email", "verified"))
+    eli_addresses = list(
+        EmailAddress.objects.filter(user=world.eli).values_list("email", "verified")
+    )
     response = client.post(_confirm_url(address))
     assert response.status_code < 500
-    assert list(EmailAddress.objects.filter(user=world.eli).values_list("email", "verified")) == eli_addresses
+    assert (
+        list(EmailAddress.objects.filter(user=world.eli).values_list("email", "verified"))
+        == eli_addresses
+    )
     assert not EmailAddress.objects.filter(user=world.eli, email="dana.work@example.com").exists()
 
 
@@ -302,11 +312,21 @@ def test_a_valid_reset_link_changes_the_password_once(world):
 @pytest.mark.parametrize(
     "make_url",
     [
-        pytest.param(lambda w: _reset_url(w.dana, default_token_generator.make_token(w.dana)[:-1] + "0"), id="tampered"),
-        pytest.param(lambda w: _reset_url(w.avi, default_token_generator.make_token(w.dana)), id="another-users-token"),
+        pytest.param(
+            lambda w: _reset_url(w.dana, default_token_generator.make_token(w.dana)[:-1] + "0"),
+            id="tampered",
+        ),
+        pytest.param(
+            lambda w: _reset_url(w.avi, default_token_generator.make_token(w.dana)),
+            id="another-users-token",
+        ),
         pytest.param(lambda w: _reset_url(w.dana, "x" * 10_000), id="overlong"),
-        pytest.param(lambda w: "/accounts/password/reset/key/zzzzzzzzzzzzzz-abc/", id="unknown-user"),
-        pytest.param(lambda w: f"/accounts/password/reset/key/{'9' * 400}-abc-def/", id="huge-user-id"),
+        pytest.param(
+            lambda w: "/accounts/password/reset/key/zzzzzzzzzzzzzz-abc/", id="unknown-user"
+        ),
+        pytest.param(
+            lambda w: f"/accounts/password/reset/key/{'9' * 400}-abc-def/", id="huge-user-id"
+        ),
         pytest.param(lambda w: "/accounts/password/reset/key/1-%00/", id="nul"),
     ],
 )
@@ -315,7 +335,10 @@ def test_bad_reset_links_are_refused_and_write_nothing(world, make_url):
     before = snapshot()
     opened, posted = _follow_and_post(Client(), url)
     assert opened.status_code < 500 and posted.status_code < 500  # type: ignore[attr-defined]
-    assert BAD_TOKEN in body_text(opened) + body_text(posted) or 404 in (opened.status_code, posted.status_code)  # type: ignore[attr-defined]
+    assert BAD_TOKEN in body_text(opened) + body_text(posted) or 404 in (
+        opened.status_code,
+        posted.status_code,
+    )  # type: ignore[attr-defined]
     assert_nothing_written(before, url[:80])
     _assert_password_unchanged(world.dana)
     _assert_password_unchanged(world.avi)
@@ -326,7 +349,11 @@ def test_a_reset_link_dies_when_the_password_changes(world):
     client = signed_in(world.dana)
     client.post(
         "/accounts/password/change/",
-        {"oldpassword": PASSWORD, "password1": "a different passphrase entirely", "password2": "a different passphrase entirely"},
+        {
+            "oldpassword": PASSWORD,
+            "password1": "a different passphrase entirely",
+            "password2": "a different passphrase entirely",
+        },
     )
     world.dana.refresh_from_db()
     before = snapshot()
@@ -339,7 +366,9 @@ def test_a_reset_link_dies_when_the_password_changes(world):
 
 def test_a_reset_link_expires(world, settings):
     url = _reset_url(world.dana)
-    with time_machine.travel(timezone.now() + timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT + 60)):
+    with time_machine.travel(
+        timezone.now() + timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT + 60)
+    ):
         before = snapshot()
         opened, posted = _follow_and_post(Client(), url)
         assert BAD_TOKEN in body_text(opened) + body_text(posted)
@@ -358,7 +387,9 @@ def _at_second_step(user) -> Client:
 
 def _assert_refused_code(response, before, what: str, *, counters=None) -> None:
     assert response.status_code in (400, 429), (what, response.status_code)
-    assert 'class="field-errors"' in body_text(response) or 'role="alert"' in body_text(response), what
+    assert 'class="field-errors"' in body_text(response) or 'role="alert"' in body_text(response), (
+        what
+    )
     assert_nothing_written(before, what, counters=counters)
 
 
@@ -389,7 +420,9 @@ def test_a_totp_code_from_another_time_is_refused(world, offset):
     secret = enable_totp(world.dana)
     client = _at_second_step(world.dana)
     before = snapshot()
-    response = client.post(VERIFY_URL, {"action": "code", "code": totp_code(secret, offset_steps=offset)})
+    response = client.post(
+        VERIFY_URL, {"action": "code", "code": totp_code(secret, offset_steps=offset)}
+    )
     _assert_refused_code(response, before, f"TOTP {offset} steps away")
 
 
@@ -401,10 +434,14 @@ def test_a_used_recovery_code_is_refused_and_another_persons_too(world):
     assert first.post(VERIFY_URL, {"action": "code", "code": code}).status_code == 302
     again = _at_second_step(world.dana)
     before = snapshot()
-    _assert_refused_code(again.post(VERIFY_URL, {"action": "code", "code": code}), before, "reused recovery code")
+    _assert_refused_code(
+        again.post(VERIFY_URL, {"action": "code", "code": code}), before, "reused recovery code"
+    )
     before = snapshot()
     avis = recovery_codes(world.avi)[0]
-    _assert_refused_code(again.post(VERIFY_URL, {"action": "code", "code": avis}), before, "Avi's recovery code")
+    _assert_refused_code(
+        again.post(VERIFY_URL, {"action": "code", "code": avis}), before, "Avi's recovery code"
+    )
     assert avis in recovery_codes(world.avi)
 
 
@@ -455,7 +492,9 @@ def test_another_persons_texted_code_is_refused(world):
 def test_a_phone_confirmation_code_is_not_a_sign_in_code(world):
     enable_sms(world.avi)
     with TestCase.captureOnCommitCallbacks(execute=True):
-        sms_code_send(user=world.avi, purpose=Purpose.VERIFY_PHONE, phone=world.avi.phone, ip="127.0.0.1")
+        sms_code_send(
+            user=world.avi, purpose=Purpose.VERIFY_PHONE, phone=world.avi.phone, ip="127.0.0.1"
+        )
     code = last_sms_code(world.avi.phone)
     client = _at_second_step(world.avi)
     before = snapshot()
@@ -463,7 +502,9 @@ def test_a_phone_confirmation_code_is_not_a_sign_in_code(world):
     _assert_refused_code(response, before, "phone code used to sign in", counters=SMS_ATTEMPTS)
 
 
-@pytest.mark.parametrize("code", [LONG, "\x00" * 6, "12345\x00", "１２３４５６", "12 34 56 78", "-12345"])
+@pytest.mark.parametrize(
+    "code", [LONG, "\x00" * 6, "12345\x00", FULLWIDTH_DIGITS, "12 34 56 78", "-12345"]
+)
 def test_malformed_codes_never_reach_the_check(world, code):
     enable_totp(world.dana)
     enable_sms(world.dana)
