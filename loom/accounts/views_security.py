@@ -79,7 +79,9 @@ class SmsCodeForm(forms.Form):
 
     def clean_sms_code(self) -> str:
         code = re.sub(r"\s", "", self.cleaned_data["sms_code"])
-        if not re.fullmatch(r"\d{6}", code):
+        # ASCII digits only: "\d" would also accept e.g. fullwidth digits, which can
+        # never match and would only use up one of the five attempts.
+        if not re.fullmatch(r"[0-9]{6}", code):
             raise forms.ValidationError(_("Enter the 6-digit code."), code="format")
         return code
 
@@ -476,6 +478,8 @@ def _mfa_authenticate(request: HttpRequest) -> HttpResponse:
         response = step.sms_code()
     else:
         step.status = 400
+        errors = step.code_errors if step.app_codes else step.sms_errors
+        errors.append(gettext("Choose one of the ways to verify below."))
         response = step.render()
     # Rendered here, while still acting as the user (TemplateResponse renders late).
     if isinstance(response, TemplateResponse):

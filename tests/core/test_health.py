@@ -18,6 +18,7 @@ def test_healthz_answers_without_touching_the_database(client, django_assert_num
     assert "no-cache" in response["Cache-Control"]
 
 
+@override_settings(REDIS_URL="")
 def test_readyz_reports_the_database(client):
     response = client.get("/readyz")
     assert response.status_code == 200
