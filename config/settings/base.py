@@ -15,6 +15,8 @@ from config.env import env_bool, env_int, env_list, env_str, mailer_from_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 DATA_DIR = Path(env_str("LOOM_DATA_DIR", str(BASE_DIR / "var"))).resolve()
+# A fresh clone has no data directory yet; SQLite, media and mail files live here.
+DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 # Development defaults; config.settings.prod refuses to start with these.
 DEFAULT_SECRET_KEY = "loom-insecure-development-key-do-not-use-in-production"  # noqa: S105
