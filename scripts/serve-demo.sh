@@ -3,6 +3,8 @@
 # Ctrl-C stops all three.
 set -euo pipefail
 PORT="${PORT:-8000}"
+# Links in emails and in the printed sign-ins point at the port actually served.
+export LOOM_BASE_URL="${LOOM_BASE_URL:-http://127.0.0.1:${PORT}}"
 uv run loom db_worker --queue-name '*' --interval 1 &
 worker=$!
 # The sweeper re-claims messages whose sender crashed mid-delivery (expired leases).
