@@ -67,7 +67,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     # Before usersessions, so an expired session is not recorded as "last seen now".
     "loom.accounts.middleware.SessionTimeoutMiddleware",
-    "allauth.usersessions.middleware.UserSessionsMiddleware",
+    "loom.accounts.middleware.DeviceActivityMiddleware",
     "loom.accounts.middleware.UserPreferencesMiddleware",
     # Refuses non-UTF-8 query strings and form bodies before any view reads them
     # (after the person's language is active, so the 400 page is in their language).

@@ -145,3 +145,40 @@ class SessionTimeoutMiddleware:
         if now - seen_at >= SEEN_WRITE_INTERVAL:
             session[SEEN_AT] = now
         return ""
+
+
+TRACKED_AT = "loom_device_tracked_at"
+TRACKED_CLIENT = "loom_device_client"
+
+
+class DeviceActivityMiddleware:
+    """Keeps the signed-in devices list (allauth.usersessions) current, cheaply.
+
+    allauth's own middleware reads and rewrites the device row on every request.
+    The list only needs "last active" to the minute, so the row is refreshed when
+    the session has not been tracked yet, when a minute has passed, or when the
+    IP address or browser changed.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        session = getattr(request, "session", None)
+        user = getattr(request, "user", None)
+        if (
+            session is not None
+            and session.session_key
+            and user is not None
+            and user.is_authenticated
+        ):
+            from allauth.usersessions.models import UserSession
+
+            now = int(time.time())
+            client = f"{request.META.get('REMOTE_ADDR', '')}|{request.META.get('HTTP_USER_AGENT', '')[:200]}"
+            stale = now - int(session.get(TRACKED_AT, 0) or 0) >= SEEN_WRITE_INTERVAL
+            if stale or session.get(TRACKED_CLIENT) != client:
+                UserSession.objects.create_from_request(request)
+                session[TRACKED_AT] = now
+                session[TRACKED_CLIENT] = client
+        return self.get_response(request)

@@ -301,3 +301,20 @@ def test_a_password_change_offers_to_sign_out_other_devices(transactional_db, wo
     assert not _signed_in_page(phone)
     assert _signed_in_page(laptop)
     assert AuditLog.objects.filter(action="auth.password_changed", actor=world.dana).exists()
+
+
+def test_device_activity_is_recorded_once_a_minute_not_on_every_request(world):
+    browser = signed_in(world.dana)
+    browser.get("/coach/")
+    row = UserSession.objects.get(user=world.dana)
+    first_seen = row.last_seen_at
+    browser.get("/coach/")
+    row.refresh_from_db()
+    assert row.last_seen_at == first_seen
+    with time_machine.travel(timezone.now() + timedelta(seconds=61)):
+        browser.get("/coach/")
+    row.refresh_from_db()
+    assert row.last_seen_at > first_seen
+    browser.get("/coach/", REMOTE_ADDR="203.0.113.9")
+    row.refresh_from_db()
+    assert row.ip == "203.0.113.9"
