@@ -58,8 +58,8 @@ test: install install-chromium lint typecheck boundaries migrations-check catalo
 
 # Regenerate the catalogs after changing strings; then translate locale/he.
 messages: install-python
-	$(UV) run loom makemessages -l en -l he --ignore=.venv --ignore=node_modules --ignore=var --no-obsolete
-	$(UV) run loom makemessages -d djangojs -l en -l he --ignore=.venv --ignore=node_modules --ignore=var --no-obsolete
+	$(UV) run loom makemessages -l en -l he --ignore=.venv --ignore=node_modules --ignore=var --ignore=tests --ignore=bench --no-obsolete
+	$(UV) run loom makemessages -d djangojs -l en -l he --ignore=.venv --ignore=node_modules --ignore=var --ignore=tests --ignore=bench --no-obsolete
 
 bench: install
 	$(UV) run python -m bench.run
