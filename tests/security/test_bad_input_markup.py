@@ -43,7 +43,7 @@ HIDDEN_IN_NAMES = (
     pytest.param("Avi\x1b[31mMizrahi", id="terminal-escape"),
     pytest.param("Avi\x7f", id="delete-character"),
 )
-FREE_TEXT = f"Line one {SCRIPT}\nשורה שתיים {RLO}reversed{ZWSP}\n{BREAKOUT}"  # noqa: RUF001
+FREE_TEXT = f"Line one {SCRIPT}\nשורה שתיים {RLO}reversed{ZWSP}\n{BREAKOUT}"
 
 
 @pytest.fixture(autouse=True)
@@ -286,9 +286,9 @@ def test_names_may_use_the_marks_real_names_need(world):
     """Joiners (Persian, emoji sequences) and direction marks are not hidden characters."""
     client = signed_in(world.avi)
     for name in (
-        "می\u200cخواهم",  # noqa: RUF001
+        "می\u200cخواهم",
         "Avi \U0001f469\u200d\U0001f4bb",
-        "\u200fאבי מזרחי",  # noqa: RUF001
+        "\u200fאבי מזרחי",
         "Zoë O'Brien-Łukasz",
     ):
         response = client.post(
