@@ -13,7 +13,7 @@ from typing import Literal
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from loom.accounts import services
 from loom.accounts.models import CoachClient, Invitation, Role, User
@@ -212,9 +212,7 @@ def _invitation_out(invitation: Invitation, *, resent: bool = False) -> Invitati
     response={200: InvitationOut, 201: InvitationOut},
     url_name="coach_invitations",
 )
-def coach_invitation_create(
-    request: HttpRequest, payload: InvitationIn
-) -> tuple[int, InvitationOut]:
+def coach_invitation_create(request: HttpRequest, payload: InvitationIn) -> Status[InvitationOut]:
     """Invite a client. An open invitation to the same address is sent again (200) instead."""
     sent = services.invitation_create(
         coach=_coach(request),
@@ -223,7 +221,7 @@ def coach_invitation_create(
         language=payload.language,
         message=payload.message,
     )
-    return (200 if sent.resent else 201), _invitation_out(sent.invitation, resent=sent.resent)
+    return Status(200 if sent.resent else 201, _invitation_out(sent.invitation, resent=sent.resent))
 
 
 @router.post(
