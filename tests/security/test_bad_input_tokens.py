@@ -319,7 +319,9 @@ def _tampered_token(token: str) -> str:
     "make_url",
     [
         pytest.param(
-            lambda w: _reset_url(w.dana, _tampered_token(default_token_generator.make_token(w.dana))),
+            lambda w: _reset_url(
+                w.dana, _tampered_token(default_token_generator.make_token(w.dana))
+            ),
             id="tampered",
         ),
         pytest.param(
