@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "allauth.usersessions",
     "loom.core",
     "loom.accounts",
+    "loom.scheduling",
     "loom.web",
 ]
 
@@ -219,6 +220,9 @@ LOOM_INVITATION_TTL_DAYS = env_int("LOOM_INVITATION_TTL_DAYS", 7)
 # invitations per coach per rolling day: bounds on using Loom to send mail to strangers.
 LOOM_INVITATION_SENDS_PER_DAY = env_int("LOOM_INVITATION_SENDS_PER_DAY", 5)
 LOOM_INVITATIONS_PER_COACH_PER_DAY = env_int("LOOM_INVITATIONS_PER_COACH_PER_DAY", 50)
+# Scheduling: bookable slots start every this many minutes from the start of an
+# availability range (docs/scheduling.md).
+LOOM_SLOT_STEP_MINUTES = env_int("LOOM_SLOT_STEP_MINUTES", 15)
 # Versions of /legal/terms/ and /legal/privacy/ that consent records point at; bump
 # them when the text changes.
 LOOM_TERMS_VERSION = env_str("LOOM_TERMS_VERSION", "2026-11")

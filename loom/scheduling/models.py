@@ -1,0 +1,387 @@
+"""Scheduling: session types, a coach's availability, sessions and their history.
+
+Times of day (availability) are wall-clock times in the coach's time zone; instants
+(sessions) are aware UTC datetimes. See docs/scheduling.md for the rules.
+
+On PostgreSQL an exclusion constraint (added in ``0001_initial``, not declared in
+``Meta`` because SQLite cannot create it) forbids two active sessions of one coach
+whose bare time ranges overlap. Buffers are not part of that constraint: the
+services enforce them while holding the coach's scheduling lock.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from loom.core.models import TimeStampedModel
+
+DURATION_MIN = 15
+DURATION_MAX = 480
+BUFFER_MAX = 240
+HORIZON_MAX_DAYS = 365
+NOTICE_MAX_MINUTES = 60 * 24 * 60
+CUTOFF_MAX_HOURS = 24 * 14
+
+
+class Weekday(models.IntegerChoices):
+    """ISO order, Monday first (``date.weekday()``)."""
+
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")
+
+
+class LocationKind(models.TextChoices):
+    VIDEO = "video", _("Video call")
+    IN_PERSON = "in_person", _("In person")
+    PHONE = "phone", _("Phone call")
+
+
+class BookingMode(models.TextChoices):
+    SELF_BOOK = "self_book", _("Clients book directly")
+    REQUEST = "request", _("Clients request, the coach approves")
+
+
+class CoachSchedulingSettings(TimeStampedModel):
+    """One row per coach: the cancellation policy, and the row locked while booking.
+
+    Every booking, approval and reschedule for a coach takes ``SELECT … FOR UPDATE``
+    on this row first, so checks of caps, overlaps and buffers see every committed
+    session and no other booking for the coach runs between the check and the write.
+    """
+
+    coach = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="scheduling_settings",
+        verbose_name=_("coach"),
+    )
+    cancellation_cutoff_hours = models.PositiveSmallIntegerField(
+        _("cancellation cutoff (hours)"), default=24
+    )
+
+    class Meta:
+        verbose_name = _("coach scheduling settings")
+        verbose_name_plural = _("coach scheduling settings")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(cancellation_cutoff_hours__lte=CUTOFF_MAX_HOURS),
+                name="scheduling_cutoff_bounded",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Scheduling settings of {self.coach_id}"
+
+
+class SessionType(TimeStampedModel):
+    """A kind of session a coach offers, with the rules for booking it."""
+
+    coach = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="session_types",
+        verbose_name=_("coach"),
+    )
+    name_en = models.CharField(_("name (English)"), max_length=120)
+    name_he = models.CharField(_("name (Hebrew)"), max_length=120, blank=True)
+    description_en = models.TextField(_("description (English)"), blank=True)
+    description_he = models.TextField(_("description (Hebrew)"), blank=True)
+    duration_minutes = models.PositiveSmallIntegerField(_("duration (minutes)"), default=60)
+    # Shown to clients only; payments are a later step.
+    price = models.DecimalField(_("price"), max_digits=10, decimal_places=2, default=0)
+    currency = models.CharField(_("currency"), max_length=3, default="USD")
+    location_kind = models.CharField(
+        _("location"), max_length=16, choices=LocationKind.choices, default=LocationKind.VIDEO
+    )
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    buffer_before_minutes = models.PositiveSmallIntegerField(
+        _("buffer before (minutes)"), default=0
+    )
+    buffer_after_minutes = models.PositiveSmallIntegerField(_("buffer after (minutes)"), default=0)
+    minimum_notice_minutes = models.PositiveIntegerField(_("minimum notice (minutes)"), default=240)
+    booking_horizon_days = models.PositiveSmallIntegerField(_("booking horizon (days)"), default=60)
+    # Caps count the coach's active sessions of every type on the day / ISO week
+    # (Monday to Sunday) in the coach's time zone. Empty means no cap.
+    max_sessions_per_day = models.PositiveSmallIntegerField(
+        _("maximum sessions per day"), null=True, blank=True
+    )
+    max_sessions_per_week = models.PositiveSmallIntegerField(
+        _("maximum sessions per week"), null=True, blank=True
+    )
+    booking_mode = models.CharField(
+        _("booking mode"), max_length=16, choices=BookingMode.choices, default=BookingMode.SELF_BOOK
+    )
+    # One-to-one for now; group sessions with seats come later.
+    capacity = models.PositiveSmallIntegerField(_("capacity"), default=1)
+    colour = models.CharField(_("colour"), max_length=7, default="#2563eb")
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("session type")
+        verbose_name_plural = _("session types")
+        ordering = ["name_en", "id"]
+        indexes = [models.Index(fields=["coach", "is_active"], name="sessiontype_coach_active")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(duration_minutes__gte=DURATION_MIN)
+                & Q(duration_minutes__lte=DURATION_MAX),
+                name="sessiontype_duration_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(buffer_before_minutes__lte=BUFFER_MAX)
+                & Q(buffer_after_minutes__lte=BUFFER_MAX),
+                name="sessiontype_buffers_bounded",
+            ),
+            models.CheckConstraint(
+                condition=Q(booking_horizon_days__gte=1)
+                & Q(booking_horizon_days__lte=HORIZON_MAX_DAYS),
+                name="sessiontype_horizon_range",
+            ),
+            models.CheckConstraint(condition=Q(capacity__gte=1), name="sessiontype_capacity_min"),
+            models.CheckConstraint(condition=Q(price__gte=0), name="sessiontype_price_nonnegative"),
+            models.CheckConstraint(
+                condition=~Q(location_kind=LocationKind.IN_PERSON) | ~Q(address=""),
+                name="sessiontype_in_person_has_address",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name_en
+
+    @property
+    def name(self) -> str:
+        """The name in the active language, falling back to English."""
+        if (get_language() or "").startswith("he") and self.name_he:
+            return self.name_he
+        return self.name_en
+
+    @property
+    def description(self) -> str:
+        if (get_language() or "").startswith("he") and self.description_he:
+            return self.description_he
+        return self.description_en
+
+
+class WeeklyAvailability(TimeStampedModel):
+    """A recurring range of working hours on one weekday, in the coach's time zone."""
+
+    coach = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="weekly_availability",
+        verbose_name=_("coach"),
+    )
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
+    start_time = models.TimeField(_("from"))
+    end_time = models.TimeField(_("until"))
+
+    class Meta:
+        verbose_name = _("weekly availability")
+        verbose_name_plural = _("weekly availability")
+        ordering = ["weekday", "start_time"]
+        indexes = [models.Index(fields=["coach", "weekday"], name="weeklyavail_coach_weekday")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_time__gt=F("start_time")), name="weeklyavail_end_after_start"
+            ),
+            models.CheckConstraint(condition=Q(weekday__lte=6), name="weeklyavail_weekday_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.coach_id} {self.weekday} {self.start_time}-{self.end_time}"
+
+
+class OverrideKind(models.TextChoices):
+    EXTRA = "extra", _("Extra hours")
+    UNAVAILABLE_DAY = "unavailable_day", _("Unavailable all day")
+    UNAVAILABLE_RANGE = "unavailable_range", _("Unavailable for part of the day")
+
+
+class AvailabilityOverride(TimeStampedModel):
+    """A change to one date: extra hours, or time off for the whole day or part of it."""
+
+    coach = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="availability_overrides",
+        verbose_name=_("coach"),
+    )
+    date = models.DateField(_("date"))
+    kind = models.CharField(_("kind"), max_length=20, choices=OverrideKind.choices)
+    start_time = models.TimeField(_("from"), null=True, blank=True)
+    end_time = models.TimeField(_("until"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("availability override")
+        verbose_name_plural = _("availability overrides")
+        ordering = ["date", "start_time"]
+        indexes = [models.Index(fields=["coach", "date"], name="override_coach_date")]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(kind=OverrideKind.UNAVAILABLE_DAY)
+                    & Q(start_time__isnull=True)
+                    & Q(end_time__isnull=True)
+                )
+                | (
+                    ~Q(kind=OverrideKind.UNAVAILABLE_DAY)
+                    & Q(start_time__isnull=False)
+                    & Q(end_time__gt=F("start_time"))
+                ),
+                name="override_times_match_kind",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.coach_id} {self.date} {self.kind}"
+
+
+class SessionStatus(models.TextChoices):
+    REQUESTED = "requested", _("Requested")
+    SCHEDULED = "scheduled", _("Scheduled")
+    IN_PROGRESS = "in_progress", _("In progress")
+    COMPLETED = "completed", _("Completed")
+    NO_SHOW = "no_show", _("No-show")
+    CANCELLED = "cancelled", _("Cancelled")
+    DECLINED = "declined", _("Declined")
+
+
+# Sessions that hold their time: the exclusion constraint and every overlap and cap
+# check consider these and only these.
+ACTIVE_STATUSES = (SessionStatus.REQUESTED, SessionStatus.SCHEDULED, SessionStatus.IN_PROGRESS)
+
+
+def new_session_uid() -> str:
+    return f"{uuid.uuid4()}@loom"
+
+
+class Session(TimeStampedModel):
+    """One booked (or requested) session between a coach and a client."""
+
+    coach = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="coach_sessions",
+        verbose_name=_("coach"),
+    )
+    client = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="client_sessions",
+        verbose_name=_("client"),
+    )
+    session_type = models.ForeignKey(
+        SessionType,
+        on_delete=models.PROTECT,
+        related_name="sessions",
+        verbose_name=_("session type"),
+    )
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    # The coach's zone when booked: the wall-clock time both parties agreed on.
+    coach_timezone = models.CharField(_("coach's time zone"), max_length=64)
+    # The type's buffers when booked, so later edits of the type do not move the
+    # protected time around sessions that already exist.
+    buffer_before_minutes = models.PositiveSmallIntegerField(default=0)
+    buffer_after_minutes = models.PositiveSmallIntegerField(default=0)
+    status = models.CharField(
+        _("status"), max_length=16, choices=SessionStatus.choices, default=SessionStatus.SCHEDULED
+    )
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("cancelled by"),
+    )
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    cancellation_reason = models.TextField(_("reason"), blank=True)
+    late_cancellation = models.BooleanField(_("late cancellation"), default=False)
+    # RFC 5545: UID stays for the life of the session; SEQUENCE grows with each change.
+    uid = models.CharField(max_length=80, unique=True, default=new_session_uid, editable=False)
+    sequence = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("session")
+        verbose_name_plural = _("sessions")
+        ordering = ["starts_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["coach", "status", "starts_at"], name="session_coach_status_start"
+            ),
+            models.Index(fields=["client", "starts_at"], name="session_client_start"),
+            models.Index(fields=["coach", "starts_at"], name="session_coach_start"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="session_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=~Q(coach=F("client")), name="session_coach_is_not_client"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Session {self.pk} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+
+class SessionEventKind(models.TextChoices):
+    BOOKED = "booked", _("Booked")
+    REQUESTED = "requested", _("Requested")
+    APPROVED = "approved", _("Approved")
+    DECLINED = "declined", _("Declined")
+    RESCHEDULED = "rescheduled", _("Rescheduled")
+    CANCELLED = "cancelled", _("Cancelled")
+    STARTED = "started", _("Started")
+    COMPLETED = "completed", _("Completed")
+    NO_SHOW = "no_show", _("Marked as no-show")
+
+
+class SessionEvent(models.Model):
+    """One line of a session's history: who did what, when, and from/to which time."""
+
+    session = models.ForeignKey(
+        Session, on_delete=models.CASCADE, related_name="events", verbose_name=_("session")
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    occurred_at = models.DateTimeField(_("when"))
+    kind = models.CharField(_("what"), max_length=16, choices=SessionEventKind.choices)
+    old_starts_at = models.DateTimeField(null=True, blank=True)
+    old_ends_at = models.DateTimeField(null=True, blank=True)
+    new_starts_at = models.DateTimeField(null=True, blank=True)
+    new_ends_at = models.DateTimeField(null=True, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+
+    class Meta:
+        verbose_name = _("session event")
+        verbose_name_plural = _("session events")
+        ordering = ["occurred_at", "id"]
+        indexes = [
+            models.Index(fields=["session", "occurred_at"], name="sessionevent_session_time")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.session_id} {self.kind}"
