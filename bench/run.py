@@ -13,6 +13,12 @@ Configuration (environment):
 ``BENCH_QUICK=1``        2 s warm-up + 5 s measured, for trying the harness out
 ``BENCH_ONLY``           comma-separated target names to run (default: all)
 ``DATABASE_URL``         the workloads' database (default: SQLite in var/bench/)
+``BENCH_SLOT_REPETITIONS``  timed slot computations per range (default 500; quick 50)
+``BENCH_BOOKING_THREADS``   concurrent booking threads (default 8)
+``BENCH_BOOKING_ATTEMPTS``  booking attempts per thread (default 40; quick 10)
+
+The scheduling targets (``scheduling_slots``, ``scheduling_booking``) run in-process in
+``bench.scheduling``: there are no scheduling pages to load over HTTP yet.
 """
 
 from __future__ import annotations
@@ -111,6 +117,34 @@ def prepare_loom() -> dict[str, Any]:
         raise SystemExit("bench.prepare failed")
     last_line = completed.stdout.strip().splitlines()[-1]
     return dict(json.loads(last_line))
+
+
+SCHEDULING_TARGETS = ("scheduling_slots", "scheduling_booking")
+
+
+def run_scheduling(only: set[str]) -> dict[str, Any]:
+    """The in-process scheduling measurements (bench/scheduling.py), in a subprocess with
+    the Loom server's environment, on the database ``prepare_loom`` migrated."""
+    env = loom_env()
+    if env.get("DATABASE_APP_ROLE"):
+        env["LOOM_DB_OWNER_MODE"] = "1"  # it creates and deletes its own bench data
+    if only:
+        env["BENCH_ONLY"] = ",".join(sorted(only))
+    load_before = [round(x, 2) for x in os.getloadavg()]
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench.scheduling"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if completed.returncode != 0:
+        sys.stderr.write(completed.stdout[-4000:] + completed.stderr[-4000:])
+        raise SystemExit("bench.scheduling failed")
+    measured = dict(json.loads(completed.stdout.strip().splitlines()[-1]))
+    measured["load_average_before"] = load_before
+    return measured
 
 
 def start_server(spec: Spec, port: int, log_path: Path) -> subprocess.Popen[bytes]:
@@ -267,8 +301,70 @@ def ratios(
     return rows
 
 
+def scheduling_summary(scheduling: list[dict[str, Any]]) -> list[str]:
+    """The in-process scheduling measurements (bench/scheduling.py) as Markdown lines."""
+    lines: list[str] = []
+    for r in scheduling:
+        if r["name"] == "scheduling_slots":
+            load = r["load"]
+            lines += [
+                "",
+                f"### scheduling_slots (in-process, {r['database']})",
+                "",
+                r["description"],
+                f"Load: {load['existing_sessions']} existing sessions in the next 60 days; "
+                f"coach in {load['coach_timezone']}, {load['weekly_hours']}; {load['overrides']}; "
+                f"session type {load['session_type']}.",
+                "",
+                "| days | repetitions | p50 ms | p95 ms | p99 ms | max ms | DB queries "
+                "| p50 load / engine ms | sessions in range | slots returned | p95 < 20 ms |",
+                "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+            ]
+            for row in r["ranges"]:
+                lat = row["latency_ms"]
+                lines.append(
+                    f"| {row['days']} | {row['repetitions']} | {_fmt(lat['p50'])} "
+                    f"| {_fmt(lat['p95'])} | {_fmt(lat['p99'])} | {_fmt(lat['max'])} "
+                    f"| {row['db_queries']} | {_fmt(row['breakdown_p50_ms']['load_inputs'])} / "
+                    f"{_fmt(row['breakdown_p50_ms']['engine'])} | {row['sessions_in_range']} | {row['slots_returned']} "
+                    f"| {'met' if row['goal_met'] else 'NOT met'} |"
+                )
+        elif r["name"] == "scheduling_booking":
+            lat = r["latency_ms"]
+            lines += [
+                "",
+                f"### scheduling_booking (in-process, {r['database']})",
+                "",
+                r["description"],
+                "",
+                "| threads | attempts | wall s | attempts/s | bookings/s | p50 ms | p95 ms "
+                "| p99 ms | max ms | booked | conflicts | other | overlapping active pairs |",
+                "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+                f"| {r['threads']} | {r['attempts']} | {_fmt(r['wall_s'])} "
+                f"| {_fmt(r['attempts_per_s'])} | {_fmt(r['bookings_per_s'])} | {_fmt(lat['p50'])} "
+                f"| {_fmt(lat['p95'])} | {_fmt(lat['p99'])} | {_fmt(lat['max'])} "
+                f"| {r['successes']} (expected {r['expected_successes']}) | {r['conflicts']} "
+                f"| {r['other']} | {r['overlapping_active_pairs']} |",
+            ]
+            if not r["correct"]:
+                lines += ["", f"**Check failed:** outcomes {r['outcomes']}."]
+    if lines:
+        lines = [
+            "## Scheduling (in-process)",
+            "",
+            "Measured inside one Python process on the workload database, not over HTTP: "
+            "the booking page and the coach calendar page do not exist yet.",
+            *lines,
+            "",
+        ]
+    return lines
+
+
 def write_summary(
-    results: list[dict[str, Any]], info: dict[str, Any], ratio_rows: list[dict[str, Any]]
+    results: list[dict[str, Any]],
+    info: dict[str, Any],
+    ratio_rows: list[dict[str, Any]],
+    scheduling: list[dict[str, Any]] | None = None,
 ) -> str:
     lines = [
         "# Loom benchmark results",
@@ -316,6 +412,7 @@ def write_summary(
         "short of the offered one or its errors are non-zero.",
         "",
     ]
+    lines += scheduling_summary(scheduling or [])
     text = "\n".join(lines)
     (RESULTS / "summary.md").write_text(text, encoding="utf-8")
     return text
@@ -404,11 +501,29 @@ def main() -> int:
             flush=True,
         )
         results.append(result)
+    scheduling = []
+    wanted = {name for name in SCHEDULING_TARGETS if not only or name in only}
+    if wanted:
+        print(f"{', '.join(sorted(wanted))}: in-process …", flush=True)
+        measured = run_scheduling(wanted if only else set())
+        for name in SCHEDULING_TARGETS:
+            if name not in measured:
+                continue
+            result = {
+                **measured[name],
+                "database": measured["database"],
+                "load_average_before": measured["load_average_before"],
+                "machine": info,
+            }
+            (RESULTS / f"{name}.json").write_text(
+                json.dumps(result, indent=2) + "\n", encoding="utf-8"
+            )
+            scheduling.append(result)
     baselines = [r for r in results if r["kind"] == "baseline"]
     workloads = [r for r in results if r["kind"] == "workload"]
     ratio_rows = ratios(workloads, baselines)
     print()
-    print(write_summary(results, info, ratio_rows))
+    print(write_summary(results, info, ratio_rows, scheduling))
     return 0
 
 

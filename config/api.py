@@ -19,6 +19,7 @@ from ninja.security import SessionAuth
 
 from loom.accounts.api import router as accounts_router
 from loom.core.errors import DomainError
+from loom.scheduling.api import router as scheduling_router
 
 
 def _refuse_constant(name: str) -> Any:
@@ -125,3 +126,4 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 
 api.add_router("/", accounts_router)
+api.add_router("/", scheduling_router)

@@ -5,12 +5,19 @@
 and stores the finished subject and bodies in the outbox payload, so the worker needs
 neither the template context nor the request. Without an HTML template the text body
 is wrapped in ``email/base.html``; every email therefore has both parts.
+
+Attachments (e.g. a calendar file) travel in the payload as
+``{"filename", "mimetype", "content"}`` with base64 content; the mimetype may carry
+parameters (``text/calendar; method=REQUEST; charset=UTF-8``). Payloads written
+before attachments existed simply have none.
 """
 
 from __future__ import annotations
 
+import base64
 import smtplib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from email.message import MIMEPart
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -70,17 +77,31 @@ def email_enqueue(
     dedupe_key: str | None = None,
     time_zone: str | None = None,
     subject_prefix: str = "",
+    attachments: Sequence[tuple[str, bytes, str]] = (),
 ) -> OutboxMessage:
-    """Render an email now and put it in the outbox; it is sent after the commit."""
+    """Render an email now and put it in the outbox; it is sent after the commit.
+
+    ``attachments`` are ``(filename, content, mimetype)`` triples (an
+    ``IcsAttachment`` is one).
+    """
     rendered = email_render(
         template=template, context=context, language=language, time_zone=time_zone
     )
-    payload = {
+    payload: dict[str, Any] = {
         **rendered,
         "subject": f"{subject_prefix}{rendered['subject']}",
         "language": language,
         "template": template,
     }
+    if attachments:
+        payload["attachments"] = [
+            {
+                "filename": filename,
+                "mimetype": mimetype,
+                "content": base64.b64encode(content).decode("ascii"),
+            }
+            for filename, content, mimetype in attachments
+        ]
     return outbox_enqueue(channel=CHANNEL, recipient=to, payload=payload, dedupe_key=dedupe_key)
 
 
@@ -90,6 +111,42 @@ def _message_id(message: OutboxMessage) -> str:
     # show one message.
     domain = urlsplit(settings.LOOM_BASE_URL).hostname or "loom.localhost"
     return f"<outbox.{message.pk}.{int(message.created_at.timestamp())}@{domain}>"
+
+
+def _attachment_part(filename: str, content: bytes, mimetype: str) -> MIMEPart:
+    """A MIME part for one attachment, keeping the mimetype's parameters.
+
+    Django's ``EmailMessage.attach`` takes a bare ``type/subtype``; a calendar invitation
+    needs ``method=REQUEST`` on its Content-Type for mail clients to offer "add"/"update".
+    """
+    kind, *raw_params = (piece.strip() for piece in mimetype.split(";"))
+    maintype, _slash, subtype = kind.lower().partition("/")
+    params: dict[str, str] = {}
+    for raw in raw_params:
+        key, _eq, value = raw.partition("=")
+        if key.strip():
+            params[key.strip().lower()] = value.strip().strip('"')
+    charset = params.pop("charset", "utf-8")
+    part = MIMEPart()
+    if maintype == "text":
+        part.set_content(
+            content.decode(charset),
+            subtype=subtype or "plain",
+            charset=charset,
+            params=params,
+            disposition="attachment",
+            filename=filename,
+        )
+    else:
+        part.set_content(
+            content,
+            maintype=maintype or "application",
+            subtype=subtype or "octet-stream",
+            params=params,
+            disposition="attachment",
+            filename=filename,
+        )
+    return part
 
 
 def deliver_email(message: OutboxMessage) -> None:
@@ -107,6 +164,14 @@ def deliver_email(message: OutboxMessage) -> None:
     )
     if payload.get("html"):
         mail.attach_alternative(payload["html"], "text/html")
+    for attachment in payload.get("attachments") or ():
+        mail.attach(
+            _attachment_part(
+                attachment["filename"],
+                base64.b64decode(attachment["content"]),
+                attachment["mimetype"],
+            )
+        )
     try:
         sent = mailers.default.send_messages([mail])
     except smtplib.SMTPRecipientsRefused as exc:

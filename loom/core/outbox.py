@@ -25,7 +25,7 @@ issues add "push" and "ws"). Core itself never imports another Loom app.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -428,8 +428,12 @@ def outbox_enqueue_email(
     language: str,
     dedupe_key: str | None = None,
     time_zone: str | None = None,
+    attachments: Sequence[tuple[str, bytes, str]] = (),
 ) -> OutboxMessage:
-    """Shortcut to ``loom.core.email.email_enqueue`` (render now, send after commit)."""
+    """Shortcut to ``loom.core.email.email_enqueue`` (render now, send after commit).
+
+    ``attachments`` are ``(filename, content, mimetype)`` triples, stored base64-encoded.
+    """
     from loom.core.email import email_enqueue
 
     return email_enqueue(
@@ -439,4 +443,5 @@ def outbox_enqueue_email(
         language=language,
         dedupe_key=dedupe_key,
         time_zone=time_zone,
+        attachments=attachments,
     )

@@ -19,7 +19,9 @@ Who may do what:
 
 Admin actions run in the system context (an admin is no party to the session, so
 row-level security would hide it) and, like the coach's, write an audit row.
-Notifications and calendar files are not sent from here yet (docs/scheduling.md).
+Booking, request, approval, decline, reschedule and cancellation queue an email with a
+calendar file to each party (``loom.scheduling.emails``) inside the same transaction,
+so a change that rolls back sends nothing.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from loom.accounts.models import CoachClient, Role, User
 from loom.core.audit import audit_record
 from loom.core.context import system_context
 from loom.core.errors import Conflict, DomainError, Forbidden, NotFound
+from loom.scheduling.emails import session_notify
 from loom.scheduling.models import (
     BUFFER_MAX,
     CUTOFF_MAX_HOURS,
@@ -612,13 +615,14 @@ def session_book(
         raise Conflict(
             _("This time was just taken. Choose another time."), code="slot_taken"
         ) from None
-    _record(
+    event = _record(
         session,
         actor=actor,
         kind=SessionEventKind.REQUESTED if requested else SessionEventKind.BOOKED,
         now=now,
     )
     _audit(actor, "booked", session, starts_at=starts_at.isoformat())
+    session_notify(session=session, event=event)
     return session
 
 
@@ -662,8 +666,9 @@ def session_approve(*, actor: User, session: Session) -> Session:
         session.status = SessionStatus.SCHEDULED
         session.sequence += 1
         _save_times(session, ["status", "sequence"])
-        _record(session, actor=actor, kind=SessionEventKind.APPROVED, now=now)
+        event = _record(session, actor=actor, kind=SessionEventKind.APPROVED, now=now)
         _audit(actor, "approved", session)
+        session_notify(session=session, event=event)
         return session
 
 
@@ -682,8 +687,11 @@ def session_decline(*, actor: User, session: Session, reason: str) -> Session:
         session.cancellation_reason = reason
         session.sequence += 1
         session.save(update_fields=["status", "cancellation_reason", "sequence", "updated_at"])
-        _record(session, actor=actor, kind=SessionEventKind.DECLINED, now=now, reason=reason)
+        event = _record(
+            session, actor=actor, kind=SessionEventKind.DECLINED, now=now, reason=reason
+        )
         _audit(actor, "declined", session)
+        session_notify(session=session, event=event)
         return session
 
 
@@ -742,7 +750,7 @@ def session_reschedule(
                 "sequence",
             ],
         )
-        _record(
+        event = _record(
             session, actor=actor, kind=SessionEventKind.RESCHEDULED, now=now, reason=reason, old=old
         )
         _audit(
@@ -752,6 +760,7 @@ def session_reschedule(
             old_starts_at=old[0].isoformat(),
             new_starts_at=starts_at.isoformat(),
         )
+        session_notify(session=session, event=event)
         return session
 
 
@@ -787,8 +796,11 @@ def session_cancel(*, actor: User, session: Session, reason: str = "") -> Sessio
                 "updated_at",
             ]
         )
-        _record(session, actor=actor, kind=SessionEventKind.CANCELLED, now=now, reason=reason)
+        event = _record(
+            session, actor=actor, kind=SessionEventKind.CANCELLED, now=now, reason=reason
+        )
         _audit(actor, "cancelled", session, late=late)
+        session_notify(session=session, event=event)
         return session
 
 

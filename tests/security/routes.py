@@ -32,11 +32,13 @@ from django.utils import timezone
 from loom.accounts.models import Invitation
 from loom.accounts.selectors import invitation_token_hash
 from loom.core.models import OutboxMessage
+from loom.scheduling.models import AvailabilityOverride, Session, SessionType
 from tests.security.matrix import (
     ADMIN,
     BAD_REQUEST,
     CLIENT,
     COACH,
+    CONFLICT,
     CREATED,
     FORBIDDEN,
     HOME,
@@ -45,6 +47,7 @@ from tests.security.matrix import (
     OK,
     UNAUTHORIZED,
     Group,
+    Outcome,
     Route,
     Sample,
     admins,
@@ -62,6 +65,14 @@ NEW_INVITATION = {"full_name": "New Person", "email": "new.person@example.com", 
 # allauth's sign-in and sign-up send signed-in people to the role dispatcher.
 SIGNED_IN_GO_HOME = expect(redirect("home"), anonymous=OK)
 REAUTHENTICATE = redirect("account_reauthenticate")
+NEW_SESSION_TYPE = {"name_en": "Matrix session", "duration_minutes": 45}
+NO_CONTENT = Outcome(204)
+# Coach-only API endpoints: 401 signed out, 403 for clients and the admin.
+COACHES_ONLY = expect(FORBIDDEN, anonymous=UNAUTHORIZED, coach=OK, other_coach=OK)
+# A coach-only endpoint on one of Dana's objects: Eli gets 404.
+COACH_OWN_OBJECT = expect(FORBIDDEN, anonymous=UNAUTHORIZED, coach=OK, other_coach=NOT_FOUND)
+# An object of Dana's and Avi's: theirs to see, 404 for everyone else.
+PARTIES_ONLY = expect(NOT_FOUND, anonymous=UNAUTHORIZED, coach=OK, client=OK)
 
 
 # --- Objects of Dana's and Avi's ------------------------------------------------------------
@@ -117,6 +128,44 @@ def open_invitation_link(world: World) -> dict[str, Any]:
         expires_at=timezone.now() + timedelta(days=7),
     )
     return {"token": INVITATION_TOKEN}
+
+
+def _dana_type(world: World) -> SessionType:
+    return SessionType.objects.create(coach=world.dana, name_en="Matrix", duration_minutes=60)
+
+
+def dana_session_type(world: World) -> dict[str, Any]:
+    return {"session_type_id": _dana_type(world).pk}
+
+
+def dana_override(world: World) -> dict[str, Any]:
+    override = AvailabilityOverride.objects.create(
+        coach=world.dana, date=timezone.now().date() + timedelta(days=30), kind="unavailable_day"
+    )
+    return {"override_id": override.pk}
+
+
+def _avi_session(world: World, starts_at: Any, status: str) -> dict[str, Any]:
+    session = Session.objects.create(
+        coach=world.dana,
+        client=world.avi,
+        session_type=_dana_type(world),
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(hours=1),
+        coach_timezone=world.dana.timezone,
+        status=status,
+    )
+    return {"session_id": session.pk}
+
+
+def avi_requested_session(world: World) -> dict[str, Any]:
+    """A request of Avi's with Dana, three days ahead."""
+    return _avi_session(world, timezone.now() + timedelta(days=3), "requested")
+
+
+def avi_running_session(world: World) -> dict[str, Any]:
+    """A scheduled session of Avi's with Dana that started five minutes ago."""
+    return _avi_session(world, timezone.now() - timedelta(minutes=5), "scheduled")
 
 
 def step(name: str) -> Any:
@@ -341,6 +390,119 @@ ROUTES: tuple[Route, ...] = (
         missing=COACH,
         get=everyone(NOT_ALLOWED),
         post=expect(FORBIDDEN, anonymous=UNAUTHORIZED, coach=OK, other_coach=NOT_FOUND),
+    ),
+    # Scheduling: coach-only endpoints are 403 for others; objects of Dana's or Avi's are
+    # 404 to everyone else (the admin included: the API acts only as a party).
+    Route(
+        "api/v1/scheduling/session-types",
+        data=NEW_SESSION_TYPE,
+        get=signed_in(OK, anonymous=UNAUTHORIZED),
+        post=expect(FORBIDDEN, anonymous=UNAUTHORIZED, coach=CREATED, other_coach=CREATED),
+    ),
+    Route(
+        "api/v1/scheduling/session-types/<session_type_id>",
+        args=dana_session_type,
+        missing=COACH,
+        data=NEW_SESSION_TYPE,
+        get=everyone(NOT_ALLOWED),
+        post=everyone(NOT_ALLOWED),
+        other={"PUT": COACH_OWN_OBJECT},
+    ),
+    Route(
+        "api/v1/scheduling/session-types/<session_type_id>/deactivate",
+        args=dana_session_type,
+        missing=COACH,
+        get=everyone(NOT_ALLOWED),
+        post=COACH_OWN_OBJECT,
+    ),
+    Route(
+        "api/v1/scheduling/session-types/<session_type_id>/slots",
+        args=dana_session_type,
+        missing=COACH,
+        get=PARTIES_ONLY,
+        post=everyone(NOT_ALLOWED),
+    ),
+    Route(
+        "api/v1/scheduling/availability",
+        data={"weekly": [{"weekday": 0, "start": "09:00", "end": "17:00"}]},
+        get=COACHES_ONLY,
+        post=everyone(NOT_ALLOWED),
+        other={"PUT": COACHES_ONLY},
+    ),
+    Route(
+        "api/v1/scheduling/availability/overrides",
+        data={"date": "2030-01-07", "kind": "unavailable_day"},
+        get=everyone(NOT_ALLOWED),
+        post=expect(FORBIDDEN, anonymous=UNAUTHORIZED, coach=CREATED, other_coach=CREATED),
+    ),
+    Route(
+        "api/v1/scheduling/availability/overrides/<override_id>",
+        args=dana_override,
+        missing=COACH,
+        get=everyone(NOT_ALLOWED),
+        post=everyone(NOT_ALLOWED),
+        other={
+            "DELETE": expect(
+                FORBIDDEN, anonymous=UNAUTHORIZED, coach=NO_CONTENT, other_coach=NOT_FOUND
+            )
+        },
+    ),
+    Route(
+        "api/v1/scheduling/sessions",
+        # A type id nobody has: the role check (admin 403) comes first, then the 404.
+        data={"session_type_id": 2_000_000_000, "starts_at": "2030-01-07T14:00:00+00:00"},
+        get=signed_in(OK, anonymous=UNAUTHORIZED),
+        post=expect(NOT_FOUND, anonymous=UNAUTHORIZED, admin=FORBIDDEN),
+        note="Booking itself is tested in tests/scheduling/test_api.py.",
+    ),
+    Route(
+        "api/v1/scheduling/sessions/<session_id>",
+        args=avi_requested_session,
+        missing=COACH,
+        get=PARTIES_ONLY,
+        post=everyone(NOT_ALLOWED),
+    ),
+    Route(
+        "api/v1/scheduling/sessions/<session_id>/approve",
+        args=avi_requested_session,
+        missing=COACH,
+        get=everyone(NOT_ALLOWED),
+        post=PARTIES_ONLY | {CLIENT: FORBIDDEN},
+    ),
+    Route(
+        "api/v1/scheduling/sessions/<session_id>/decline",
+        args=avi_requested_session,
+        missing=COACH,
+        data={"reason": "Matrix"},
+        get=everyone(NOT_ALLOWED),
+        post=PARTIES_ONLY | {CLIENT: FORBIDDEN},
+    ),
+    Route(
+        "api/v1/scheduling/sessions/<session_id>/reschedule",
+        args=avi_requested_session,
+        missing=COACH,
+        data={"starts_at": "2020-01-06T14:00:00+00:00", "reason": "Matrix"},
+        get=everyone(NOT_ALLOWED),
+        post=PARTIES_ONLY | {COACH: CONFLICT, CLIENT: CONFLICT},
+        note="A time in the past: the parties get past authorization to the slot rules (409).",
+    ),
+    Route(
+        "api/v1/scheduling/sessions/<session_id>/cancel",
+        args=avi_requested_session,
+        missing=COACH,
+        data={"reason": "Matrix"},
+        get=everyone(NOT_ALLOWED),
+        post=PARTIES_ONLY,
+    ),
+    *(
+        Route(
+            f"api/v1/scheduling/sessions/<session_id>/{action}",
+            args=avi_running_session,
+            missing=COACH,
+            get=everyone(NOT_ALLOWED),
+            post=PARTIES_ONLY | {CLIENT: FORBIDDEN},
+        )
+        for action in ("start", "complete", "no-show")
     ),
 )
 

@@ -1,6 +1,7 @@
 """Bad input to the JSON API gets a 4xx problem-details document and writes nothing.
 
-Every endpoint that takes a body (PATCH /me, POST /coach/invitations) is sent, field by
+Every endpoint that takes a body (PATCH /me, POST /coach/invitations, POST
+/scheduling/session-types, PUT /scheduling/availability) is sent, field by
 field, 10,000 characters, NUL bytes, wrong types (numbers, booleans, arrays, objects,
 null), and, for the whole body: invalid JSON, invalid UTF-8, deep nesting, a body over
 ``DATA_UPLOAD_MAX_MEMORY_SIZE``, the wrong content type and no body at all. Query
@@ -74,6 +75,47 @@ ENDPOINTS = (
             "language": ("xx", ""),
         },
     ),
+    (
+        "post",
+        "/api/v1/scheduling/session-types",
+        {
+            "name_en": "Intro call",
+            "name_he": "שיחת היכרות",
+            "description_en": "A first conversation.",
+            "duration_minutes": 30,
+            "currency": "USD",
+        },
+        ("name_en", "name_he", "description_en", "currency"),
+        {
+            "name_en": ("", "   "),
+            "duration_minutes": (0, -1, 5000, "sixty", None),
+            "currency": ("US", "12$", ""),
+            "price": ("-1", "NaN", "1e999"),
+            "location_kind": ("moon", ""),
+            "booking_mode": ("anything",),
+            "colour": ("red", "#12345g"),
+            "booking_horizon_days": (0, 10_000),
+        },
+    ),
+    (
+        "put",
+        "/api/v1/scheduling/availability",
+        {"weekly": [{"weekday": 0, "start": "09:00", "end": "17:00"}]},
+        (),
+        {
+            "weekly": (
+                [{"weekday": 7, "start": "09:00", "end": "17:00"}],
+                [{"weekday": 0, "start": "17:00", "end": "09:00"}],
+                [{"weekday": 0, "start": "25:00", "end": "26:00"}],
+                [
+                    {"weekday": 0, "start": "09:00", "end": "12:00"},
+                    {"weekday": 0, "start": "11:00", "end": "13:00"},
+                ],
+                [{"weekday": 0, "start": "09:00", "end": "17:00"}] * 1000,
+                "09:00-17:00",
+            ),
+        },
+    ),
 )
 WRONG_TYPES: tuple[Any, ...] = (12345, 1.5, True, ["a", "b"], {"a": "b"}, [{"$gt": ""}])
 
@@ -110,7 +152,7 @@ def _cases() -> list[Any]:
                     )
                 )
         if method == "post":
-            for name in ("email",):
+            for name in [key for key in ("email", "name_en") if key in valid]:
                 rest = {key: value for key, value in valid.items() if key != name}
                 params.append(pytest.param(method, path, rest, id=f"{path}-{name}-missing"))
         params.append(pytest.param(method, path, [valid], id=f"{path}-array-body"))
@@ -180,7 +222,12 @@ RAW_BODIES = (
 
 @pytest.mark.parametrize(("raw", "content_type"), RAW_BODIES)
 @pytest.mark.parametrize(
-    ("method", "path"), [("patch", "/api/v1/me"), ("post", "/api/v1/coach/invitations")]
+    ("method", "path"),
+    [
+        ("patch", "/api/v1/me"),
+        ("post", "/api/v1/coach/invitations"),
+        ("post", "/api/v1/scheduling/session-types"),
+    ],
 )
 def test_malformed_bodies_get_a_problem_and_write_nothing(world, method, path, raw, content_type):
     client = signed_in(world.dana)
