@@ -12,26 +12,14 @@ from datetime import datetime
 from typing import Literal
 
 from django.http import HttpRequest
-from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from loom.accounts import services
-from loom.accounts.models import CoachClient, Invitation, Role, User
+from loom.accounts.models import CoachClient, Invitation, User
+from loom.accounts.permissions import request_user, require_coach
 from loom.accounts.selectors import ROSTER_PAGE_SIZE, SEARCH_MAX_LENGTH, RosterEntry, roster_page
-from loom.core.errors import Forbidden
 
 router = Router(tags=["accounts"])
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
-def _coach(request: HttpRequest) -> User:
-    user = _user(request)
-    if user.role != Role.COACH:
-        raise Forbidden(_("Only coaches can do this."))
-    return user
 
 
 # --- /me ---------------------------------------------------------------------------------------
@@ -67,13 +55,13 @@ def _me(user: User) -> MeOut:
 
 @router.get("/me", response=MeOut, url_name="me")
 def me(request: HttpRequest) -> MeOut:
-    return _me(_user(request))
+    return _me(request_user(request))
 
 
 @router.patch("/me", response=MeOut, url_name="me_update")
 def me_update(request: HttpRequest, payload: MePatch) -> MeOut:
     user = services.user_profile_update(
-        user=_user(request),
+        user=request_user(request),
         full_name=payload.full_name,
         language=payload.language,
         time_zone=payload.timezone,
@@ -124,7 +112,7 @@ def _entry_out(entry: RosterEntry) -> RosterEntryOut:
 @router.get("/coach/clients", response=RosterPageOut, url_name="coach_clients")
 def coach_clients(request: HttpRequest, filters: Query[RosterQuery]) -> RosterPageOut:
     """The coach's clients and open invitations (two queries per page)."""
-    coach = _coach(request)
+    coach = require_coach(request)
     if "\x00" in filters.q:
         filters.q = filters.q.replace("\x00", "")
     page = roster_page(
@@ -157,14 +145,14 @@ def _link_out(link: CoachClient) -> ClientLinkOut:
     "/coach/clients/{client_id}/archive", response=ClientLinkOut, url_name="coach_client_archive"
 )
 def coach_client_archive(request: HttpRequest, client_id: int) -> ClientLinkOut:
-    return _link_out(services.client_archive(coach=_coach(request), client_id=client_id))
+    return _link_out(services.client_archive(coach=require_coach(request), client_id=client_id))
 
 
 @router.post(
     "/coach/clients/{client_id}/restore", response=ClientLinkOut, url_name="coach_client_restore"
 )
 def coach_client_restore(request: HttpRequest, client_id: int) -> ClientLinkOut:
-    return _link_out(services.client_restore(coach=_coach(request), client_id=client_id))
+    return _link_out(services.client_restore(coach=require_coach(request), client_id=client_id))
 
 
 # --- Invitations -------------------------------------------------------------------------------
@@ -215,7 +203,7 @@ def _invitation_out(invitation: Invitation, *, resent: bool = False) -> Invitati
 def coach_invitation_create(request: HttpRequest, payload: InvitationIn) -> Status[InvitationOut]:
     """Invite a client. An open invitation to the same address is sent again (200) instead."""
     sent = services.invitation_create(
-        coach=_coach(request),
+        coach=require_coach(request),
         email=payload.email,
         full_name=payload.full_name,
         language=payload.language,
@@ -230,7 +218,7 @@ def coach_invitation_create(request: HttpRequest, payload: InvitationIn) -> Stat
     url_name="coach_invitation_resend",
 )
 def coach_invitation_resend(request: HttpRequest, invitation_id: int) -> InvitationOut:
-    sent = services.invitation_resend(coach=_coach(request), invitation_id=invitation_id)
+    sent = services.invitation_resend(coach=require_coach(request), invitation_id=invitation_id)
     return _invitation_out(sent.invitation, resent=True)
 
 
@@ -241,5 +229,5 @@ def coach_invitation_resend(request: HttpRequest, invitation_id: int) -> Invitat
 )
 def coach_invitation_revoke(request: HttpRequest, invitation_id: int) -> InvitationOut:
     return _invitation_out(
-        services.invitation_revoke(coach=_coach(request), invitation_id=invitation_id)
+        services.invitation_revoke(coach=require_coach(request), invitation_id=invitation_id)
     )

@@ -12,7 +12,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
-from loom.accounts.models import Role
+from loom.accounts.models import Role, User
+from loom.core.errors import Forbidden
 
 ROLE_HOMES: dict[str, str] = {
     Role.COACH: "coach:home",
@@ -55,3 +56,20 @@ def role_required(
 coach_required = role_required(Role.COACH)
 client_required = role_required(Role.CLIENT)
 admin_required = role_required(Role.ADMIN)
+
+
+# --- JSON API ------------------------------------------------------------------------------------
+# django-ninja's session auth has already refused anonymous requests when these run.
+
+
+def request_user(request: HttpRequest) -> User:
+    """The signed-in user of an API request."""
+    return request.user  # type: ignore[return-value]
+
+
+def require_coach(request: HttpRequest) -> User:
+    """The signed-in user, who must be a coach (403 problem otherwise)."""
+    user = request_user(request)
+    if user.role != Role.COACH:
+        raise Forbidden(_("Only coaches can do this."))
+    return user

@@ -25,6 +25,7 @@ from ninja import Field, Query, Router, Schema, Status
 from pydantic import AwareDatetime
 
 from loom.accounts.models import CoachClient, Role, User
+from loom.accounts.permissions import request_user, require_coach
 from loom.core.errors import Conflict, DomainError, Forbidden, NotFound
 from loom.scheduling import selectors, services
 from loom.scheduling.models import (
@@ -53,17 +54,6 @@ SESSION_PAGE_SIZE_MAX = 50
 # rather than read ever more rows.
 SESSION_PAGE_MAX = 50
 WEEKLY_RANGES_MAX = 7 * 24
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
-def _coach(request: HttpRequest) -> User:
-    user = _user(request)
-    if user.role != Role.COACH:
-        raise Forbidden(_("Only coaches can do this."))
-    return user
 
 
 class InvalidInput(DomainError):
@@ -199,7 +189,7 @@ def _session_type_out(session_type: SessionType) -> SessionTypeOut:
 def session_type_list(request: HttpRequest) -> list[SessionTypeOut]:
     """A coach: all their own types. A client: the active types of their active coach.
     One query."""
-    user = _user(request)
+    user = request_user(request)
     if user.role == Role.COACH:
         types = selectors.session_types_for_coach(user, active_only=False)
     elif user.role == Role.CLIENT:
@@ -219,7 +209,7 @@ def session_type_list(request: HttpRequest) -> list[SessionTypeOut]:
     url_name="scheduling_session_type_create",
 )
 def session_type_create(request: HttpRequest, payload: SessionTypeIn) -> Status[SessionTypeOut]:
-    coach = _coach(request)
+    coach = require_coach(request)
     with _refusals():
         session_type = services.session_type_create(coach=coach, data=payload.to_input())
     return Status(201, _session_type_out(session_type))
@@ -234,7 +224,7 @@ def session_type_update(
     request: HttpRequest, session_type_id: int, payload: SessionTypeIn
 ) -> SessionTypeOut:
     """Replace a type's settings. Sessions already booked keep their times and buffers."""
-    coach = _coach(request)
+    coach = require_coach(request)
     with _refusals():
         session_type = services.session_type_update(
             coach=coach, session_type_id=session_type_id, data=payload.to_input()
@@ -248,7 +238,7 @@ def session_type_update(
     url_name="scheduling_session_type_deactivate",
 )
 def session_type_deactivate(request: HttpRequest, session_type_id: int) -> SessionTypeOut:
-    coach = _coach(request)
+    coach = require_coach(request)
     session_type = services.session_type_set_active(
         coach=coach, session_type_id=session_type_id, active=False
     )
@@ -319,7 +309,7 @@ def _availability_out(coach: User) -> AvailabilityOut:
 )
 def availability_get(request: HttpRequest) -> AvailabilityOut:
     """The coach's weekly hours and their changes from today on (coach's time zone)."""
-    return _availability_out(_coach(request))
+    return _availability_out(require_coach(request))
 
 
 @router.put(
@@ -327,7 +317,7 @@ def availability_get(request: HttpRequest) -> AvailabilityOut:
 )
 def availability_set(request: HttpRequest, payload: AvailabilityIn) -> AvailabilityOut:
     """Replace every weekly range at once (wall-clock times in the coach's zone)."""
-    coach = _coach(request)
+    coach = require_coach(request)
     with _refusals():
         services.weekly_availability_set(
             coach=coach, ranges=[(item.weekday, item.start, item.end) for item in payload.weekly]
@@ -341,7 +331,7 @@ def availability_set(request: HttpRequest, payload: AvailabilityIn) -> Availabil
     url_name="scheduling_overrides",
 )
 def override_add(request: HttpRequest, payload: OverrideIn) -> Status[OverrideOut]:
-    coach = _coach(request)
+    coach = require_coach(request)
     with _refusals():
         override = services.availability_override_add(
             coach=coach,
@@ -359,7 +349,7 @@ def override_add(request: HttpRequest, payload: OverrideIn) -> Status[OverrideOu
     url_name="scheduling_override",
 )
 def override_remove(request: HttpRequest, override_id: int) -> Status[None]:
-    services.availability_override_remove(coach=_coach(request), override_id=override_id)
+    services.availability_override_remove(coach=require_coach(request), override_id=override_id)
     return Status(204, None)
 
 
@@ -414,7 +404,7 @@ class SlotsOut(Schema):
 def slot_list(request: HttpRequest, session_type_id: int, query: Query[SlotQuery]) -> SlotsOut:
     """Bookable slots from ``start`` to ``end`` (at most 62 days; by default the next
     two weeks), each in UTC, in the viewer's zone and in the coach's zone."""
-    user = _user(request)
+    user = request_user(request)
     session_type = _visible_session_type(user, session_type_id)
     with _refusals():
         coach_tz = selectors.coach_zone(session_type.coach)
@@ -535,7 +525,7 @@ def _session_out(session: Session) -> SessionOut:
 @router.get("/scheduling/sessions", response=SessionPageOut, url_name="scheduling_sessions")
 def session_list(request: HttpRequest, filters: Query[SessionQuery]) -> SessionPageOut:
     """The caller's upcoming (soonest first) or past (latest first) sessions. One query."""
-    user = _user(request)
+    user = request_user(request)
     offset = (filters.page - 1) * filters.page_size
     limit = offset + filters.page_size + 1
     read = (
@@ -557,7 +547,7 @@ def session_book(request: HttpRequest, payload: BookIn) -> Status[SessionOut]:
     """Book a slot: a client for themselves with their coach; a coach for one of their
     active clients (``client_id``). A client's booking of a request-mode type waits for
     the coach's approval (status ``requested``)."""
-    user = _user(request)
+    user = request_user(request)
     if user.role not in (Role.CLIENT, Role.COACH):
         raise Forbidden(_("Only a coach or their client can book a session."))
     session_type = _visible_session_type(user, payload.session_type_id)
@@ -591,11 +581,11 @@ def session_book(request: HttpRequest, payload: BookIn) -> Status[SessionOut]:
 
 @router.get("/scheduling/sessions/{session_id}", response=SessionOut, url_name="scheduling_session")
 def session_detail(request: HttpRequest, session_id: int) -> SessionOut:
-    return _session_out(selectors.get_session_for_user(_user(request), session_id))
+    return _session_out(selectors.get_session_for_user(request_user(request), session_id))
 
 
 def _session(request: HttpRequest, session_id: int) -> tuple[User, Session]:
-    user = _user(request)
+    user = request_user(request)
     return user, selectors.get_session_for_user(user, session_id)
 
 
