@@ -15,6 +15,7 @@ Backends:
 from __future__ import annotations
 
 import re
+from abc import ABC, abstractmethod
 from datetime import datetime
 from typing import Any
 
@@ -64,11 +65,12 @@ def mask_phone(phone: str) -> str:
     return f"•••• {phone[-4:]}" if len(phone) >= 4 else "••••"
 
 
-class BaseSMSBackend:
+class BaseSMSBackend(ABC):
     """A way of delivering one text message. Subclasses implement ``send``."""
 
+    @abstractmethod
     def send(self, to: str, body: str) -> None:
-        raise NotImplementedError
+        """Deliver ``body`` to ``to`` or raise; the outbox retries on failure."""
 
 
 class ConsoleSMSBackend(BaseSMSBackend):

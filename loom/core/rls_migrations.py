@@ -32,6 +32,7 @@ is reversible.
 from __future__ import annotations
 
 import re
+from abc import ABCMeta, abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -130,7 +131,7 @@ def system_policy(command: str = "ALL") -> Policy:
     return Policy("system", using=IS_SYSTEM, with_check=IS_SYSTEM, command=command)
 
 
-class _PostgresOperation(Operation):
+class _PostgresOperation(Operation, metaclass=ABCMeta):
     """An operation that only touches the schema on PostgreSQL and leaves no state."""
 
     reduces_to_sql = True
@@ -143,11 +144,13 @@ class _PostgresOperation(Operation):
     def state_forwards(self, app_label: str, state: Any) -> None:
         pass
 
+    @abstractmethod
     def forwards_sql(self, quote: Any) -> list[str]:
-        raise NotImplementedError
+        """The statements that apply this operation."""
 
+    @abstractmethod
     def backwards_sql(self, quote: Any) -> list[str]:
-        raise NotImplementedError
+        """The statements that undo it."""
 
     def _run(self, app_label: str, schema_editor: Any, statements: Iterable[str]) -> None:
         if schema_editor.connection.vendor != "postgresql":
