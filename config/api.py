@@ -20,6 +20,9 @@ from ninja.security import SessionAuth
 from loom.accounts.api import router as accounts_router
 from loom.core.errors import DomainError
 from loom.scheduling.api import router as scheduling_router
+from loom.scheduling.api_calendar import router as scheduling_calendar_router
+from loom.scheduling.api_groups import router as scheduling_groups_router
+from loom.scheduling.api_notes import router as scheduling_notes_router
 
 
 def _refuse_constant(name: str) -> Any:
@@ -127,3 +130,6 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 api.add_router("/", accounts_router)
 api.add_router("/", scheduling_router)
+api.add_router("/", scheduling_groups_router)
+api.add_router("/", scheduling_notes_router)
+api.add_router("/", scheduling_calendar_router)

@@ -31,7 +31,15 @@ admin_area_patterns = (
     "admin_area",
 )
 
+# Scheduling pages carry their own prefixes (coach/sessions/, client/sessions/, …) and
+# come first so they are matched before the role areas' catch-alls.
+scheduling_patterns = [
+    path("", include(f"loom.scheduling.urls_{area}"))
+    for area in ("coach", "setup", "client", "groups", "notes", "calendar")
+]
+
 urlpatterns = [
+    *scheduling_patterns,
     path("", web_views.landing, name="landing"),
     path("home/", web_views.home, name="home"),
     path("coach/", include(coach_patterns)),

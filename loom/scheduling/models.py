@@ -635,7 +635,9 @@ class ActionItem(TimeStampedModel):
         verbose_name_plural = _("action items")
         ordering = ["due_on", "id"]
         indexes = [
-            models.Index(fields=["client", "completed_at", "due_on"], name="actionitem_client_open"),
+            models.Index(
+                fields=["client", "completed_at", "due_on"], name="actionitem_client_open"
+            ),
             models.Index(fields=["session"], name="actionitem_session"),
         ]
 

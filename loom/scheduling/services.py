@@ -542,6 +542,11 @@ def _save_times(session: Session, fields: list[str]) -> None:
         ) from None
 
 
+def _after_change(*, session: Session, event: SessionEvent) -> None:
+    """Everything a change of a session sets off, inside the change's transaction."""
+    session_notify(session=session, event=event)
+
+
 # --- Booking -------------------------------------------------------------------------------
 
 
@@ -622,7 +627,7 @@ def session_book(
         now=now,
     )
     _audit(actor, "booked", session, starts_at=starts_at.isoformat())
-    session_notify(session=session, event=event)
+    _after_change(session=session, event=event)
     return session
 
 
@@ -668,7 +673,7 @@ def session_approve(*, actor: User, session: Session) -> Session:
         _save_times(session, ["status", "sequence"])
         event = _record(session, actor=actor, kind=SessionEventKind.APPROVED, now=now)
         _audit(actor, "approved", session)
-        session_notify(session=session, event=event)
+        _after_change(session=session, event=event)
         return session
 
 
@@ -691,7 +696,7 @@ def session_decline(*, actor: User, session: Session, reason: str) -> Session:
             session, actor=actor, kind=SessionEventKind.DECLINED, now=now, reason=reason
         )
         _audit(actor, "declined", session)
-        session_notify(session=session, event=event)
+        _after_change(session=session, event=event)
         return session
 
 
@@ -760,7 +765,7 @@ def session_reschedule(
             old_starts_at=old[0].isoformat(),
             new_starts_at=starts_at.isoformat(),
         )
-        session_notify(session=session, event=event)
+        _after_change(session=session, event=event)
         return session
 
 
@@ -800,7 +805,7 @@ def session_cancel(*, actor: User, session: Session, reason: str = "") -> Sessio
             session, actor=actor, kind=SessionEventKind.CANCELLED, now=now, reason=reason
         )
         _audit(actor, "cancelled", session, late=late)
-        session_notify(session=session, event=event)
+        _after_change(session=session, event=event)
         return session
 
 

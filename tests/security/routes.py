@@ -58,6 +58,15 @@ from tests.security.matrix import (
     redirect,
     signed_in,
 )
+from tests.security.route_tables import (
+    scheduling_calendar,
+    scheduling_client,
+    scheduling_coach,
+    scheduling_groups,
+    scheduling_notes,
+    scheduling_reminders,
+    scheduling_setup,
+)
 from tests.world import World
 
 INVITATION_TOKEN = "h" * 43
@@ -504,6 +513,19 @@ ROUTES: tuple[Route, ...] = (
         )
         for action in ("start", "complete", "no-show")
     ),
+)
+
+
+# Scheduling pages and the later scheduling endpoints, one table per area.
+ROUTES = (
+    *ROUTES,
+    *scheduling_coach.ROUTES,
+    *scheduling_setup.ROUTES,
+    *scheduling_client.ROUTES,
+    *scheduling_groups.ROUTES,
+    *scheduling_notes.ROUTES,
+    *scheduling_calendar.ROUTES,
+    *scheduling_reminders.ROUTES,
 )
 
 

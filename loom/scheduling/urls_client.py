@@ -1,0 +1,7 @@
+"""Scheduling pages (client): URL patterns, mounted at the site root by config/urls.py."""
+
+from django.urls import URLPattern
+
+app_name = "scheduling_client"
+
+urlpatterns: list[URLPattern] = []
