@@ -35,6 +35,7 @@ demo: install
 	$(UV) run loom migrate --no-input -v 0
 	$(UV) run loom collectstatic --no-input -v 0
 	$(UV) run loom load_demo_data
+	$(UV) run loom load_demo_schedule
 	PORT=$(PORT) bash scripts/serve-demo.sh
 
 lint: install-python

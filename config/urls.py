@@ -40,6 +40,7 @@ scheduling_patterns = [
 
 urlpatterns = [
     *scheduling_patterns,
+    path("", include("loom.notifications.urls")),
     path("", web_views.landing, name="landing"),
     path("home/", web_views.home, name="home"),
     path("coach/", include(coach_patterns)),

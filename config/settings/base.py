@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "loom.core",
     "loom.accounts",
     "loom.scheduling",
+    "loom.notifications",
     "loom.web",
 ]
 
@@ -223,6 +224,30 @@ LOOM_INVITATIONS_PER_COACH_PER_DAY = env_int("LOOM_INVITATIONS_PER_COACH_PER_DAY
 # Scheduling: bookable slots start every this many minutes from the start of an
 # availability range (docs/scheduling.md).
 LOOM_SLOT_STEP_MINUTES = env_int("LOOM_SLOT_STEP_MINUTES", 15)
+# Scheduling (calendar): video rooms, subscription feeds (docs/scheduling.md).
+# Video sessions without the coach's own link get a Jitsi Meet room on this server.
+LOOM_JITSI_BASE_URL = env_str("LOOM_JITSI_BASE_URL", "https://meet.jit.si").rstrip("/")
+# A calendar feed holds the person's active sessions and those of the last N days.
+LOOM_CALENDAR_FEED_PAST_DAYS = env_int("LOOM_CALENDAR_FEED_PAST_DAYS", 60)
+# Fetches of one feed URL per hour; calendar apps poll far less often.
+LOOM_CALENDAR_FEED_FETCHES_PER_HOUR = env_int("LOOM_CALENDAR_FEED_FETCHES_PER_HOUR", 60)
+# Scheduling (notes): uploads checked by loom/core/uploads.py (docs/scheduling.md).
+# Largest document (PDF, Office, text) and image a person may attach, in bytes.
+LOOM_UPLOAD_MAX_DOCUMENT_BYTES = env_int("LOOM_UPLOAD_MAX_DOCUMENT_BYTES", 20 * 1024 * 1024)
+LOOM_UPLOAD_MAX_IMAGE_BYTES = env_int("LOOM_UPLOAD_MAX_IMAGE_BYTES", 10 * 1024 * 1024)
+# Images with more pixels are refused before any pixel is decoded.
+LOOM_UPLOAD_MAX_IMAGE_PIXELS = env_int("LOOM_UPLOAD_MAX_IMAGE_PIXELS", 40_000_000)
+# Office documents are zips: bounds read from the central directory before unpacking.
+LOOM_UPLOAD_MAX_ZIP_ENTRIES = env_int("LOOM_UPLOAD_MAX_ZIP_ENTRIES", 2000)
+LOOM_UPLOAD_MAX_ZIP_UNCOMPRESSED_BYTES = env_int(
+    "LOOM_UPLOAD_MAX_ZIP_UNCOMPRESSED_BYTES", 200 * 1024 * 1024
+)
+# Scheduling (groups): a seat offered to the next person on a group session's waitlist
+# is held for them this many hours (never past the session's start).
+LOOM_WAITLIST_OFFER_HOURS = env_int("LOOM_WAITLIST_OFFER_HOURS", 12)
+# Scheduling (reminders): the follow-up email after a completed session goes out this
+# many minutes later, so the coach can finish the shared summary first.
+LOOM_FOLLOWUP_DELAY_MINUTES = env_int("LOOM_FOLLOWUP_DELAY_MINUTES", 60)
 # Versions of /legal/terms/ and /legal/privacy/ that consent records point at; bump
 # them when the text changes.
 LOOM_TERMS_VERSION = env_str("LOOM_TERMS_VERSION", "2026-11")

@@ -29,7 +29,9 @@ from loom.accounts.permissions import request_user, require_coach
 from loom.core.errors import Conflict, DomainError, Forbidden, NotFound
 from loom.scheduling import selectors, services
 from loom.scheduling.models import (
+    REMINDER_OFFSETS_MAX,
     AvailabilityOverride,
+    CoachSchedulingSettings,
     OverrideKind,
     Session,
     SessionType,
@@ -37,7 +39,9 @@ from loom.scheduling.models import (
 )
 from loom.scheduling.services import (
     ADDRESS_MAX,
+    CAPACITY_MAX,
     DESCRIPTION_MAX,
+    MEETING_URL_MAX,
     NAME_MAX,
     REASON_MAX,
     SessionTypeInput,
@@ -131,6 +135,7 @@ class SessionTypeOut(Schema):
     max_sessions_per_week: int | None
     booking_mode: str
     colour: str
+    capacity: int
     is_active: bool
 
 
@@ -152,6 +157,9 @@ class SessionTypeIn(Schema):
     max_sessions_per_week: int | None = None
     booking_mode: Literal["self_book", "request"] = "self_book"
     colour: str = Field("#2563eb", pattern=r"^#[0-9a-fA-F]{6}$")
+    capacity: int = Field(
+        1, ge=1, le=CAPACITY_MAX, description="1 = one-to-one; more = group seats"
+    )
 
     def to_input(self) -> SessionTypeInput:
         return SessionTypeInput(**self.model_dump())
@@ -179,6 +187,7 @@ def _session_type_out(session_type: SessionType) -> SessionTypeOut:
         max_sessions_per_week=session_type.max_sessions_per_week,
         booking_mode=session_type.booking_mode,
         colour=session_type.colour,
+        capacity=session_type.capacity,
         is_active=session_type.is_active,
     )
 
@@ -274,7 +283,7 @@ class AvailabilityIn(Schema):
 
 class OverrideIn(Schema):
     date: date
-    kind: Literal["extra", "unavailable_day", "unavailable_part"]
+    kind: Literal["extra", "unavailable_day", "unavailable_range"]
     start: time | None = None
     end: time | None = None
 
@@ -351,6 +360,56 @@ def override_add(request: HttpRequest, payload: OverrideIn) -> Status[OverrideOu
 def override_remove(request: HttpRequest, override_id: int) -> Status[None]:
     services.availability_override_remove(coach=require_coach(request), override_id=override_id)
     return Status(204, None)
+
+
+# --- Scheduling settings -----------------------------------------------------------------------
+
+
+class SchedulingSettingsOut(Schema):
+    cancellation_cutoff_hours: int
+    reminder_offsets_minutes: list[int] = Field(description="Minutes before, largest first.")
+    own_meeting_url: str = Field(description="Empty: a Jitsi room per video session.")
+
+
+class SchedulingSettingsIn(Schema):
+    cancellation_cutoff_hours: int
+    reminder_offsets_minutes: list[int] = Field(
+        max_length=REMINDER_OFFSETS_MAX,
+        description="Up to three distinct offsets in minutes; empty turns reminders off.",
+    )
+    own_meeting_url: str = Field("", max_length=MEETING_URL_MAX)
+
+
+def _settings_out(row: CoachSchedulingSettings) -> SchedulingSettingsOut:
+    return SchedulingSettingsOut(
+        cancellation_cutoff_hours=row.cancellation_cutoff_hours,
+        reminder_offsets_minutes=list(row.reminder_offsets_minutes or []),
+        own_meeting_url=row.own_meeting_url,
+    )
+
+
+@router.get("/scheduling/settings", response=SchedulingSettingsOut, url_name="scheduling_settings")
+def scheduling_settings_get(request: HttpRequest) -> SchedulingSettingsOut:
+    """The coach's cancellation cutoff, reminder offsets and own meeting link."""
+    return _settings_out(selectors.scheduling_settings_for_coach(require_coach(request)))
+
+
+@router.put(
+    "/scheduling/settings", response=SchedulingSettingsOut, url_name="scheduling_settings_set"
+)
+def scheduling_settings_set(
+    request: HttpRequest, payload: SchedulingSettingsIn
+) -> SchedulingSettingsOut:
+    """Replace all three settings at once; nothing is written if any value is refused."""
+    coach = require_coach(request)
+    with _refusals():
+        row = services.scheduling_settings_update(
+            coach=coach,
+            cancellation_cutoff_hours=payload.cancellation_cutoff_hours,
+            reminder_offsets_minutes=payload.reminder_offsets_minutes,
+            own_meeting_url=payload.own_meeting_url,
+        )
+    return _settings_out(row)
 
 
 # --- Slots -------------------------------------------------------------------------------------
@@ -456,7 +515,10 @@ class SessionTypeBriefOut(Schema):
 class SessionOut(Schema):
     id: int
     coach: PartyOut
-    client: PartyOut
+    client: PartyOut | None = Field(
+        description="The client of a one-to-one session; null for a group session."
+    )
+    capacity: int = Field(description="1 for a one-to-one session; the seats of a group session.")
     session_type: SessionTypeBriefOut
     starts_at: datetime
     ends_at: datetime
@@ -505,7 +567,8 @@ def _session_out(session: Session) -> SessionOut:
     return SessionOut(
         id=session.pk,
         coach=_party(session.coach),
-        client=_party(session.client),
+        client=_party(session.client) if session.client is not None else None,
+        capacity=session.capacity,
         session_type=SessionTypeBriefOut(
             id=session.session_type_id,
             name=session.session_type.name,

@@ -13,6 +13,13 @@ approved carries no calendar file: nothing is settled. The recipient is the only
 attendee written into their file, so a calendar never shows the other party's
 address as a guest. The dedupe key is (session, event, recipient): a call repeated
 for the same change never queues a second email.
+
+A group session has no ``client``: its attendees are the holders of taken
+``SessionSeat`` rows. Creating one tells the coach; moving or cancelling it tells the
+coach and every seat holder, each in their own email (no attendee learns another's
+name or address). A seat taken or released is told to that one person (the event's
+actor), with a REQUEST or CANCEL calendar file carrying the session's UID and
+SEQUENCE; a release is also told to the coach, without a calendar file.
 """
 
 from __future__ import annotations
@@ -27,15 +34,20 @@ from django.utils.formats import date_format, time_format
 from django.utils.translation import gettext as _
 
 from loom.accounts.models import Language, User
+from loom.core.context import system_context
 from loom.core.email import email_enqueue
+from loom.scheduling.calendar_feed import session_description, session_link_url, session_location
 from loom.scheduling.ics import CalendarEvent, IcsAttachment, ics_attachment
 from loom.scheduling.models import (
     LocationKind,
+    SeatStatus,
     Session,
     SessionEvent,
     SessionEventKind,
+    SessionSeat,
     SessionStatus,
 )
+from loom.scheduling.video import visible_meeting_url
 
 PRODUCT_ID = "-//Loom//Scheduling//EN"
 TEMPLATE_DIR = "scheduling/email"
@@ -49,6 +61,16 @@ _RECIPIENTS: dict[str, tuple[str, ...]] = {
     SessionEventKind.DECLINED: ("client",),
     SessionEventKind.RESCHEDULED: ("client", "coach"),
     SessionEventKind.CANCELLED: ("client", "coach"),
+}
+
+# A group session: "client" means every holder of a taken seat, "seat" the one person
+# who took or released a seat (the event's actor).
+_GROUP_RECIPIENTS: dict[str, tuple[str, ...]] = {
+    SessionEventKind.BOOKED: ("coach",),
+    SessionEventKind.RESCHEDULED: ("client", "coach"),
+    SessionEventKind.CANCELLED: ("client", "coach"),
+    SessionEventKind.SEAT_TAKEN: ("seat",),
+    SessionEventKind.SEAT_RELEASED: ("seat", "coach"),
 }
 
 
@@ -100,7 +122,9 @@ def _actor(actor: User | None, *, recipient: User, session: Session) -> str:
     """Who made the change, from the recipient's point of view."""
     if actor is not None and actor.pk == recipient.pk:
         return "self"
-    if actor is not None and actor.pk in (session.coach_id, session.client_id):
+    if actor is not None and (
+        actor.pk in (session.coach_id, session.client_id) or session.is_group
+    ):
         return "other"
     return "admin"
 
@@ -109,7 +133,7 @@ def _subject_and_lead(
     kind: str, *, role: str, actor: str, names: dict[str, str]
 ) -> tuple[str, str]:
     """The subject line and first sentence, in the active language."""
-    if kind == SessionEventKind.BOOKED:
+    if kind == SessionEventKind.BOOKED and not names.get("group"):
         subject = _("Session booked: %(type)s with %(other)s") % names
         lead = (
             _("You booked a session with %(other)s.")
@@ -145,6 +169,28 @@ def _subject_and_lead(
             "other": _("%(other)s moved your session."),
             "admin": _("The site administrator moved your session with %(other)s."),
         }[actor] % names
+    elif kind == SessionEventKind.SEAT_TAKEN:
+        subject = _("Seat confirmed: %(type)s with %(other)s") % names
+        lead = _("You have a seat in the group session with %(other)s.") % names
+    elif kind == SessionEventKind.SEAT_RELEASED and role == "coach":
+        subject = _("Seat released: %(type)s") % names
+        lead = (
+            _(
+                "%(person)s gave up their seat in your group session. %(taken)s of %(capacity)s seats are taken."
+            )
+            % names
+        )
+    elif kind == SessionEventKind.SEAT_RELEASED:
+        subject = _("Seat released: %(type)s with %(other)s") % names
+        lead = _("You gave up your seat in the group session with %(other)s.") % names
+    elif kind == SessionEventKind.BOOKED and role == "coach" and names.get("group"):
+        subject = _("Group session created: %(type)s") % names
+        lead = (
+            _(
+                "You created a group session with %(capacity)s seats. Your clients can now take a seat."
+            )
+            % names
+        )
     else:
         subject = _("Session cancelled: %(type)s with %(other)s") % names
         lead = {
@@ -155,7 +201,7 @@ def _subject_and_lead(
     return subject, lead
 
 
-def _calendar(session: Session, *, recipient: User, other: User, method: str) -> IcsAttachment:
+def _calendar(session: Session, *, recipient: User, other: str, method: str) -> IcsAttachment:
     event = CalendarEvent(
         uid=session.uid,
         sequence=session.sequence,
@@ -163,10 +209,15 @@ def _calendar(session: Session, *, recipient: User, other: User, method: str) ->
         ends_at=session.ends_at,
         tzid=_zone(session.coach_timezone).key,
         summary=_("%(type)s with %(person)s")
-        % {"type": session.session_type.name, "person": other.full_name or other.email},
-        description=session.session_type.description,
-        location=_location(session),
-        url=settings.LOOM_BASE_URL,
+        % {"type": session.session_type.name, "person": other},
+        # The type's description, then how to join and the link back to the session.
+        description="\n\n".join(
+            part
+            for part in (session.session_type.description, session_description(session))
+            if part
+        ),
+        location=session_location(session),
+        url=visible_meeting_url(session) or session_link_url(session),
         organizer_email=session.coach.email,
         organizer_name=session.coach.full_name,
         # Only the recipient: the other party's address stays out of their calendar.
@@ -183,14 +234,69 @@ def _calendar(session: Session, *, recipient: User, other: User, method: str) ->
     )
 
 
-def _method(kind: str, session: Session) -> str | None:
+def _method(kind: str, session: Session, *, role: str = "client") -> str | None:
+    if kind == SessionEventKind.SEAT_RELEASED:
+        # The seat holder removes the session from their calendar; the coach keeps it.
+        return "CANCEL" if role == "seat" else None
     if kind in (SessionEventKind.CANCELLED, SessionEventKind.DECLINED):
         return "CANCEL"
-    if kind in (SessionEventKind.BOOKED, SessionEventKind.APPROVED) or (
-        kind == SessionEventKind.RESCHEDULED and session.status == SessionStatus.SCHEDULED
-    ):
+    if kind in (
+        SessionEventKind.BOOKED,
+        SessionEventKind.APPROVED,
+        SessionEventKind.SEAT_TAKEN,
+    ) or (kind == SessionEventKind.RESCHEDULED and session.status == SessionStatus.SCHEDULED):
         return "REQUEST"
     return None
+
+
+def _display(user: User) -> str:
+    return user.full_name or user.email
+
+
+def _recipients(session: Session, event: SessionEvent) -> list[tuple[str, User]]:
+    """(role, person) for each email ``event`` sends. Roles: client, coach, seat."""
+    if not session.is_group:
+        client = session.client
+        if client is None:
+            return []
+        return [
+            (role, client if role == "client" else session.coach)
+            for role in _RECIPIENTS.get(event.kind, ())
+        ]
+    people: list[tuple[str, User]] = []
+    for role in _GROUP_RECIPIENTS.get(event.kind, ()):
+        if role == "coach":
+            people.append((role, session.coach))
+        elif role == "seat" and event.actor is not None:
+            people.append((role, event.actor))
+        elif role == "client":
+            # Notifying is the system's act: a client acting would not see the others.
+            with system_context():
+                holders = [
+                    seat.client
+                    for seat in SessionSeat.objects.filter(
+                        session=session, status=SeatStatus.TAKEN
+                    ).select_related("client")
+                ]
+            people.extend(("client", holder) for holder in holders)
+    return people
+
+
+def _group_facts(session: Session, event: SessionEvent) -> dict[str, Any]:
+    """What a group email says beyond the one-to-one case (seat counts, late flag)."""
+    with system_context():
+        taken = SessionSeat.objects.filter(session=session, status=SeatStatus.TAKEN).count()
+        late = False
+        if event.kind == SessionEventKind.SEAT_RELEASED and event.actor is not None:
+            late = bool(
+                SessionSeat.objects.filter(
+                    session=session, client=event.actor, status=SeatStatus.CANCELLED
+                )
+                .order_by("-cancelled_at", "-id")
+                .values_list("late_cancellation", flat=True)
+                .first()
+            )
+    return {"taken": taken, "capacity": session.capacity, "late": late}
 
 
 def session_notify(*, session: Session, event: SessionEvent) -> list[Any]:
@@ -199,36 +305,54 @@ def session_notify(*, session: Session, event: SessionEvent) -> list[Any]:
     Call inside the transaction that made the change. Events that notify nobody
     (start, complete, no-show) queue nothing.
     """
-    roles = _RECIPIENTS.get(event.kind, ())
+    people = _recipients(session, event)
+    if not people:
+        return []
     coach_zone = _zone(session.coach_timezone)
-    method = _method(event.kind, session)
+    group = _group_facts(session, event) if session.is_group else {}
     actor = event.actor
     messages = []
-    for role in roles:
-        recipient = session.client if role == "client" else session.coach
-        other = session.coach if role == "client" else session.client
+    for role, recipient in people:
+        method = _method(event.kind, session, role=role)
         language = _language(recipient)
         with translation.override(language):
-            names = {"type": session.session_type.name, "other": other.full_name or other.email}
+            if role == "coach" and session.is_group:
+                other = _("the group")
+            elif role == "coach" and session.client is not None:
+                other = _display(session.client)
+            else:
+                other = _display(session.coach)
+            names = {
+                "type": session.session_type.name,
+                "other": other,
+                "group": "1" if session.is_group else "",
+                "person": _display(actor) if actor is not None else "",
+                "taken": str(group.get("taken", "")),
+                "capacity": str(session.capacity),
+            }
             subject, lead = _subject_and_lead(
                 event.kind,
                 role=role,
                 actor=_actor(actor, recipient=recipient, session=session),
                 names=names,
             )
+            late = bool(
+                event.kind == SessionEventKind.CANCELLED and session.late_cancellation
+            ) or bool(event.kind == SessionEventKind.SEAT_RELEASED and group.get("late"))
             context: dict[str, Any] = {
                 "user_name": recipient.full_name,
-                "role": role,
+                "role": "client" if role == "seat" else role,
                 "subject_line": subject,
                 "lead": lead,
                 "type_name": names["type"],
                 "location": _location(session),
                 "reason": event.reason,
-                "late": bool(
-                    event.kind == SessionEventKind.CANCELLED and session.late_cancellation
-                ),
+                "late": late,
                 "calendar": method,
-                "url": f"{settings.LOOM_BASE_URL.rstrip('/')}/home/",
+                # The role-neutral link: it tells an old email's reader if the session
+                # has moved or was cancelled since (scheduling_calendar:session_link).
+                "url": session_link_url(session),
+                "meeting_url": visible_meeting_url(session),
                 **_times(
                     session.starts_at, session.ends_at, recipient=recipient, coach_zone=coach_zone
                 ),

@@ -87,7 +87,9 @@ class CalendarEvent:
     description: str = ""
     location: str = ""
     url: str = ""
-    organizer_email: str
+    # Required by REQUEST and CANCEL; a PUBLISH calendar (a download or a feed) may
+    # leave it empty, so a client's copy need not carry the coach's address.
+    organizer_email: str = ""
     organizer_name: str = ""
     attendees: Sequence[tuple[str, str]] = ()
     status: Status = "CONFIRMED"
@@ -110,7 +112,8 @@ class CalendarEvent:
         _zone(self.tzid)
         if self.status not in STATUSES:
             raise ValueError(f"unknown status {self.status!r}")
-        _check_address(self.organizer_email)
+        if self.organizer_email:
+            _check_address(self.organizer_email)
         for email, _name in self.attendees:
             _check_address(email)
         if self.url and _FORBIDDEN_IN_URI_RE.search(self.url):
@@ -153,6 +156,8 @@ def calendar_for(
             raise ValueError("a cancelled event is sent with method CANCEL")
         if method != "PUBLISH" and not event.attendees:
             raise ValueError(f"a {method} calendar needs at least one attendee per event")
+        if method != "PUBLISH" and not event.organizer_email:
+            raise ValueError(f"a {method} calendar needs an organizer per event")
     if dtstamp is not None and dtstamp.utcoffset() is None:
         raise ValueError("dtstamp must be timezone-aware")
     stamp = (dtstamp or datetime.now(UTC)).astimezone(UTC)
@@ -248,7 +253,8 @@ def _vevent(event: CalendarEvent, stamp: datetime) -> list[str]:
     if event.url:
         lines.append(f"URL:{event.url}")
     lines.append(f"STATUS:{event.status}")
-    lines.append(f"ORGANIZER{_cn(event.organizer_name)}:mailto:{event.organizer_email}")
+    if event.organizer_email:
+        lines.append(f"ORGANIZER{_cn(event.organizer_name)}:mailto:{event.organizer_email}")
     for email, person in event.attendees:
         # The booking is already settled in Loom, and Loom reads no iMIP replies:
         # RSVP=FALSE keeps calendar apps from asking the recipient to answer.

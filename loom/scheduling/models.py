@@ -339,6 +339,9 @@ class Session(TimeStampedModel):
     capacity = models.PositiveSmallIntegerField(_("seats"), default=1)
     # Remote sessions: a Jitsi room on LOOM_JITSI_BASE_URL, or the coach's own link.
     meeting_url = models.URLField(_("meeting link"), max_length=500, blank=True)
+    # Sessions booked together as a weekly series share this id; each stays a session
+    # of its own (own UID, own changes), so one can move without touching the others.
+    series = models.UUIDField(_("series"), null=True, blank=True, db_index=True)
 
     class Meta:
         verbose_name = _("session")

@@ -8,7 +8,7 @@ in the system context and returns times only, never who the sessions are with.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -24,6 +24,7 @@ from loom.core.errors import DomainError
 from loom.scheduling.models import (
     ACTIVE_STATUSES,
     AvailabilityOverride,
+    CoachSchedulingSettings,
     Session,
     SessionEvent,
     SessionType,
@@ -58,14 +59,15 @@ def _session_queryset() -> QuerySet[Session]:
 
 
 def get_session_for_user(user: User, session_id: Any, *, for_update: bool = False) -> Session:
-    """The session if ``user`` is its coach or its client; otherwise ``Http404``."""
+    """The session if ``user`` is its coach, its client or holds a taken seat in it
+    (a group session); otherwise ``Http404``."""
     try:
         pk = int(session_id)
     except (TypeError, ValueError):
         raise Http404 from None
     if not user.is_authenticated:
         raise Http404
-    queryset = _session_queryset().filter(Q(coach=user) | Q(client=user))
+    queryset = _session_queryset().filter(Q(coach=user) | _client_party_filter(user))
     if for_update:
         queryset = queryset.select_for_update(of=("self",))
     session = queryset.filter(pk=pk).first()
@@ -77,11 +79,13 @@ def get_session_for_user(user: User, session_id: Any, *, for_update: bool = Fals
 def upcoming_sessions_for_user(
     user: User, *, now: datetime | None = None, limit: int = 50
 ) -> list[Session]:
-    """The user's active sessions that have not ended, soonest first (coach or client)."""
+    """The user's active sessions that have not ended, soonest first (coach, client
+    or seat holder)."""
     now = now or timezone.now()
     return list(
         _session_queryset()
-        .filter(Q(coach=user) | Q(client=user), status__in=ACTIVE_STATUSES, ends_at__gt=now)
+        .filter(Q(coach=user) | _client_party_filter(user))
+        .filter(status__in=ACTIVE_STATUSES, ends_at__gt=now)
         .order_by("starts_at", "id")[:limit]
     )
 
@@ -89,11 +93,12 @@ def upcoming_sessions_for_user(
 def past_sessions_for_user(
     user: User, *, now: datetime | None = None, limit: int = 50
 ) -> list[Session]:
-    """The user's sessions that have ended or are closed, most recent first."""
+    """The user's sessions that have ended or are closed, most recent first (coach,
+    client or seat holder)."""
     now = now or timezone.now()
     return list(
         _session_queryset()
-        .filter(Q(coach=user) | Q(client=user))
+        .filter(Q(coach=user) | _client_party_filter(user))
         .filter(Q(ends_at__lte=now) | ~Q(status__in=ACTIVE_STATUSES))
         .order_by("-starts_at", "-id")[:limit]
     )
@@ -113,6 +118,36 @@ def session_types_for_coach(coach: User, *, active_only: bool = True) -> list[Se
     if active_only:
         queryset = queryset.filter(is_active=True)
     return list(queryset.order_by("name_en", "id"))
+
+
+def get_session_type_for_coach(coach: User, session_type_id: Any) -> SessionType:
+    """One of the coach's own session types (active or not); otherwise ``Http404``."""
+    try:
+        pk = int(session_type_id)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    session_type = SessionType.objects.filter(coach=coach, pk=pk).select_related("coach").first()
+    if session_type is None:
+        raise Http404
+    return session_type
+
+
+def upcoming_overrides_for_coach(
+    coach: User, *, today: date, limit: int = 200
+) -> list[AvailabilityOverride]:
+    """The coach's date changes from ``today`` (coach's zone) on, soonest first."""
+    return list(
+        AvailabilityOverride.objects.filter(coach=coach, date__gte=today).order_by(
+            "date", "start_time", "id"
+        )[:limit]
+    )
+
+
+def scheduling_settings_for_coach(coach: User) -> CoachSchedulingSettings:
+    """The coach's own scheduling settings; an unsaved row with the defaults when the
+    coach has never saved any (one query)."""
+    row = CoachSchedulingSettings.objects.filter(coach=coach).first()
+    return row if row is not None else CoachSchedulingSettings(coach=coach)
 
 
 def session_events_for(session: Session) -> list[SessionEvent]:
@@ -249,4 +284,189 @@ def slots_for_session_type(
     )
     return inputs.slots(
         slot_rules_for(session_type), start=start, end=end, now=now or timezone.now()
+    )
+
+
+# --- Client pages ---------------------------------------------------------------------------
+# Reads for the client's booking page, session list and session page (views_client.py).
+# Imports of models the rest of this module does not need stay inside the functions.
+
+
+def _client_party_filter(client: User) -> Q:
+    """Sessions ``client`` takes part in: one-to-one, or holding a taken seat in a group."""
+    from django.db.models import Exists, OuterRef
+
+    from loom.scheduling.models import SeatStatus, SessionSeat
+
+    holds_seat = Exists(
+        SessionSeat.objects.filter(session=OuterRef("pk"), client=client, status=SeatStatus.TAKEN)
+    )
+    return Q(client=client) | Q(holds_seat)
+
+
+def bookable_types_for_client(client: User) -> list[SessionType]:
+    """The active types of the client's active coaches, one-to-one and group (one query).
+
+    The booking page lists the one-to-one ones and links to the group page when any
+    group type exists.
+    """
+    from loom.accounts.models import CoachClient
+
+    if not client.is_authenticated:
+        return []
+    coach_ids = CoachClient.objects.filter(
+        client=client, status=CoachClient.Status.ACTIVE
+    ).values_list("coach_id", flat=True)
+    return list(
+        SessionType.objects.filter(coach__in=coach_ids, is_active=True)
+        .select_related("coach")
+        .order_by("coach_id", "name_en", "id")
+    )
+
+
+def get_bookable_type_for_client(client: User, session_type_id: Any) -> SessionType:
+    """An active one-to-one type of one of the client's active coaches; else ``Http404``."""
+    try:
+        pk = int(session_type_id)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    found = next(
+        (
+            kind
+            for kind in bookable_types_for_client(client)
+            if kind.pk == pk and kind.capacity == 1
+        ),
+        None,
+    )
+    if found is None:
+        raise Http404
+    return found
+
+
+def client_sessions(client: User, *, when: str, now: datetime | None = None) -> QuerySet[Session]:
+    """The client's sessions, unevaluated, for paging: ``upcoming`` (active and not
+    ended, soonest first) or ``past`` (ended or closed, latest first)."""
+    now = now or timezone.now()
+    queryset = _session_queryset().filter(_client_party_filter(client))
+    if when == "past":
+        return queryset.filter(Q(ends_at__lte=now) | ~Q(status__in=ACTIVE_STATUSES)).order_by(
+            "-starts_at", "-id"
+        )
+    return queryset.filter(status__in=ACTIVE_STATUSES, ends_at__gt=now).order_by("starts_at", "id")
+
+
+def next_session_for_client(client: User, *, now: datetime | None = None) -> Session | None:
+    """The client's next active session that has not ended (one query)."""
+    return client_sessions(client, when="upcoming", now=now).first()
+
+
+def cancellation_cutoff_hours(coach: User) -> int:
+    """The coach's cutoff in hours, as the services apply it (default 24).
+
+    Read in the system context like the services do: an archived client still sees
+    the policy that applies to their session.
+    """
+    from loom.scheduling.models import CoachSchedulingSettings
+
+    with system_context():
+        hours = (
+            CoachSchedulingSettings.objects.filter(coach=coach)
+            .values_list("cancellation_cutoff_hours", flat=True)
+            .first()
+        )
+    return 24 if hours is None else int(hours)
+
+
+# --- Coach pages ----------------------------------------------------------------------------
+# Reads for the coach's today page, approval queue, week calendar, session page and
+# booking page (views_coach.py). Each is a fixed number of queries, whatever the number
+# of sessions.
+
+# Sessions a coach's calendar and lists show: everything but the ones that never happened.
+COACH_SHOWN_STATUSES = (
+    "requested",
+    "scheduled",
+    "in_progress",
+    "completed",
+    "no_show",
+)
+
+
+def _coach_sessions(coach: User) -> QuerySet[Session]:
+    return _session_queryset().filter(coach=coach, status__in=COACH_SHOWN_STATUSES)
+
+
+def local_day_bounds(day: Any, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """The instants at which local ``day`` starts and the next local day starts in ``tz``."""
+    start = datetime.combine(day, datetime.min.time(), tzinfo=tz)
+    end = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=tz)
+    return start, end
+
+
+def coach_sessions_between(coach: User, start: datetime, end: datetime) -> list[Session]:
+    """The coach's sessions (not cancelled or declined) overlapping ``[start, end)``,
+    in time order, with client and type (one query)."""
+    return list(
+        _coach_sessions(coach)
+        .filter(starts_at__lt=end, ends_at__gt=start)
+        .order_by("starts_at", "id")
+    )
+
+
+def coach_upcoming_queryset(coach: User, *, after: datetime) -> QuerySet[Session]:
+    """The coach's requested and scheduled sessions starting at or after ``after``."""
+    return (
+        _session_queryset()
+        .filter(coach=coach, status__in=ACTIVE_STATUSES, starts_at__gte=after)
+        .order_by("starts_at", "id")
+    )
+
+
+def approval_queue_for_coach(coach: User, *, now: datetime | None = None) -> list[Session]:
+    """Requests waiting for the coach's answer, the longest-waiting first (one query)."""
+    return list(
+        _session_queryset()
+        .filter(coach=coach, status="requested", starts_at__gt=now or timezone.now())
+        .order_by("created_at", "id")
+    )
+
+
+def pending_request_count(coach: User, *, now: datetime | None = None) -> int:
+    """How many requests wait for the coach's answer (their time still ahead)."""
+    return Session.objects.filter(
+        coach=coach, status="requested", starts_at__gt=now or timezone.now()
+    ).count()
+
+
+def working_windows_for_week(coach: User, monday: Any) -> dict[Any, list[tuple[Any, Any]]]:
+    """The coach's working hours (wall-clock ranges) for each date of the week from
+    ``monday``, after overrides (two queries)."""
+    from loom.scheduling.slots import day_windows
+
+    weekly, overrides = availability_for(coach)
+    weekly_by_day: dict[int, list[tuple[Any, Any]]] = {}
+    for item in weekly:
+        weekly_by_day.setdefault(item.weekday, []).append((item.start, item.end))
+    overrides_by_date: dict[Any, list[DateOverride]] = {}
+    for override in overrides:
+        overrides_by_date.setdefault(override.date, []).append(override)
+    days = [monday + timedelta(days=offset) for offset in range(7)]
+    return {day: day_windows(day, weekly_by_day, overrides_by_date) for day in days}
+
+
+def active_clients_for_coach(coach: User) -> list[User]:
+    """The coach's active clients, by name (one query)."""
+    return list(
+        User.objects.filter(
+            coach_links__coach=coach, coach_links__status="active", is_active=True
+        ).order_by("full_name", "email", "id")
+    )
+
+
+def one_to_one_types_for_coach(coach: User) -> list[SessionType]:
+    """The coach's active one-to-one session types (capacity 1), by name."""
+    return list(
+        SessionType.objects.filter(coach=coach, is_active=True, capacity=1).order_by(
+            "name_en", "id"
+        )
     )

@@ -27,6 +27,7 @@ so a change that rolls back sends nothing.
 from __future__ import annotations
 
 import itertools
+import uuid
 import unicodedata
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, nullcontext
@@ -36,6 +37,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -52,6 +54,9 @@ from loom.scheduling.models import (
     DURATION_MIN,
     HORIZON_MAX_DAYS,
     NOTICE_MAX_MINUTES,
+    REMINDER_OFFSET_MAX,
+    REMINDER_OFFSET_MIN,
+    REMINDER_OFFSETS_MAX,
     AvailabilityOverride,
     BookingMode,
     CoachSchedulingSettings,
@@ -65,11 +70,15 @@ from loom.scheduling.models import (
     WeeklyAvailability,
 )
 from loom.scheduling.selectors import coach_zone, slot_inputs_for, slot_rules_for
+from loom.scheduling.video import meeting_url_for_new_session
 
 REASON_MAX = 1000
 NAME_MAX = 120
 DESCRIPTION_MAX = 4000
 ADDRESS_MAX = 300
+MEETING_URL_MAX = 500
+# Seats of a group session type; 1 is one-to-one.
+CAPACITY_MAX = 100
 # A session may be started from this long before its start time.
 START_EARLY = timedelta(minutes=15)
 DEFAULT_CUTOFF_HOURS = 24
@@ -159,20 +168,97 @@ def _lock_coach(coach: User) -> CoachSchedulingSettings:
     return row
 
 
+def _reminder_offsets(offsets: Iterable[int]) -> list[int]:
+    """1–3 distinct whole minutes in range, sorted largest first; empty means none."""
+    values = list(offsets)
+    if len(values) > REMINDER_OFFSETS_MAX:
+        raise ValidationError(
+            {
+                "reminder_offsets_minutes": _("Choose at most %(max)d reminders.")
+                % {"max": REMINDER_OFFSETS_MAX}
+            },
+            code="too_many_reminders",
+        )
+    for value in values:
+        _int_in(
+            value,
+            field="reminder_offsets_minutes",
+            low=REMINDER_OFFSET_MIN,
+            high=REMINDER_OFFSET_MAX,
+        )
+    if len(set(values)) != len(values):
+        raise ValidationError(
+            {"reminder_offsets_minutes": _("Each reminder must be at a different time.")},
+            code="duplicate_reminders",
+        )
+    return sorted(values, reverse=True)
+
+
+def _meeting_url(value: str) -> str:
+    """Empty, or an ``https://`` URL with a host, of at most MEETING_URL_MAX characters."""
+    value = (value or "").strip()
+    if not value:
+        return ""
+    message = _("Enter a meeting link that starts with https://, or leave it empty.")
+    if len(value) > MEETING_URL_MAX:
+        raise ValidationError(
+            {"own_meeting_url": _("Use at most %(max)d characters.") % {"max": MEETING_URL_MAX}},
+            code="max_length",
+        )
+    if not value.lower().startswith("https://"):
+        raise ValidationError({"own_meeting_url": message}, code="not_https")
+    try:
+        URLValidator(schemes=["https"])(value)
+    except ValidationError:
+        raise ValidationError({"own_meeting_url": message}, code="invalid_url") from None
+    return value
+
+
+_UNCHANGED: Any = object()
+
+
 @transaction.atomic
 def scheduling_settings_update(
-    *, coach: User, cancellation_cutoff_hours: int
+    *,
+    coach: User,
+    cancellation_cutoff_hours: int = _UNCHANGED,
+    reminder_offsets_minutes: Iterable[int] = _UNCHANGED,
+    own_meeting_url: str = _UNCHANGED,
 ) -> CoachSchedulingSettings:
+    """Change the coach's cancellation cutoff, reminder offsets and own meeting link.
+
+    Only the arguments given change. Reminder offsets: a list of up to three distinct
+    minutes, each REMINDER_OFFSET_MIN..REMINDER_OFFSET_MAX, stored largest first; an
+    empty list turns reminders off. The meeting link is empty (a Jitsi room per
+    session) or an ``https://`` URL. Every value is checked before anything is written.
+    """
     _require_coach(coach)
-    hours = _int_in(
-        cancellation_cutoff_hours,
-        field="cancellation_cutoff_hours",
-        low=0,
-        high=CUTOFF_MAX_HOURS,
-    )
+    changes: dict[str, Any] = {}
+    if cancellation_cutoff_hours is not _UNCHANGED:
+        changes["cancellation_cutoff_hours"] = _int_in(
+            cancellation_cutoff_hours,
+            field="cancellation_cutoff_hours",
+            low=0,
+            high=CUTOFF_MAX_HOURS,
+        )
+    if reminder_offsets_minutes is not _UNCHANGED:
+        if isinstance(reminder_offsets_minutes, (str, bytes)):
+            raise ValidationError(
+                {"reminder_offsets_minutes": _("Choose when reminders go out.")}, code="invalid"
+            )
+        changes["reminder_offsets_minutes"] = _reminder_offsets(reminder_offsets_minutes)
+    if own_meeting_url is not _UNCHANGED:
+        if not isinstance(own_meeting_url, str):
+            raise ValidationError({"own_meeting_url": _("Enter a meeting link.")}, code="invalid")
+        changes["own_meeting_url"] = _meeting_url(own_meeting_url)
     row = _lock_coach(coach)
-    row.cancellation_cutoff_hours = hours
-    row.save(update_fields=["cancellation_cutoff_hours", "updated_at"])
+    for name, value in changes.items():
+        setattr(row, name, value)
+    if changes:
+        row.save(update_fields=[*changes, "updated_at"])
+        audit_record(
+            action="scheduling.settings_updated", actor=coach, details={"fields": sorted(changes)}
+        )
     return row
 
 
@@ -304,6 +390,8 @@ class SessionTypeInput:
     max_sessions_per_week: int | None = None
     booking_mode: str = BookingMode.SELF_BOOK
     colour: str = "#2563eb"
+    # 1 is a one-to-one session; more makes a group session with that many seats.
+    capacity: int = 1
 
 
 def _session_type_fields(data: SessionTypeInput) -> dict[str, Any]:
@@ -384,6 +472,7 @@ def _session_type_fields(data: SessionTypeInput) -> dict[str, Any]:
         ),
         "booking_mode": data.booking_mode,
         "colour": colour.lower(),
+        "capacity": _int_in(data.capacity, field="capacity", low=1, high=CAPACITY_MAX),
     }
 
 
@@ -542,9 +631,18 @@ def _save_times(session: Session, fields: list[str]) -> None:
         ) from None
 
 
-def _after_change(*, session: Session, event: SessionEvent) -> None:
-    """Everything a change of a session sets off, inside the change's transaction."""
-    session_notify(session=session, event=event)
+def _after_change(*, session: Session, event: SessionEvent, notify: bool = True) -> None:
+    """Everything a change of a session sets off, inside the change's transaction.
+
+    ``notify=False`` leaves the parties' emails to the caller (a weekly series sends one
+    email for all its sessions).
+    """
+    if notify:
+        session_notify(session=session, event=event)
+    # Reminders are (re)planned or cancelled; a completed session gets its follow-up.
+    from loom.scheduling.reminders import on_session_change
+
+    on_session_change(session=session, event=event)
 
 
 # --- Booking -------------------------------------------------------------------------------
@@ -559,6 +657,8 @@ def session_book(
     session_type: SessionType,
     starts_at: datetime,
     ends_at: datetime | None = None,
+    series: uuid.UUID | None = None,
+    notify: bool = True,
 ) -> Session:
     """Book ``session_type`` with ``coach`` for ``client`` at ``starts_at``.
 
@@ -598,7 +698,7 @@ def session_book(
         raise NotFound(_("This session type is not available."), code="session_type_unavailable")
 
     tz_name = coach_zone(coach).key
-    _lock_coach(coach)
+    coach_settings = _lock_coach(coach)
     now = timezone.now()
     _check_slot(session_type=session_type, starts_at=starts_at, now=now)
     requested = actor.role == Role.CLIENT and session_type.booking_mode == BookingMode.REQUEST
@@ -612,6 +712,11 @@ def session_book(
         buffer_before_minutes=session_type.buffer_before_minutes,
         buffer_after_minutes=session_type.buffer_after_minutes,
         status=SessionStatus.REQUESTED if requested else SessionStatus.SCHEDULED,
+        series=series,
+        # Video sessions: the coach's own link or a new Jitsi room, kept for life.
+        meeting_url=meeting_url_for_new_session(
+            coach=coach, session_type=session_type, own_url=coach_settings.own_meeting_url
+        ),
     )
     try:
         with transaction.atomic():
@@ -627,7 +732,7 @@ def session_book(
         now=now,
     )
     _audit(actor, "booked", session, starts_at=starts_at.isoformat())
-    _after_change(session=session, event=event)
+    _after_change(session=session, event=event, notify=notify)
     return session
 
 
@@ -835,8 +940,9 @@ def _transition(
             raise InvalidTransition(too_early, code="too_early")
         session.status = to
         session.save(update_fields=["status", "updated_at"])
-        _record(session, actor=actor, kind=kind, now=now)
+        event = _record(session, actor=actor, kind=kind, now=now)
         _audit(actor, kind, session)
+        _after_change(session=session, event=event)
         return session
 
 

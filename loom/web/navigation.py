@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 
 @dataclass(frozen=True)
@@ -39,4 +42,22 @@ def navigation_for(request: HttpRequest) -> tuple[NavItem, ...]:
     if user is None or not user.is_authenticated:
         return ()
     role_nav = {"coach": COACH_NAV, "client": CLIENT_NAV, "admin": ADMIN_NAV}.get(user.role, ())
-    return role_nav + ACCOUNT_NAV
+    return (*role_nav, _notifications_item(user), *ACCOUNT_NAV)
+
+
+def _notifications_item(user: Any) -> NavItem:
+    """"Notifications", with the unread count as a badge (cached; see the selector)."""
+    from loom.notifications.selectors import unread_count
+
+    count = unread_count(user)
+    if not count:
+        return NavItem(_("Notifications"), "notifications:list", "bell")
+    unread = ngettext("%(count)d unread", "%(count)d unread", count) % {"count": count}
+    label = format_html(
+        '{} <span class="badge badge-info nav-count" aria-hidden="true">{}</span>'
+        '<span class="visually-hidden"> ({})</span>',
+        _("Notifications"),
+        count,
+        unread,
+    )
+    return NavItem(label, "notifications:list", "bell")

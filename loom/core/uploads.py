@@ -1,0 +1,471 @@
+"""Checking uploaded files before they are stored: type by content, size, bombs, names.
+
+A reusable validator for any feature that keeps what people upload (session
+attachments today, a resource library later). It never trusts the file name or the
+declared content type:
+
+* the **type is decided by the content** (magic bytes): PDF, PNG, JPEG, GIF, WebP,
+  Office Open XML documents (docx/xlsx/pptx: a zip whose ``[Content_Types].xml``
+  names the right main part) and plain text (valid UTF-8 without NUL bytes).
+  Everything else is refused — programs (PE, ELF, Mach-O, scripts with ``#!``), HTML,
+  SVG and XML outright, with a message saying so;
+* the **file name's extension must match the content** (``invoice.pdf`` that is a
+  PNG is refused), so a person downloading it gets what the name says;
+* the **size is bounded per kind** (``UploadPolicy``), checked against the declared
+  size and again while the file is read in chunks — nothing here calls ``read()``
+  on a whole file;
+* **zip bombs**: the entry count and the total uncompressed size are read from the
+  zip's central directory and checked before any entry is extracted; only
+  ``[Content_Types].xml`` is ever extracted, and only up to a small bound;
+* **image bombs**: the pixel count is read from the header and checked before any
+  pixel is decoded (Pillow's ``DecompressionBombWarning`` counts as a bomb too);
+* the **original name is sanitized** for display and downloads (``safe_filename``):
+  no path, no control or bidi-override characters, bounded length.
+
+Use ``validate_upload(upload, policy=...)``; it returns a ``ValidatedUpload`` or
+raises ``django.core.exceptions.ValidationError`` with a translated message and a
+stable ``code``. Storage then streams the file in chunks (``FileField.save``).
+"""
+
+from __future__ import annotations
+
+import codecs
+import unicodedata
+import warnings
+import zipfile
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from PIL import Image, UnidentifiedImageError
+
+# Bytes read to decide a file's type; every signature we know fits well inside.
+HEAD_BYTES = 4096
+CHUNK_BYTES = 64 * 1024
+FILENAME_MAX = 120
+# [Content_Types].xml of a real Office document is a few kilobytes.
+CONTENT_TYPES_MAX_BYTES = 256 * 1024
+FALLBACK_NAME = "file"
+
+
+@dataclass(frozen=True)
+class FileKind:
+    """A type of file we accept: the content type we serve it as, and its extensions."""
+
+    name: str
+    content_type: str
+    extensions: tuple[str, ...]
+    family: str  # "document" or "image": which size limit applies
+
+
+PDF = FileKind("pdf", "application/pdf", ("pdf",), "document")
+PNG = FileKind("png", "image/png", ("png",), "image")
+JPEG = FileKind("jpeg", "image/jpeg", ("jpg", "jpeg"), "image")
+GIF = FileKind("gif", "image/gif", ("gif",), "image")
+WEBP = FileKind("webp", "image/webp", ("webp",), "image")
+DOCX = FileKind(
+    "docx",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ("docx",),
+    "document",
+)
+XLSX = FileKind(
+    "xlsx",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ("xlsx",),
+    "document",
+)
+PPTX = FileKind(
+    "pptx",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    ("pptx",),
+    "document",
+)
+TEXT = FileKind("text", "text/plain; charset=utf-8", ("txt", "md", "csv"), "document")
+
+ALL_KINDS: tuple[FileKind, ...] = (PDF, PNG, JPEG, GIF, WEBP, DOCX, XLSX, PPTX, TEXT)
+
+# The main part each Office Open XML kind declares in [Content_Types].xml.
+_OOXML_MAIN = {
+    DOCX: "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml",
+    XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+    PPTX: "application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml",
+}
+_PILLOW_FORMATS = {PNG: "PNG", JPEG: "JPEG", GIF: "GIF", WEBP: "WEBP"}
+
+# Programs and scripts, refused by name so the person knows why.
+_EXECUTABLE_MAGIC = (
+    b"MZ",  # Windows PE / DOS
+    b"\x7fELF",
+    b"\xfe\xed\xfa\xce",
+    b"\xfe\xed\xfa\xcf",
+    b"\xce\xfa\xed\xfe",
+    b"\xcf\xfa\xed\xfe",
+    b"\xca\xfe\xba\xbe",  # Mach-O universal (and Java classes)
+    b"#!",
+)
+# Markup a browser would render or run. Checked at the start of text (after a BOM
+# and whitespace) and anywhere in the head, where content sniffers look.
+_MARKUP_MARKERS = (
+    b"<!doctype",
+    b"<html",
+    b"<head",
+    b"<body",
+    b"<script",
+    b"<svg",
+    b"<?xml",
+    b"<iframe",
+    b"<object",
+    b"<embed",
+    b"<meta",
+    b"<a ",
+    b"<img",
+    b"<style",
+    b"<div",
+    b"<table",
+    b"<title",
+)
+
+
+@dataclass(frozen=True)
+class UploadPolicy:
+    """What one feature accepts: kinds, size per family, and bomb bounds.
+
+    ``from_settings()`` reads the ``LOOM_UPLOAD_*`` settings (docs/scheduling.md).
+    """
+
+    kinds: tuple[FileKind, ...] = ALL_KINDS
+    max_bytes: dict[str, int] = field(
+        default_factory=lambda: {"document": 20 * 1024 * 1024, "image": 10 * 1024 * 1024}
+    )
+    max_image_pixels: int = 40_000_000
+    max_zip_entries: int = 2000
+    max_zip_uncompressed_bytes: int = 200 * 1024 * 1024
+
+    @classmethod
+    def from_settings(cls, *, kinds: tuple[FileKind, ...] = ALL_KINDS) -> UploadPolicy:
+        return cls(
+            kinds=kinds,
+            max_bytes={
+                "document": settings.LOOM_UPLOAD_MAX_DOCUMENT_BYTES,
+                "image": settings.LOOM_UPLOAD_MAX_IMAGE_BYTES,
+            },
+            max_image_pixels=settings.LOOM_UPLOAD_MAX_IMAGE_PIXELS,
+            max_zip_entries=settings.LOOM_UPLOAD_MAX_ZIP_ENTRIES,
+            max_zip_uncompressed_bytes=settings.LOOM_UPLOAD_MAX_ZIP_UNCOMPRESSED_BYTES,
+        )
+
+    @property
+    def largest(self) -> int:
+        """The largest size any accepted kind may have (a bound to stop reading at)."""
+        return max(self.max_bytes.get(kind.family, 0) for kind in self.kinds)
+
+    @property
+    def accept_attribute(self) -> str:
+        """For ``<input type=file accept=…>``: a hint only, never a check."""
+        return ",".join(sorted({f".{ext}" for kind in self.kinds for ext in kind.extensions}))
+
+
+@dataclass(frozen=True)
+class ValidatedUpload:
+    kind: FileKind
+    content_type: str
+    size: int
+    filename: str  # sanitized; safe to show and to send in Content-Disposition
+
+
+def _reject(message: str, code: str) -> ValidationError:
+    return ValidationError(message, code=code)
+
+
+# --- Names ---------------------------------------------------------------------------------
+
+
+def _is_unsafe_char(char: str) -> bool:
+    # Cc: control characters. Cf: format characters, which include the bidi
+    # embeddings/overrides/isolates U+202A–U+202E and U+2066–U+2069 ("exe.pdf" tricks)
+    # and zero-width characters. Zs other than a plain space becomes a space.
+    return unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn")
+
+
+def safe_filename(name: str, *, max_length: int = FILENAME_MAX) -> str:
+    """A name fit to show and to offer for download.
+
+    Only the last path component is kept (``/`` and ``\\``); control, format (bidi
+    overrides, zero-width), surrogate, private-use and unassigned characters are
+    removed; runs of whitespace become one space; leading dots and trailing dots and
+    spaces go (no hidden files, no Windows surprises). Long names are cut to
+    ``max_length`` keeping the extension. An empty result becomes ``"file"``.
+    """
+    value = unicodedata.normalize("NFC", str(name or ""))
+    value = value.replace("\\", "/").rsplit("/", 1)[-1]
+    value = "".join(" " if char.isspace() else char for char in value if not _is_unsafe_char(char))
+    value = " ".join(value.split())
+    value = value.lstrip(". ").rstrip(". ")
+    if not value:
+        return FALLBACK_NAME
+    if len(value) > max_length:
+        stem, dot, ext = value.rpartition(".")
+        if dot and stem and 0 < len(ext) <= 10:
+            value = stem[: max_length - len(ext) - 1].rstrip(". ") + "." + ext
+        else:
+            value = value[:max_length].rstrip(". ")
+    return value or FALLBACK_NAME
+
+
+def _extension(name: str) -> str:
+    stem, dot, ext = name.rpartition(".")
+    return ext.lower() if dot and stem else ""
+
+
+# --- Content -------------------------------------------------------------------------------
+
+
+def _rewind(upload: Any) -> IO[bytes]:
+    """The underlying file object, at its start."""
+    handle = upload.file if hasattr(upload, "file") and upload.file is not None else upload
+    handle.seek(0)
+    return handle  # type: ignore[no-any-return]
+
+
+def _head(upload: Any) -> bytes:
+    handle = _rewind(upload)
+    data: bytes = handle.read(HEAD_BYTES)
+    handle.seek(0)
+    return data
+
+
+def _sniff(head: bytes) -> FileKind | None:
+    if head.startswith(b"%PDF-"):
+        return PDF
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return PNG
+    if head.startswith(b"\xff\xd8\xff"):
+        return JPEG
+    if head.startswith((b"GIF87a", b"GIF89a")):
+        return GIF
+    if len(head) >= 12 and head.startswith(b"RIFF") and head[8:12] == b"WEBP":
+        return WEBP
+    if head.startswith(b"PK\x03\x04"):
+        return DOCX  # an Office document, if the zip says so (checked later)
+    return None
+
+
+def _looks_like_markup(head: bytes) -> bool:
+    text = head.lstrip(b"\xef\xbb\xbf").lstrip().lower()
+    if text.startswith(b"<"):
+        return True
+    lowered = head.lower()
+    return any(marker in lowered for marker in _MARKUP_MARKERS)
+
+
+def _size_of(upload: Any, limit: int) -> int:
+    """The file's real size, counted in chunks; stops once past ``limit``."""
+    handle = _rewind(upload)
+    total = 0
+    while chunk := handle.read(CHUNK_BYTES):
+        total += len(chunk)
+        if total > limit:
+            break
+    handle.seek(0)
+    return total
+
+
+def _check_text(upload: Any, limit: int) -> None:
+    """Valid UTF-8 without NUL bytes, read chunk by chunk."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="strict")
+    handle = _rewind(upload)
+    read = 0
+    try:
+        while chunk := handle.read(CHUNK_BYTES):
+            read += len(chunk)
+            if read > limit:
+                break
+            if b"\x00" in chunk:
+                raise _not_allowed()
+            decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raise _not_allowed() from None
+    finally:
+        handle.seek(0)
+
+
+def _ooxml_kind(upload: Any, policy: UploadPolicy) -> FileKind:
+    """Which Office document a zip is — after bounding it from the central directory."""
+    handle = _rewind(upload)
+    try:
+        with zipfile.ZipFile(handle) as archive:
+            # infolist() comes from the central directory: nothing is decompressed yet.
+            entries = archive.infolist()
+            if len(entries) > policy.max_zip_entries:
+                raise _zip_bomb()
+            if sum(entry.file_size for entry in entries) > policy.max_zip_uncompressed_bytes:
+                raise _zip_bomb()
+            names = {entry.filename for entry in entries}
+            if any(name.lower().endswith("vbaproject.bin") for name in names):
+                raise _reject(
+                    _("Documents with macros can't be uploaded. Save it without macros first."),
+                    "macros",
+                )
+            try:
+                info = archive.getinfo("[Content_Types].xml")
+            except KeyError:
+                raise _not_allowed() from None
+            if info.file_size > CONTENT_TYPES_MAX_BYTES:
+                raise _zip_bomb()
+            with archive.open(info) as member:
+                content_types = member.read(CONTENT_TYPES_MAX_BYTES + 1)
+            if len(content_types) > CONTENT_TYPES_MAX_BYTES:
+                raise _zip_bomb()
+    except ValidationError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError):
+        raise _not_allowed() from None
+    finally:
+        handle.seek(0)
+    for kind, main in _OOXML_MAIN.items():
+        if f'ContentType="{main}"'.encode() in content_types:
+            return kind
+    raise _not_allowed()
+
+
+def _check_image(upload: Any, kind: FileKind, policy: UploadPolicy) -> None:
+    handle = _rewind(upload)
+    try:
+        with warnings.catch_warnings():
+            # Pillow only warns between its own limit and twice it; a bomb either way.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            # open() parses the header only; no pixel is decoded before the check.
+            with Image.open(handle, formats=[_PILLOW_FORMATS[kind]]) as probe:
+                width, height = probe.size
+                if width <= 0 or height <= 0 or width * height > policy.max_image_pixels:
+                    raise _image_bomb(policy.max_image_pixels)
+                probe.verify()
+    except ValidationError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise _image_bomb(policy.max_image_pixels) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
+        raise _not_allowed() from None
+    finally:
+        handle.seek(0)
+
+
+def validate_upload(
+    upload: Any, *, policy: UploadPolicy, name: str | None = None
+) -> ValidatedUpload:
+    """Check ``upload`` (a Django ``UploadedFile`` or a seekable binary file).
+
+    ``name`` defaults to ``upload.name``. Returns what to store; raises
+    ``ValidationError`` (codes: ``empty``, ``too_large``, ``executable``, ``markup``,
+    ``not_allowed``, ``extension_mismatch``, ``zip_bomb``, ``macros``,
+    ``too_many_pixels``).
+    """
+    filename = safe_filename(name if name is not None else getattr(upload, "name", "") or "")
+    declared = getattr(upload, "size", None)
+    largest = policy.largest
+    if declared is not None and declared > largest:
+        raise _too_large(largest)
+    size = _size_of(upload, largest)
+    if size == 0:
+        raise _reject(_("The file is empty."), "empty")
+    if size > largest:
+        raise _too_large(largest)
+    head = _head(upload)
+    if head.startswith(_EXECUTABLE_MAGIC):
+        raise _reject(_("Programs and scripts can't be uploaded."), "executable")
+    kind = _sniff(head)
+    if kind is None:
+        if _looks_like_markup(head):
+            raise _reject(
+                _("Web pages, SVG and XML files can't be uploaded. Save it as a PDF first."),
+                "markup",
+            )
+        if TEXT in policy.kinds:
+            _check_text(upload, largest)
+            kind = TEXT
+        else:
+            raise _not_allowed()
+    elif kind is DOCX:
+        kind = _ooxml_kind(upload, policy)
+    if kind not in policy.kinds:
+        raise _not_allowed()
+    limit = policy.max_bytes.get(kind.family, 0)
+    if size > limit:
+        raise _too_large(limit)
+    if _extension(filename) not in kind.extensions:
+        raise _reject(
+            _(
+                "The file name ends in a different type than its content (%(kind)s). "
+                "Rename it to end in .%(extension)s."
+            )
+            % {"kind": kind.name.upper(), "extension": kind.extensions[0]},
+            "extension_mismatch",
+        )
+    if kind in _PILLOW_FORMATS:
+        _check_image(upload, kind, policy)
+    _rewind(upload)
+    return ValidatedUpload(kind=kind, content_type=kind.content_type, size=size, filename=filename)
+
+
+# --- Messages ------------------------------------------------------------------------------
+
+
+def _megabytes(limit: int) -> str:
+    value = limit / (1024 * 1024)
+    return f"{value:.0f}" if value >= 10 or value == int(value) else f"{value:.1f}"
+
+
+def _too_large(limit: int) -> ValidationError:
+    return _reject(
+        _("The file is too large. Files can be up to %(size)s MB.") % {"size": _megabytes(limit)},
+        "too_large",
+    )
+
+
+def _not_allowed() -> ValidationError:
+    return _reject(
+        _(
+            "This type of file can't be uploaded. Use a PDF, an image (PNG, JPEG, GIF, WebP), "
+            "a Word, Excel or PowerPoint file, or plain text."
+        ),
+        "not_allowed",
+    )
+
+
+def _zip_bomb() -> ValidationError:
+    return _reject(
+        _("This document unpacks to far more than its size, so it can't be uploaded."),
+        "zip_bomb",
+    )
+
+
+def _image_bomb(limit: int) -> ValidationError:
+    return _reject(
+        _("The image has too many pixels. Use one under %(count)d megapixels.")
+        % {"count": limit // 1_000_000},
+        "too_many_pixels",
+    )
+
+
+def file_size_label(size: int) -> str:
+    """A short human size, e.g. ``"2.4 MB"`` (numbers only; units are universal)."""
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.0f} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+__all__ = [
+    "ALL_KINDS",
+    "FileKind",
+    "UploadPolicy",
+    "ValidatedUpload",
+    "file_size_label",
+    "safe_filename",
+    "validate_upload",
+]

@@ -1,0 +1,166 @@
+"""Weekly series: same wall-clock time every week across both 2026 clock changes."""
+
+from __future__ import annotations
+
+import base64
+from datetime import date, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import icalendar
+import pytest
+import time_machine
+
+from loom.core.errors import Conflict, DomainError, Forbidden
+from loom.core.models import OutboxMessage
+from loom.scheduling.models import AvailabilityOverride, OverrideKind, Session
+from loom.scheduling.series import session_book_weekly_series
+from loom.scheduling.services import SlotUnavailable, session_book, session_reschedule
+from tests.scheduling.support import hours, session_type, utc
+from tests.world import World
+
+pytestmark = pytest.mark.django_db
+
+JERUSALEM = ZoneInfo("Asia/Jerusalem")
+NEW_YORK = ZoneInfo("America/New_York")
+# Monday 2026-03-02, 09:00 in Jerusalem (UTC+2 until the 27th).
+FIRST = utc(2026, 3, 2, 7, 0)
+
+
+@pytest.fixture
+def eli_and_maya(world: World) -> World:
+    world.maya.timezone = "America/New_York"
+    world.maya.save(update_fields=["timezone"])
+    hours(world.eli, "09:00", "17:00")
+    return world
+
+
+@pytest.fixture(autouse=True)
+def _before_the_changes() -> Any:
+    with time_machine.travel(utc(2026, 3, 1, 12, 0), tick=False):
+        yield
+
+
+def _book(world: World, **kwargs: Any) -> list[Session]:
+    values: dict[str, Any] = {
+        "actor": world.eli,
+        "client": world.maya,
+        "session_type": session_type(world.eli),
+        "first_starts_at": FIRST,
+        "count": 6,
+    }
+    values.update(kwargs)
+    return session_book_weekly_series(**values)
+
+
+def _calendar_of(user_email: str) -> icalendar.Calendar:
+    [message] = OutboxMessage.objects.filter(recipient=user_email)
+    [attachment] = message.payload["attachments"]
+    return icalendar.Calendar.from_ical(base64.b64decode(attachment["content"]))
+
+
+def test_a_weekly_series_stays_at_nine_in_jerusalem_across_both_changes(
+    eli_and_maya: World,
+) -> None:
+    sessions = _book(eli_and_maya)
+    assert len({session.series for session in sessions}) == 1
+    assert [s.starts_at.astimezone(JERUSALEM).time() for s in sessions] == [time(9)] * 6
+    # New York sees it move by the hour the two countries' changes differ.
+    assert [s.starts_at.astimezone(NEW_YORK).strftime("%H:%M") for s in sessions] == [
+        "02:00",  # 2 March: both in winter time
+        "03:00",  # 9 March: the US has changed, Israel not yet
+        "03:00",
+        "03:00",  # 23 March
+        "02:00",  # 30 March: both in summer time
+        "02:00",
+    ]
+    assert [s.starts_at.astimezone(JERUSALEM).date() for s in sessions] == [
+        date(2026, 3, 2) + timedelta(weeks=week) for week in range(6)
+    ]
+
+
+def test_one_email_per_party_with_every_session_in_an_independently_parsed_file(
+    eli_and_maya: World,
+) -> None:
+    sessions = _book(eli_and_maya)
+    for person in (eli_and_maya.eli, eli_and_maya.maya):
+        calendar = _calendar_of(person.email)
+        events = sorted(calendar.walk("VEVENT"), key=lambda event: event["DTSTART"].dt)
+        assert [str(event["UID"]) for event in events] == [s.uid for s in sessions]
+        for event, session in zip(events, sessions, strict=True):
+            assert event["DTSTART"].dt == session.starts_at
+            assert event["DTEND"].dt == session.ends_at
+            assert event["DTSTART"].params["TZID"] == "Asia/Jerusalem"
+        assert calendar.walk("VTIMEZONE")
+    to_maya = OutboxMessage.objects.get(recipient=eli_and_maya.maya.email)
+    assert to_maya.payload["subject"] == "6 sessions booked: Coaching with Eli Cohen"
+    # Maya reads her own zone: 2 March 02:00 in New York.
+    assert "(America/New_York)" in to_maya.payload["text"]
+
+
+def test_a_week_that_cannot_be_booked_books_nothing_and_names_the_date(
+    eli_and_maya: World,
+) -> None:
+    AvailabilityOverride.objects.create(
+        coach=eli_and_maya.eli, date=date(2026, 3, 16), kind=OverrideKind.UNAVAILABLE_DAY
+    )
+    with pytest.raises(SlotUnavailable) as refused:
+        _book(eli_and_maya)
+    assert "March 16, 2026" in str(refused.value)
+    assert not Session.objects.exists()
+    assert not OutboxMessage.objects.exists()
+
+
+def test_a_taken_week_is_a_conflict_and_books_nothing(eli_and_maya: World) -> None:
+    kind = session_type(eli_and_maya.eli)
+    session_book(
+        actor=eli_and_maya.eli,
+        coach=eli_and_maya.eli,
+        client=eli_and_maya.maya,
+        session_type=kind,
+        starts_at=FIRST + timedelta(weeks=2),
+    )
+    with pytest.raises((Conflict, SlotUnavailable)):
+        _book(eli_and_maya, session_type=kind)
+    assert Session.objects.count() == 1
+
+
+def test_each_session_of_a_series_moves_on_its_own(eli_and_maya: World) -> None:
+    sessions = _book(eli_and_maya)
+    moved = session_reschedule(
+        actor=eli_and_maya.eli,
+        session=sessions[1],
+        starts_at=sessions[1].starts_at + timedelta(hours=2),
+        reason="Clash",
+    )
+    assert moved.sequence == 1
+    others = Session.objects.exclude(pk=moved.pk).order_by("starts_at")
+    assert [s.sequence for s in others] == [0] * 5
+    assert [s.starts_at for s in others] == [s.starts_at for s in sessions if s.pk != moved.pk]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"count": 1}, DomainError),
+        ({"count": 27}, DomainError),
+        ({"interval_weeks": 0}, DomainError),
+        ({"interval_weeks": 5}, DomainError),
+    ],
+)
+def test_bad_series_are_refused(eli_and_maya: World, kwargs: dict[str, Any], error: type) -> None:
+    with pytest.raises(error):
+        _book(eli_and_maya, **kwargs)
+    assert not Session.objects.exists()
+
+
+def test_only_a_coach_books_a_series(eli_and_maya: World) -> None:
+    with pytest.raises(Forbidden):
+        _book(eli_and_maya, actor=eli_and_maya.maya)
+    assert not Session.objects.exists()
+
+
+def test_a_group_type_cannot_be_a_series(eli_and_maya: World) -> None:
+    with pytest.raises(DomainError) as refused:
+        _book(eli_and_maya, session_type=session_type(eli_and_maya.eli, capacity=4))
+    assert refused.value.code == "series_group_type"
