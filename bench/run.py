@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench import calendar_page
 from bench.loadgen import Target, run_constant_rate, summarize
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -484,6 +485,7 @@ def main() -> int:
             },
         ),
     ]
+    specs += calendar_page.specs(Spec, env=loom_env(), only=only)
     results = []
     for spec in specs:
         if only and spec.name not in only:

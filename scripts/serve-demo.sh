@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Serves web + websockets (uvicorn) with the task worker and the outbox sweeper beside it.
-# Ctrl-C stops all three.
+# Serves web + websockets (uvicorn) with the task worker, the outbox sweeper and the
+# reminders loop beside it. Ctrl-C stops them all.
 set -euo pipefail
 PORT="${PORT:-8000}"
 # Links in emails and in the printed sign-ins point at the port actually served.
@@ -10,7 +10,10 @@ worker=$!
 # The sweeper re-claims messages whose sender crashed mid-delivery (expired leases).
 uv run loom outbox_drain --loop &
 sweeper=$!
-trap 'kill "$worker" "$sweeper" 2>/dev/null || true' EXIT INT TERM
+# Queues session reminders when they fall due (the outbox above delivers them).
+uv run loom reminders_dispatch --loop &
+reminders=$!
+trap 'kill "$worker" "$sweeper" "$reminders" 2>/dev/null || true' EXIT INT TERM
 uv run loom demo_signins
 echo "Serving Loom on http://127.0.0.1:${PORT}"
 uv run uvicorn config.asgi:application --host 127.0.0.1 --port "$PORT" --ws websockets-sansio --lifespan off

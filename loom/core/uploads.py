@@ -38,6 +38,7 @@ from typing import IO, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
@@ -201,7 +202,11 @@ def safe_filename(name: str, *, max_length: int = FILENAME_MAX) -> str:
     """
     value = unicodedata.normalize("NFC", str(name or ""))
     value = value.replace("\\", "/").rsplit("/", 1)[-1]
-    value = "".join(" " if char.isspace() else char for char in value if not _is_unsafe_char(char))
+    value = "".join(
+        " " if char.isspace() else char
+        for char in value
+        if char.isspace() or not _is_unsafe_char(char)
+    )
     value = " ".join(value.split())
     value = value.lstrip(". ").rstrip(". ")
     if not value:
@@ -227,7 +232,7 @@ def _rewind(upload: Any) -> IO[bytes]:
     """The underlying file object, at its start."""
     handle = upload.file if hasattr(upload, "file") and upload.file is not None else upload
     handle.seek(0)
-    return handle  # type: ignore[no-any-return]
+    return handle
 
 
 def _head(upload: Any) -> bytes:
@@ -411,17 +416,52 @@ def validate_upload(
     return ValidatedUpload(kind=kind, content_type=kind.content_type, size=size, filename=filename)
 
 
+# --- Reading requests ----------------------------------------------------------------------
+
+_TOO_LARGE_ATTRIBUTE = "_loom_upload_too_large"
+
+
+class UploadLimitHandler(FileUploadHandler):
+    """Skips a file as soon as more than ``max_bytes`` of it arrive.
+
+    Put first in ``request.upload_handlers`` (``limit_uploads``), it stops the later
+    handlers from keeping the rest — in memory or in a temporary file — so an
+    oversize upload costs bandwidth only. The request is marked; ``upload_was_too_large``
+    tells the view, which shows the same "too large" message as ``validate_upload``.
+    """
+
+    def __init__(self, request: Any = None, *, max_bytes: int) -> None:
+        super().__init__(request)
+        self.max_bytes = max_bytes
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
+        if start + len(raw_data) > self.max_bytes:
+            if self.request is not None:
+                setattr(self.request, _TOO_LARGE_ATTRIBUTE, self.max_bytes)
+            raise SkipFile
+        return raw_data
+
+    def file_complete(self, file_size: int) -> None:
+        return None
+
+
+def limit_uploads(request: Any, *, max_bytes: int) -> None:
+    """Bound every file of ``request`` to ``max_bytes``; call before reading ``request.POST``."""
+    request.upload_handlers.insert(0, UploadLimitHandler(request, max_bytes=max_bytes))
+
+
+def upload_was_too_large(request: Any) -> ValidationError | None:
+    """The refusal to show when ``UploadLimitHandler`` skipped a file of ``request``."""
+    limit = getattr(request, _TOO_LARGE_ATTRIBUTE, None)
+    return _too_large(limit) if limit else None
+
+
 # --- Messages ------------------------------------------------------------------------------
-
-
-def _megabytes(limit: int) -> str:
-    value = limit / (1024 * 1024)
-    return f"{value:.0f}" if value >= 10 or value == int(value) else f"{value:.1f}"
 
 
 def _too_large(limit: int) -> ValidationError:
     return _reject(
-        _("The file is too large. Files can be up to %(size)s MB.") % {"size": _megabytes(limit)},
+        _("The file is too large. Files can be up to %(size)s.") % {"size": file_size_label(limit)},
         "too_large",
     )
 
@@ -452,20 +492,24 @@ def _image_bomb(limit: int) -> ValidationError:
 
 
 def file_size_label(size: int) -> str:
-    """A short human size, e.g. ``"2.4 MB"`` (numbers only; units are universal)."""
+    """A short human size: ``"20 MB"``, ``"2.4 MB"``, ``"512 KB"``, ``"7 B"``."""
     if size < 1024:
         return f"{size} B"
     if size < 1024 * 1024:
-        return f"{size / 1024:.0f} KB"
-    return f"{size / (1024 * 1024):.1f} MB"
+        return f"{round(size / 1024)} KB"
+    megabytes = round(size / (1024 * 1024), 1)
+    return f"{megabytes:g} MB"
 
 
 __all__ = [
     "ALL_KINDS",
     "FileKind",
+    "UploadLimitHandler",
     "UploadPolicy",
     "ValidatedUpload",
     "file_size_label",
+    "limit_uploads",
     "safe_filename",
+    "upload_was_too_large",
     "validate_upload",
 ]

@@ -74,6 +74,13 @@ def summarize_in_app(payload: dict[str, Any]) -> dict[str, Any]:
     return {key: payload[key] for key in ("kind", "source") if key in payload}
 
 
+def _forget_now_and_after_commit(user_id: int) -> None:
+    # Now, for this request's own next read; after the commit, in case another request
+    # cached the old count in between.
+    forget_unread_count(user_id)
+    transaction.on_commit(lambda: forget_unread_count(user_id))
+
+
 @transaction.atomic
 def notification_mark_read(*, user: User, notification_id: int) -> Notification:
     """Mark one of the person's own notices read (idempotent)."""
@@ -85,7 +92,7 @@ def notification_mark_read(*, user: User, notification_id: int) -> Notification:
             read_at=timezone.now()
         )
         notification.refresh_from_db(fields=["read_at"])
-        transaction.on_commit(lambda: forget_unread_count(user.pk))
+        _forget_now_and_after_commit(user.pk)
     return notification
 
 
@@ -95,5 +102,5 @@ def notifications_mark_all_read(*, user: User) -> int:
     changed = Notification.objects.filter(user=user, read_at__isnull=True).update(
         read_at=timezone.now()
     )
-    transaction.on_commit(lambda: forget_unread_count(user.pk))
+    _forget_now_and_after_commit(user.pk)
     return changed

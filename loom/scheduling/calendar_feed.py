@@ -22,7 +22,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
@@ -109,12 +109,15 @@ def session_link_url(session: Session) -> str:
     return f"{settings.LOOM_BASE_URL.rstrip('/')}{path}?v={session.sequence}"
 
 
-# The changes that raise a session's sequence, in the order the services make them.
+# The changes that raise a session's sequence (each by one), in the order the services
+# make them; in a group session every seat taken or released does too.
 _SEQUENCE_KINDS = (
     SessionEventKind.APPROVED,
     SessionEventKind.DECLINED,
     SessionEventKind.RESCHEDULED,
     SessionEventKind.CANCELLED,
+    SessionEventKind.SEAT_TAKEN,
+    SessionEventKind.SEAT_RELEASED,
 )
 
 
@@ -219,7 +222,7 @@ def session_event_for(
         summary=session_title(session, viewer=viewer),
         description=session_description(session),
         location=session_location(session),
-        url=visible_meeting_url(session) or session_link_url(session),
+        url=calendar_uri(visible_meeting_url(session) or session_link_url(session)),
         status=_status(session, seat_status=seat_status),
         created=session.created_at,
         last_modified=session.updated_at,
@@ -231,6 +234,17 @@ def session_ics_for(session: Session, *, viewer: User) -> str:
     return calendar_for(
         [session_event_for(session, viewer=viewer)], method="PUBLISH", product_id=PRODUCT_ID
     )
+
+
+# Characters RFC 3986 allows in a URI; anything else in a stored link (a coach's own
+# link may hold "{", "|" or "^", which URL validation lets through) is percent-encoded
+# before it goes into a calendar's URI-valued property.
+_URI_SAFE = ":/?#[]@!$&'()*+,;=%~-._"
+
+
+def calendar_uri(url: str) -> str:
+    """``url`` as a strict URI, fit for an iCalendar ``URL`` property."""
+    return quote(url, safe=_URI_SAFE)
 
 
 def _utc_stamp(value: datetime) -> str:
@@ -297,7 +311,7 @@ def active_feed_for(user: User) -> CalendarFeed | None:
     return CalendarFeed.objects.filter(user=user, revoked_at__isnull=True).first()
 
 
-def _create(user: User, now: datetime) -> NewFeed:
+def _create(user: User) -> NewFeed:
     token = secrets.token_urlsafe(TOKEN_BYTES)
     try:
         with transaction.atomic():
@@ -326,7 +340,7 @@ def calendar_feed_create(*, user: User) -> NewFeed:
             _("You already have a calendar link. Replace it to get a new one."),
             code="feed_exists",
         )
-    return _create(user, timezone.now())
+    return _create(user)
 
 
 @transaction.atomic
@@ -350,10 +364,11 @@ def calendar_feed_replace(*, user: User) -> NewFeed:
     """Revoke the active feed (if any) and create a new one, in one transaction."""
     _require_person(user)
     now = timezone.now()
-    CalendarFeed.objects.filter(user=user, revoked_at__isnull=True).update(
-        revoked_at=now, updated_at=now
-    )
-    return _create(user, now)
+    for feed in CalendarFeed.objects.select_for_update().filter(user=user, revoked_at__isnull=True):
+        feed.revoked_at = now
+        feed.save(update_fields=["revoked_at", "updated_at"])
+        audit_record(action="calendar_feed.revoked", actor=user, target=feed)
+    return _create(user)
 
 
 def feeds_for_user(user: User) -> list[CalendarFeed]:
@@ -378,7 +393,7 @@ def feed_for_token(token: str) -> CalendarFeed | None:
     )
 
 
-def feed_throttled(feed: CalendarFeed, *, now_ts: float | None = None) -> bool:
+def feed_throttled(feed: CalendarFeed) -> bool:
     """Count one fetch of ``feed``; ``True`` once the hourly allowance is used up.
 
     A fixed one-hour window in the cache (``add`` + ``incr``, atomic on Redis and the

@@ -36,7 +36,12 @@ from django.utils.translation import gettext as _
 from loom.accounts.models import Language, User
 from loom.core.context import system_context
 from loom.core.email import email_enqueue
-from loom.scheduling.calendar_feed import session_description, session_link_url, session_location
+from loom.scheduling.calendar_feed import (
+    calendar_uri,
+    session_description,
+    session_link_url,
+    session_location,
+)
 from loom.scheduling.ics import CalendarEvent, IcsAttachment, ics_attachment
 from loom.scheduling.models import (
     LocationKind,
@@ -217,7 +222,7 @@ def _calendar(session: Session, *, recipient: User, other: str, method: str) -> 
             if part
         ),
         location=session_location(session),
-        url=visible_meeting_url(session) or session_link_url(session),
+        url=calendar_uri(visible_meeting_url(session) or session_link_url(session)),
         organizer_email=session.coach.email,
         organizer_name=session.coach.full_name,
         # Only the recipient: the other party's address stays out of their calendar.

@@ -224,16 +224,14 @@ def get_seat_for_client(client: User, seat_id: Any) -> SessionSeat:
     return seat
 
 
+def holds_seat(client: User, session: Session) -> bool:
+    """Whether ``client`` holds a taken seat in ``session`` (one query)."""
+    return SessionSeat.objects.filter(
+        session=session, client=client, status=SeatStatus.TAKEN
+    ).exists()
+
+
 # --- The session page's groups panel ----------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Attendee:
-    seat: SessionSeat
-
-    @property
-    def name(self) -> str:
-        return self.seat.client.display_name
 
 
 @dataclass

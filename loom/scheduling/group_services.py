@@ -42,6 +42,7 @@ from loom.accounts.models import Role, User
 from loom.core.context import system_context
 from loom.core.email import email_enqueue
 from loom.core.errors import Conflict, DomainError, Forbidden, NotFound
+from loom.core.outbox import outbox_channels, outbox_enqueue
 from loom.scheduling.emails import _language, _times, _zone
 from loom.scheduling.group_selectors import live_offer_q
 from loom.scheduling.models import (
@@ -70,6 +71,7 @@ from loom.scheduling.services import (
 )
 
 OFFER_TEMPLATE = "scheduling/groups/email/offer"
+IN_APP_CHANNEL = "in_app"
 
 
 class SessionFull(Conflict):
@@ -223,7 +225,12 @@ def _take(*, actor: User, session: Session, now: datetime, accepting: bool) -> S
             and entry.offer_expires_at > now
         )
         if accepting and not live_offer:
-            if entry is not None and entry.status == WaitlistStatus.OFFERED:
+            expired = (
+                entry is not None and entry.status == WaitlistStatus.OFFERED
+            ) or WaitlistEntry.objects.filter(
+                session=locked, client=actor, status=WaitlistStatus.EXPIRED
+            ).exists()
+            if expired:
                 raise Conflict(
                     _("This offer has expired. The seat went to the next person waiting."),
                     code="offer_expired",
@@ -357,7 +364,8 @@ def _notify_offer(entry: WaitlistEntry, session: Session) -> None:
     recipient = entry.client
     language = _language(recipient)
     coach_tz = _zone(session.coach_timezone)
-    assert entry.offered_at is not None and entry.offer_expires_at is not None
+    if entry.offered_at is None or entry.offer_expires_at is None:
+        return
     with translation.override(language):
         own = _zone(recipient.timezone)
         context: dict[str, Any] = {
@@ -369,14 +377,33 @@ def _notify_offer(entry: WaitlistEntry, session: Session) -> None:
             + reverse("scheduling_groups:client_detail", args=[session.pk]),
             **_times(session.starts_at, session.ends_at, recipient=recipient, coach_zone=coach_tz),
         }
+    source = f"waitlist:{entry.pk}:offer:{entry.offered_at.isoformat()}"
     email_enqueue(
         to=recipient.email,
         template=OFFER_TEMPLATE,
         context=context,
         language=language,
         time_zone=recipient.timezone,
-        dedupe_key=f"waitlist:{entry.pk}:offer:{entry.offered_at.isoformat()}",
+        dedupe_key=source,
     )
+    # In Loom as well, when the in-app channel is registered (loom.notifications).
+    if IN_APP_CHANNEL in outbox_channels():
+        with translation.override(language):
+            title = _("A seat is free for you: %(type)s") % {"type": context["type_name"]}
+            body = _("Accept it before %(expires)s.") % {"expires": context["expires"]}
+        outbox_enqueue(
+            channel=IN_APP_CHANNEL,
+            recipient=str(recipient.pk),
+            payload={
+                "user_id": recipient.pk,
+                "kind": "waitlist_offer",
+                "title": title,
+                "body": body,
+                "url": reverse("scheduling_groups:client_detail", args=[session.pk]),
+                "source": source,
+            },
+            dedupe_key=f"{source}:in_app",
+        )
 
 
 @transaction.atomic

@@ -34,7 +34,7 @@ from django.utils.translation import gettext as _
 
 from loom.accounts.models import User
 from loom.core.audit import audit_record
-from loom.core.errors import DomainError, Forbidden, NotFound
+from loom.core.errors import Conflict, Forbidden, NotFound
 from loom.core.uploads import UploadPolicy, validate_upload
 from loom.scheduling.models import (
     ActionItem,
@@ -59,10 +59,14 @@ ATTACHMENTS_PER_SESSION_MAX = 50
 _CLOSED = (SessionStatus.CANCELLED, SessionStatus.DECLINED)
 
 
-class SessionClosed(DomainError):
-    status = 409
+class SessionClosed(Conflict):
     title = "Session closed"
     code = "session_closed"
+
+
+def _invalid(field: str, message: str, code: str) -> ValidationError:
+    """A refusal of one field's value, with a stable code."""
+    return ValidationError({field: ValidationError(message, code=code)})
 
 
 def _text(value: Any, *, field: str, max_length: int, required: bool = False) -> str:
@@ -70,18 +74,18 @@ def _text(value: Any, *, field: str, max_length: int, required: bool = False) ->
     if value is None:
         value = ""
     if not isinstance(value, str):
-        raise ValidationError({field: _("Enter text.")}, code="invalid")
+        raise _invalid(field, _("Enter text."), "invalid")
     value = value.replace("\r\n", "\n").strip()
     if any(unicodedata.category(char) == "Cc" and char not in "\n\t" for char in value):
-        raise ValidationError(
-            {field: _("Remove the control characters from this text.")}, code="invalid_characters"
+        raise _invalid(
+            field, _("Remove the control characters from this text."), "invalid_characters"
         )
     if len(value) > max_length:
-        raise ValidationError(
-            {field: _("Use at most %(max)d characters.") % {"max": max_length}}, code="max_length"
+        raise _invalid(
+            field, _("Use at most %(max)d characters.") % {"max": max_length}, "max_length"
         )
     if required and not value:
-        raise ValidationError({field: _("This field is required.")}, code="required")
+        raise _invalid(field, _("This field is required."), "required")
     return value
 
 
@@ -149,7 +153,7 @@ def summary_save(
     _require_open(session)
     text = _text(body, field="body", max_length=SUMMARY_MAX)
     if share and not text:
-        raise ValidationError({"body": _("Write the summary before sharing it.")}, code="required")
+        raise _invalid("body", _("Write the summary before sharing it."), "required")
     now = now or timezone.now()
     summary = SessionSummary.objects.select_for_update().filter(session=session).first()
     if summary is None:
@@ -169,20 +173,18 @@ def _due_on(value: Any, session: Session) -> date | None:
     if value in (None, ""):
         return None
     if isinstance(value, datetime):
-        raise ValidationError({"due_on": _("Enter a valid date.")}, code="invalid")
+        raise _invalid("due_on", _("Enter a valid date."), "invalid")
     if isinstance(value, str):
         try:
             value = date.fromisoformat(value)
         except ValueError:
-            raise ValidationError({"due_on": _("Enter a valid date.")}, code="invalid") from None
+            raise _invalid("due_on", _("Enter a valid date."), "invalid") from None
     if not isinstance(value, date):
-        raise ValidationError({"due_on": _("Enter a valid date.")}, code="invalid")
+        raise _invalid("due_on", _("Enter a valid date."), "invalid")
     if value < session_local_date(session):
-        raise ValidationError(
-            {"due_on": _("The due date can't be before the session.")}, code="before_session"
-        )
+        raise _invalid("due_on", _("The due date can't be before the session."), "before_session")
     if value.year > session_local_date(session).year + 5:
-        raise ValidationError({"due_on": _("Choose a due date within five years.")}, code="too_far")
+        raise _invalid("due_on", _("Choose a due date within five years."), "too_far")
     return value
 
 
@@ -190,8 +192,8 @@ def _item_clients(session: Session, client_ids: Iterable[Any] | None) -> list[Us
     clients = session_clients(session)
     if not client_ids:
         if not clients:
-            raise ValidationError(
-                {"client_ids": _("Nobody holds a seat in this session yet.")}, code="no_clients"
+            raise _invalid(
+                "client_ids", _("Nobody holds a seat in this session yet."), "no_clients"
             )
         return clients
     wanted: set[int] = set()
@@ -199,15 +201,13 @@ def _item_clients(session: Session, client_ids: Iterable[Any] | None) -> list[Us
         try:
             wanted.add(int(value))
         except (TypeError, ValueError):
-            raise ValidationError(
-                {"client_ids": _("Choose people who take part in this session.")},
-                code="invalid_choice",
+            raise _invalid(
+                "client_ids", _("Choose people who take part in this session."), "invalid_choice"
             ) from None
     chosen = [client for client in clients if client.pk in wanted]
     if len(chosen) != len(wanted):
-        raise ValidationError(
-            {"client_ids": _("Choose people who take part in this session.")},
-            code="invalid_choice",
+        raise _invalid(
+            "client_ids", _("Choose people who take part in this session."), "invalid_choice"
         )
     return chosen
 
@@ -227,9 +227,7 @@ def action_item_create(
     _require_open(session)
     clean_title = _text(title, field="title", max_length=TITLE_MAX, required=True)
     if "\n" in clean_title or "\t" in clean_title:
-        raise ValidationError(
-            {"title": _("Keep the title on one line.")}, code="invalid_characters"
-        )
+        raise _invalid("title", _("Keep the title on one line."), "invalid_characters")
     clean_details = _text(details, field="details", max_length=DETAILS_MAX)
     due = _due_on(due_on, session)
     clients = _item_clients(session, client_ids)
@@ -274,9 +272,7 @@ def action_item_update(
     item = _locked_item(session, item_id)
     clean_title = _text(title, field="title", max_length=TITLE_MAX, required=True)
     if "\n" in clean_title or "\t" in clean_title:
-        raise ValidationError(
-            {"title": _("Keep the title on one line.")}, code="invalid_characters"
-        )
+        raise _invalid("title", _("Keep the title on one line."), "invalid_characters")
     item.title = clean_title
     item.details = _text(details, field="details", max_length=DETAILS_MAX)
     item.due_on = _due_on(due_on, session)
@@ -353,7 +349,7 @@ def preparation_save(
 ) -> ClientSessionReflection:
     _require_client(actor, session)
     if not preparation_open(session, now=now):
-        raise DomainError(
+        raise Conflict(
             _("The session has started, so the preparation can no longer be changed."),
             code="preparation_closed",
         )
@@ -369,7 +365,7 @@ def reflection_save(
 ) -> ClientSessionReflection:
     _require_client(actor, session)
     if not reflection_open(session, now=now):
-        raise DomainError(
+        raise Conflict(
             _("You can write your reflection once the session has started."),
             code="reflection_not_open",
         )
@@ -397,11 +393,11 @@ def attachment_add(*, actor: User, session: Session, upload: Any) -> SessionAtta
         _require_client(actor, session)
     _require_open(session)
     if upload is None:
-        raise ValidationError({"file": _("Choose a file.")}, code="required")
+        raise _invalid("file", _("Choose a file."), "required")
     try:
         checked = validate_upload(upload, policy=attachment_policy())
     except ValidationError as exc:
-        raise ValidationError({"file": exc.messages}, code=exc.code) from None
+        raise ValidationError({"file": exc.error_list}) from None
     attachment = SessionAttachment(
         session=session,
         uploaded_by=actor,
@@ -410,7 +406,7 @@ def attachment_add(*, actor: User, session: Session, upload: Any) -> SessionAtta
         size_bytes=checked.size,
     )
     attachment.file.save(checked.filename, upload, save=False)
-    stored, storage = attachment.file.name, attachment.file.storage
+    stored, storage = str(attachment.file.name), attachment.file.storage
     try:
         with transaction.atomic():
             # The session row's lock makes the count and the insert one step.
@@ -419,7 +415,7 @@ def attachment_add(*, actor: User, session: Session, upload: Any) -> SessionAtta
                 SessionAttachment.objects.filter(session=session).count()
                 >= ATTACHMENTS_PER_SESSION_MAX
             ):
-                raise DomainError(
+                raise Conflict(
                     _("This session already has %(count)d files. Remove one first.")
                     % {"count": ATTACHMENTS_PER_SESSION_MAX},
                     code="too_many_files",
@@ -447,7 +443,7 @@ def attachment_delete(*, actor: User, session: Session, attachment_id: Any) -> N
         raise NotFound(_("This file does not exist."))
     if attachment.uploaded_by_id != actor.pk:
         raise Forbidden(_("Only the person who added a file can remove it."), code="not_uploader")
-    name = attachment.file.name
+    name = str(attachment.file.name)
     storage = attachment.file.storage
     attachment.delete()
     transaction.on_commit(lambda: storage.delete(name))

@@ -185,10 +185,13 @@ def followup_email_message(session: Session, client: User) -> dict[str, Any]:
                 "type": context["type_name"],
                 "other": context["other"],
             }
-            context["lead"] = _(
-                "How did your session with %(other)s go? Take a moment to note what you "
-                "are taking away from it."
-            ) % context
+            context["lead"] = (
+                _(
+                    "How did your session with %(other)s go? Take a moment to note what you "
+                    "are taking away from it."
+                )
+                % context
+            )
     return {
         "to": client.email,
         "template": f"{TEMPLATE_DIR}/followup",

@@ -32,8 +32,6 @@ its deliverer renders the email then, so the coach has time to write the summary
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -44,10 +42,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from loom.accounts.models import Language, User
 from loom.accounts.sms import sms_enqueue
@@ -60,9 +57,7 @@ from loom.scheduling.models import (
     REMINDER_OFFSET_MAX,
     REMINDER_OFFSET_MIN,
     REMINDER_OFFSETS_MAX,
-    ActionItem,
     CoachSchedulingSettings,
-    LocationKind,
     Reminder,
     ReminderChannel,
     ReminderPreferences,
@@ -73,7 +68,6 @@ from loom.scheduling.models import (
     SessionEventKind,
     SessionSeat,
     SessionStatus,
-    SessionSummary,
     default_reminder_offsets,
 )
 
@@ -92,7 +86,8 @@ CHANNEL_OFF = "channel_off"
 OFFSET_REMOVED = "offset_removed"
 PHONE_NOT_VERIFIED = "phone_not_verified"
 SEND_FAILED = "send_failed"
-_ENDED_REASON = {
+SUPERSEDED = "superseded"
+_ENDED_REASON: dict[str, str] = {
     SessionStatus.CANCELLED: "session_cancelled",
     SessionStatus.DECLINED: "session_declined",
     SessionStatus.COMPLETED: "session_completed",
@@ -110,6 +105,7 @@ REASONS: dict[str, Any] = {
     OFFSET_REMOVED: gettext_lazy("The coach changed the reminder times."),
     PHONE_NOT_VERIFIED: gettext_lazy("The phone number is not verified."),
     SEND_FAILED: gettext_lazy("The reminder could not be prepared."),
+    SUPERSEDED: gettext_lazy("A later reminder was due at the same time."),
     "session_cancelled": gettext_lazy("The session was cancelled."),
     "session_declined": gettext_lazy("The request was declined."),
     "session_completed": gettext_lazy("The session is over."),
@@ -139,9 +135,7 @@ def offset_label(minutes: int) -> str:
         return ngettext("%(count)d day before", "%(count)d days before", days) % {"count": days}
     if minutes % 60 == 0:
         hours = minutes // 60
-        return ngettext("%(count)d hour before", "%(count)d hours before", hours) % {
-            "count": hours
-        }
+        return ngettext("%(count)d hour before", "%(count)d hours before", hours) % {"count": hours}
     return ngettext("%(count)d minute before", "%(count)d minutes before", minutes) % {
         "count": minutes
     }
@@ -416,6 +410,8 @@ def reminders_replan_for_coach(coach: User, *, now: datetime | None = None) -> i
         for session in sessions:
             reminders_plan(session, now=now)
     return len(sessions)
+
+
 # --- Dispatch --------------------------------------------------------------------------------
 
 
@@ -475,6 +471,21 @@ def _dispatch_one(pk: int, now: datetime) -> str:
             reminder.recipient.phone_verified_at and reminder.recipient.phone
         ):
             reason = PHONE_NOT_VERIFIED
+        elif (
+            Reminder.objects.filter(
+                session=session,
+                recipient=reminder.recipient_id,
+                channel=reminder.channel,
+                status=ReminderStatus.PENDING,
+                offset_minutes__lt=reminder.offset_minutes,
+                due_at__lte=now,
+            )
+            .exclude(pk=reminder.pk)
+            .exists()
+        ):
+            # The worker was behind: a closer reminder on the same channel is due too,
+            # so this earlier one would only repeat it.
+            reason = SUPERSEDED
         if reason:
             reminder.status = ReminderStatus.SKIPPED
             reminder.status_reason = reason
@@ -606,7 +617,9 @@ def register_outbox_channels() -> None:
 
 def on_session_change(*, session: Session, event: SessionEvent) -> None:
     """The reminders' part of ``services._after_change``: re-plan, and follow up."""
-    reminders_plan(session, rescheduled=event.kind == SessionEventKind.RESCHEDULED)
+    reminders_plan(
+        session, rescheduled=event.kind == SessionEventKind.RESCHEDULED, now=event.occurred_at
+    )
     if event.kind == SessionEventKind.COMPLETED:
         followup_plan(session, now=event.occurred_at)
 
@@ -658,8 +671,10 @@ def reminder_panel_for(*, session: Session, user: User) -> ReminderPanel:
     if not user.is_authenticated:
         return ReminderPanel(own=[], clients=[], is_coach=False)
     is_coach = user.pk == session.coach_id
-    rows = Reminder.objects.filter(session=session).select_related("recipient").order_by(
-        "-offset_minutes", "channel", "id"
+    rows = (
+        Reminder.objects.filter(session=session)
+        .select_related("recipient")
+        .order_by("-offset_minutes", "channel", "id")
     )
     if not is_coach:
         rows = rows.filter(recipient=user)
@@ -739,4 +754,3 @@ def reminder_preferences_update(
     row.save()
     reminders_replan_for_user(user)
     return row
-

@@ -413,12 +413,56 @@ def coach_sessions_between(coach: User, start: datetime, end: datetime) -> list[
     )
 
 
+def coach_calendar_sessions(coach: User, start: datetime, end: datetime) -> list[Session]:
+    """``coach_sessions_between`` with only the columns the week calendar shows (one
+    query): the page lists up to a few hundred sessions, so the rows stay small."""
+    return list(
+        Session.objects.select_related("client", "session_type")
+        .filter(
+            coach=coach,
+            status__in=COACH_SHOWN_STATUSES,
+            starts_at__lt=end,
+            ends_at__gt=start,
+        )
+        .only(
+            "id",
+            "starts_at",
+            "ends_at",
+            "status",
+            "capacity",
+            "client__id",
+            "client__full_name",
+            "client__email",
+            "session_type__id",
+            "session_type__name_en",
+            "session_type__name_he",
+            "session_type__colour",
+        )
+        .order_by("starts_at", "id")
+    )
+
+
 def coach_upcoming_queryset(coach: User, *, after: datetime) -> QuerySet[Session]:
     """The coach's requested and scheduled sessions starting at or after ``after``."""
     return (
         _session_queryset()
         .filter(coach=coach, status__in=ACTIVE_STATUSES, starts_at__gte=after)
         .order_by("starts_at", "id")
+    )
+
+
+def coach_rest_of_today(coach: User, *, now: datetime, limit: int = 5) -> list[Session]:
+    """The coach's sessions today (in the coach's zone) that have not ended, soonest
+    first, at most ``limit`` (one query): the coach home's "Today" card."""
+    try:
+        tz = ZoneInfo(coach.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        tz = ZoneInfo("UTC")
+    _start, day_end = local_day_bounds(now.astimezone(tz).date(), tz)
+    return list(
+        _coach_sessions(coach)
+        .filter(ends_at__gt=now, starts_at__lt=day_end)
+        .order_by("starts_at", "id")[:limit]
     )
 
 

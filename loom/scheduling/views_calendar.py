@@ -69,6 +69,8 @@ def _seen_sequence(value: str | None) -> int | None:
 def _detail_url(session: Session, user: User) -> str:
     if user.pk == session.coach_id:
         return reverse("scheduling_coach:detail", args=[session.pk])
+    if session.is_group:
+        return reverse("scheduling_groups:client_detail", args=[session.pk])
     return reverse("scheduling_client:detail", args=[session.pk])
 
 

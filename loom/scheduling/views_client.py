@@ -36,7 +36,9 @@ from loom.scheduling import selectors, services
 from loom.scheduling.emails import format_when
 from loom.scheduling.forms import CancelForm, RescheduleForm, parse_slot_value, slot_value
 from loom.scheduling.models import (
+    HORIZON_MAX_DAYS,
     BookingMode,
+    LocationKind,
     Session,
     SessionEvent,
     SessionEventKind,
@@ -49,6 +51,8 @@ from loom.scheduling.slots import Slot
 SLOT_PAGE_DAYS = 14
 SESSIONS_PER_PAGE = 10
 LIST_TABS = ("upcoming", "past")
+# A start further than this from now is no slot of any type (the horizon is at most a year).
+_SANE_RANGE = timedelta(days=HORIZON_MAX_DAYS + 2)
 # History a client never sees on a group session: other attendees' seats.
 _SEAT_EVENTS = frozenset({SessionEventKind.SEAT_TAKEN, SessionEventKind.SEAT_RELEASED})
 
@@ -265,6 +269,16 @@ def book(request: HttpRequest) -> HttpResponse:
     if raw_start is None and request.method == "GET":
         return _render_slots(request, client, session_type, requested_from=params.get("from"))
     starts_at = parse_slot_value(raw_start)
+    if starts_at is not None and abs(starts_at - timezone.now()) > _SANE_RANGE:
+        # Far outside any horizon: refused here, before zone arithmetic could overflow.
+        return _render_slots(
+            request,
+            client,
+            session_type,
+            requested_from=None,
+            error=_("This time is not available any more. Choose one of the available times."),
+            status=400,
+        )
     if starts_at is None:
         return _render_slots(
             request,
@@ -492,7 +506,11 @@ def session_reschedule(request: HttpRequest, session_id: int) -> HttpResponse:
     error = ""
     if policy.can_reschedule:
         try:
-            slots = _slots(session.session_type, window, exclude_session_id=session.pk)
+            slots = [
+                slot
+                for slot in _slots(session.session_type, window, exclude_session_id=session.pk)
+                if slot.starts_at != session.starts_at  # moving to its own time changes nothing
+            ]
         except DomainError as exc:
             error = str(exc)
     form = RescheduleForm(
@@ -573,3 +591,27 @@ def session_cancel(request: HttpRequest, session_id: int) -> HttpResponse:
         {"session": session, "policy": policy, "form": form, **_times(session, client)},
         status=status if status in (200, 400, 403, 404, 409) else 400,
     )
+
+
+# --- The client home card (loom/web/views.py client_home) --------------------------------------
+
+
+def client_home_card(client: User) -> dict[str, Any]:
+    """The next session (with its meeting link when it is a video session) and open
+    action items, for the client's home page. Two queries."""
+    from loom.scheduling import note_selectors
+
+    session = selectors.next_session_for_client(client)
+    next_session = None
+    if session is not None:
+        join_url = ""
+        if session.session_type.location_kind == LocationKind.VIDEO and session.status in (
+            SessionStatus.SCHEDULED,
+            SessionStatus.IN_PROGRESS,
+        ):
+            join_url = session.meeting_url
+        next_session = {"session": session, "join_url": join_url, **_times(session, client)}
+    return {
+        "next_session": next_session,
+        "open_action_items": note_selectors.open_action_items_for(client),
+    }

@@ -22,7 +22,9 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import time_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -45,6 +47,7 @@ from loom.scheduling.models import Session, SessionEvent, SessionStatus, Session
 from loom.scheduling.selectors import (
     active_clients_for_coach,
     approval_queue_for_coach,
+    coach_calendar_sessions,
     coach_sessions_between,
     coach_upcoming_queryset,
     get_session_for_user,
@@ -93,7 +96,7 @@ def _error_message(exc: DomainError | ValidationError) -> str:
 
 
 def _status_tone(status: str) -> str:
-    return {
+    tones: dict[str, str] = {
         SessionStatus.REQUESTED: "warning",
         SessionStatus.SCHEDULED: "info",
         SessionStatus.IN_PROGRESS: "success",
@@ -101,7 +104,8 @@ def _status_tone(status: str) -> str:
         SessionStatus.NO_SHOW: "danger",
         SessionStatus.CANCELLED: "danger",
         SessionStatus.DECLINED: "neutral",
-    }.get(status, "neutral")
+    }
+    return tones.get(status, "neutral")
 
 
 @dataclass
@@ -251,13 +255,26 @@ def decline(request: HttpRequest, session_id: int) -> HttpResponse:
 
 @dataclass
 class CalendarItem:
-    """A block on a day column: ``row`` and ``span`` count rows of ``ROW_MINUTES``."""
+    """A block on a day column: ``row`` and ``span`` count rows of ``ROW_MINUTES``.
+
+    A session's block carries its display strings, worked out once in the view (the
+    page shows up to a few hundred).
+    """
 
     row: int
     span: int
-    session: Session | None = None
     label: str = ""
-    tone: str = ""
+    url: str = ""
+    who: str = ""
+    type_name: str = ""
+    colour: str = ""
+    status: str = ""
+    status_label: str = ""
+
+    @property
+    def classes(self) -> str:
+        """Its place on the grid (strings, so the template does not localize numbers)."""
+        return f"sc-r-{self.row} sc-s-{self.span}"
 
 
 @dataclass
@@ -309,7 +326,7 @@ def calendar(request: HttpRequest) -> HttpResponse:
     monday = _week_monday(request.GET.get("week"), today_local)
     week_start, _end = local_day_bounds(monday, tz)
     _start, week_end = local_day_bounds(monday + timedelta(days=6), tz)
-    sessions = coach_sessions_between(coach, week_start, week_end)
+    sessions = coach_calendar_sessions(coach, week_start, week_end)
     windows = working_windows_for_week(coach, monday)
 
     # The hours shown: the working hours and every session of the week, whole hours.
@@ -339,19 +356,36 @@ def calendar(request: HttpRequest) -> HttpResponse:
         for offset in range(7)
     }
     for day_date, ranges in windows.items():
-        day = days[day_date]
+        column = days[day_date]
         for start, end in ranges:
             row, span = _place(_minutes(start), _minutes(end) or 24 * 60, first_minute, last_minute)
-            day.working.append(CalendarItem(row=row, span=span))
-        day.hours_label = ", ".join(
+            column.working.append(CalendarItem(row=row, span=span))
+        column.hours_label = ", ".join(
             f"{start.strftime('%H:%M')}–{end.strftime('%H:%M')}" for start, end in ranges
         )
+    # The detail URL of each session: reverse once, then fill in the id.
+    url_pattern = reverse("scheduling_coach:detail", args=[0]).replace("/0/", "/{}/")
+    group_label = _("Group session")
+    status_labels = {value: str(label) for value, label in SessionStatus.choices}
     for day_date, start_minute, end_minute, session in spans:
         if day_date not in days:
             continue
         row, span = _place(start_minute, end_minute, first_minute, last_minute)
+        local_start = session.starts_at.astimezone(tz)
+        local_end = session.ends_at.astimezone(tz)
         days[day_date].sessions.append(
-            CalendarItem(row=row, span=span, session=session, tone=_status_tone(session.status))
+            CalendarItem(
+                row=row,
+                span=span,
+                label=f"{time_format(local_start, 'TIME_FORMAT')}–"
+                f"{time_format(local_end, 'TIME_FORMAT')}",
+                url=url_pattern.format(session.pk),
+                who=session.client.display_name if session.client else group_label,
+                type_name=session.session_type.name,
+                colour=session.session_type.colour,
+                status=session.status,
+                status_label=status_labels.get(session.status, session.status),
+            )
         )
     hours = [
         CalendarItem(
@@ -367,7 +401,7 @@ def calendar(request: HttpRequest) -> HttpResponse:
         {
             "days": list(days.values()),
             "hours": hours,
-            "rows": (last_minute - first_minute) // ROW_MINUTES,
+            "fill_class": f"sc-r-{(last_minute - first_minute) // ROW_MINUTES}",
             "monday": monday,
             "sunday": monday + timedelta(days=6),
             "previous_week": (monday - timedelta(days=7)).isoformat(),

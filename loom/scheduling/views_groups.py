@@ -38,6 +38,7 @@ from loom.scheduling.group_selectors import (
     get_group_session_for_user,
     get_seat_for_client,
     group_types_for_coach,
+    holds_seat,
 )
 from loom.scheduling.models import Session, SessionType
 from loom.scheduling.selectors import local_day_bounds, slots_for_session_type
@@ -69,7 +70,7 @@ def _when(session: Session, viewer: User) -> dict[str, str]:
 def _error(exc: DomainError | ValidationError) -> str:
     if isinstance(exc, ValidationError):
         return " ".join(exc.messages)
-    return str(exc.message)
+    return str(exc)
 
 
 def _back(request: HttpRequest, fallback: str) -> HttpResponse:
@@ -221,10 +222,11 @@ def client_list(request: HttpRequest) -> HttpResponse:
 def client_detail(request: HttpRequest, session_id: int) -> HttpResponse:
     client: User = request.user  # type: ignore[assignment]
     session = get_group_session_for_user(client, session_id)
+    seated = holds_seat(client, session)
     return TemplateResponse(
         request,
         "scheduling/groups/client_detail.html",
-        {"session": session, **_when(session, client)},
+        {"session": session, "seated": seated, **_when(session, client)},
     )
 
 

@@ -18,6 +18,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -25,10 +26,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from loom.accounts.models import User
 from loom.core.errors import DomainError, Forbidden, NotFound
+from loom.core.uploads import limit_uploads, upload_was_too_large
 from loom.scheduling import note_services as services
 from loom.scheduling.emails import format_when
 from loom.scheduling.models import Session
@@ -91,7 +94,9 @@ class ActionItemForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["due_on"].widget.attrs["min"] = services.session_local_date(session).isoformat()
         if session.is_group and clients:
-            self.fields["clients"].choices = [(client.pk, client.display_name) for client in clients]
+            field = self.fields["clients"]
+            assert isinstance(field, forms.TypedMultipleChoiceField)
+            field.choices = [(client.pk, client.display_name) for client in clients]
         else:
             del self.fields["clients"]
 
@@ -287,7 +292,9 @@ def private_note(request: HttpRequest, session_id: int) -> HttpResponse:
     if not form.is_valid():
         return _page(request, session, bound={"private": form}, status=400)
     try:
-        services.private_note_save(actor=_user(request), session=session, body=form.cleaned_data["body"])
+        services.private_note_save(
+            actor=_user(request), session=session, body=form.cleaned_data["body"]
+        )
     except (ValidationError, DomainError) as exc:
         return _refused(request, session, "private", form, exc)
     messages.success(request, _("Private notes saved."))
@@ -418,7 +425,9 @@ def preparation(request: HttpRequest, session_id: int) -> HttpResponse:
     if not form.is_valid():
         return _page(request, session, bound={"prep": form}, status=400)
     try:
-        services.preparation_save(actor=_user(request), session=session, body=form.cleaned_data["body"])
+        services.preparation_save(
+            actor=_user(request), session=session, body=form.cleaned_data["body"]
+        )
     except (ValidationError, DomainError) as exc:
         return _refused(request, session, "prep", form, exc)
     messages.success(request, _("Preparation saved. Your coach can read it."))
@@ -433,22 +442,39 @@ def reflection(request: HttpRequest, session_id: int) -> HttpResponse:
     if not form.is_valid():
         return _page(request, session, bound={"refl": form}, status=400)
     try:
-        services.reflection_save(actor=_user(request), session=session, body=form.cleaned_data["body"])
+        services.reflection_save(
+            actor=_user(request), session=session, body=form.cleaned_data["body"]
+        )
     except (ValidationError, DomainError) as exc:
         return _refused(request, session, "refl", form, exc)
     messages.success(request, _("Reflection saved. Your coach can read it."))
     return _back(request, session)
 
 
+@csrf_exempt  # checked by csrf_protect below, once the upload limit is in place
 @login_required
 @require_POST
 def attachment_add(request: HttpRequest, session_id: int) -> HttpResponse:
+    # Before anything reads request.POST: an oversize file is skipped as it arrives.
+    limit_uploads(request, max_bytes=services.attachment_policy().largest)
+    return _attachment_add(request, session_id)
+
+
+@csrf_protect
+def _attachment_add(request: HttpRequest, session_id: int) -> HttpResponse:
     session = _party(request, session_id)
     form = AttachmentForm(request.POST, request.FILES)
+    too_large = upload_was_too_large(request)
+    if too_large is not None:
+        form.is_valid()
+        form.errors.pop("file", None)
+        form.add_error("file", too_large)
     if not form.is_valid():
         return _page(request, session, bound={"file": form}, status=400)
     try:
-        services.attachment_add(actor=_user(request), session=session, upload=form.cleaned_data["file"])
+        services.attachment_add(
+            actor=_user(request), session=session, upload=form.cleaned_data["file"]
+        )
     except (ValidationError, DomainError) as exc:
         return _refused(request, session, "file", form, exc)
     messages.success(request, _("File added."))
@@ -457,7 +483,9 @@ def attachment_add(request: HttpRequest, session_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def attachment_download(request: HttpRequest, session_id: int, attachment_id: int) -> HttpResponse:
+def attachment_download(
+    request: HttpRequest, session_id: int, attachment_id: int
+) -> HttpResponseBase:
     """The file, always as a download, with the type its content was validated as."""
     session = _party(request, session_id)
     attachment = get_attachment_for(_user(request), session, attachment_id)
@@ -482,7 +510,9 @@ def attachment_download(request: HttpRequest, session_id: int, attachment_id: in
 def attachment_delete(request: HttpRequest, session_id: int, attachment_id: int) -> HttpResponse:
     session = _party(request, session_id)
     try:
-        services.attachment_delete(actor=_user(request), session=session, attachment_id=attachment_id)
+        services.attachment_delete(
+            actor=_user(request), session=session, attachment_id=attachment_id
+        )
     except NotFound:
         raise Http404 from None
     except Forbidden:

@@ -7,8 +7,8 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils.html import format_html
 from django.utils.functional import Promise
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -46,7 +46,7 @@ def navigation_for(request: HttpRequest) -> tuple[NavItem, ...]:
 
 
 def _notifications_item(user: Any) -> NavItem:
-    """"Notifications", with the unread count as a badge (cached; see the selector)."""
+    """The "Notifications" entry, with the unread count as a badge (cached briefly)."""
     from loom.notifications.selectors import unread_count
 
     count = unread_count(user)

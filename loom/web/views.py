@@ -25,13 +25,30 @@ def home(request: HttpRequest) -> HttpResponse:
 @coach_required
 @onboarding_gate
 def coach_home(request: HttpRequest) -> HttpResponse:
-    return TemplateResponse(request, "web/coach_home.html")
+    # The "Today" card: the rest of today's sessions and the requests waiting (2 queries).
+    from django.utils import timezone
+
+    from loom.scheduling.selectors import coach_rest_of_today, pending_request_count
+
+    now = timezone.now()
+    coach = request.user
+    return TemplateResponse(
+        request,
+        "web/coach_home.html",
+        {
+            "today_sessions": coach_rest_of_today(coach, now=now),  # type: ignore[arg-type]
+            "pending_count": pending_request_count(coach, now=now),  # type: ignore[arg-type]
+        },
+    )
 
 
 @client_required
 @onboarding_gate
 def client_home(request: HttpRequest) -> HttpResponse:
-    return TemplateResponse(request, "web/client_home.html")
+    # The sessions card: the next session (with its meeting link) and open action items.
+    from loom.scheduling.views_client import client_home_card
+
+    return TemplateResponse(request, "web/client_home.html", client_home_card(request.user))  # type: ignore[arg-type]
 
 
 @admin_required

@@ -6,6 +6,7 @@ No tests here; the ``test_notes*`` modules import these.
 from __future__ import annotations
 
 import io
+import itertools
 import zipfile
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,6 +19,13 @@ from loom.accounts.models import User
 from loom.scheduling.models import SeatStatus, Session, SessionSeat, SessionType
 
 MARKER = "PRIVATE-MARKER-7f3a"
+# Each default session starts two hours before the previous one, so one coach's
+# sessions never overlap (PostgreSQL's exclusion constraint).
+_earlier = itertools.count(1)
+
+
+def _default_start() -> datetime:
+    return timezone.now() - timedelta(hours=2 * next(_earlier) - 1)
 
 
 def notes_type(coach: User, *, capacity: int = 1) -> SessionType:
@@ -33,8 +41,8 @@ def one_to_one(
     starts_at: datetime | None = None,
     status: str = "scheduled",
 ) -> Session:
-    """A session of ``coach`` with ``client``; by default it started an hour ago."""
-    start = starts_at or timezone.now() - timedelta(hours=1)
+    """A session of ``coach`` with ``client``; by default it has started (in the past)."""
+    start = starts_at or _default_start()
     return Session.objects.create(
         coach=coach,
         client=client,
@@ -46,10 +54,8 @@ def one_to_one(
     )
 
 
-def group(
-    coach: User, seat_holders: list[User], *, starts_at: datetime | None = None
-) -> Session:
-    start = starts_at or timezone.now() - timedelta(hours=1)
+def group(coach: User, seat_holders: list[User], *, starts_at: datetime | None = None) -> Session:
+    start = starts_at or _default_start()
     session = Session.objects.create(
         coach=coach,
         client=None,
@@ -104,7 +110,9 @@ CONTENT_TYPES_DOCX = (
 )
 
 
-def docx_bytes(extra: dict[str, bytes] | None = None, *, content_types: str = CONTENT_TYPES_DOCX) -> bytes:
+def docx_bytes(
+    extra: dict[str, bytes] | None = None, *, content_types: str = CONTENT_TYPES_DOCX
+) -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("[Content_Types].xml", content_types)

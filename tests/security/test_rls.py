@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import psycopg
 import pytest
+from django.apps import apps
 from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
@@ -377,3 +378,32 @@ def test_real_application_works_as_the_application_role(
         # The ORM cannot rewrite history either.
         with system_context(), pytest.raises(Exception, match="permission denied"):
             AuditLog.objects.filter(pk__gt=0)._raw_delete(connection.alias)
+
+
+# Tables of Loom's own apps that deliberately have no row-level security, and why.
+# Every other table of a ``loom.*`` model must have it enabled and forced.
+WITHOUT_RLS = {
+    # Signing in must find a user by email before anyone is acting; the columns hold
+    # no sensitive text (intake answers are in accounts_clientprofile, which has RLS).
+    "accounts_user": "read by authentication before a user is known",
+    "accounts_securitypolicy": "one site-wide row of settings, no personal data",
+    # Written and read only by the worker and the admin area, in the system context.
+    "accounts_smsmessagelog": "delivery log of the SMS channel, admin only",
+    "core_outboxmessage": "the worker's queue, system context only",
+}
+
+
+def test_every_table_of_loom_has_row_level_security_unless_listed(db: None) -> None:
+    tables = {
+        model._meta.db_table
+        for model in apps.get_models()
+        if model.__module__.startswith("loom.") and model._meta.managed
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname FROM pg_class WHERE relname = ANY(%s) "
+            "AND relrowsecurity AND relforcerowsecurity",
+            [sorted(tables)],
+        )
+        protected = {row[0] for row in cursor.fetchall()}
+    assert tables - protected == set(WITHOUT_RLS)

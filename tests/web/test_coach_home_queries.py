@@ -10,11 +10,12 @@ from tests.conftest import signed_in
 from tests.world import World, make_user
 
 # Everything one signed-in GET /coach/ asks of the database once the session exists
-# (the session itself comes from the cache): the user and the onboarding gate. The
-# signed-in devices list is refreshed at most once a minute, not on this request.
+# (the session itself comes from the cache): the user and the onboarding gate, then the
+# "Today" card's sessions and its count of waiting requests. The signed-in devices
+# list is refreshed at most once a minute, not on this request.
 # When the page gains a section, change this number deliberately — it must never
 # depend on the size of the roster.
-COACH_HOME_QUERIES = 2
+COACH_HOME_QUERIES = 4
 
 
 def add_clients(coach: User, count: int, *, start: int = 0) -> None:

@@ -21,7 +21,13 @@ from loom.scheduling.calendar_feed import (
     is_party,
     outlook_calendar_url,
 )
-from loom.scheduling.models import LocationKind, Session, SessionStatus
+from loom.scheduling.models import (
+    LocationKind,
+    SeatStatus,
+    Session,
+    SessionSeat,
+    SessionStatus,
+)
 from loom.scheduling.video import visible_meeting_url
 
 register = template.Library()
@@ -36,23 +42,26 @@ def session_calendar_links(context: template.Context, session: Session) -> dict[
     if user is None or not isinstance(session, Session) or not is_party(session, user):
         return {"visible": False}
     kind = session.session_type.location_kind
-    closed = session.status in (SessionStatus.CANCELLED, SessionStatus.DECLINED)
+    closed = session.status in (SessionStatus.CANCELLED, SessionStatus.DECLINED) or (
+        # A client whose seat in a group session was released no longer attends it.
+        session.is_group
+        and user.pk != session.coach_id
+        and not SessionSeat.objects.filter(
+            session=session, client=user, status=SeatStatus.TAKEN
+        ).exists()
+    )
     address = session.session_type.address if kind == LocationKind.IN_PERSON else ""
-    addable = session.status == SessionStatus.SCHEDULED
+    addable = session.status == SessionStatus.SCHEDULED and not closed
     return {
         "visible": True,
         "session": session,
         "closed": closed,
         "kind": kind,
-        "meeting_url": visible_meeting_url(session),
+        "meeting_url": "" if closed else visible_meeting_url(session),
         "address": address,
-        "maps_url": MAPS_SEARCH_URL + urlencode({"api": "1", "query": address})
-        if address
-        else "",
+        "maps_url": MAPS_SEARCH_URL + urlencode({"api": "1", "query": address}) if address else "",
         "addable": addable,
-        "ics_url": reverse("scheduling_calendar:session_ics", args=[session.pk])
-        if addable
-        else "",
+        "ics_url": reverse("scheduling_calendar:session_ics", args=[session.pk]) if addable else "",
         "google_url": google_calendar_url(session, viewer=user) if addable else "",
         "outlook_url": outlook_calendar_url(session, viewer=user) if addable else "",
     }

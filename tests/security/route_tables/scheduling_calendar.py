@@ -10,11 +10,16 @@ from django.utils import timezone
 
 from loom.scheduling.models import CalendarFeed, Session, SessionType
 from tests.security.matrix import (
+    CONFLICT,
+    CREATED,
+    FORBIDDEN,
     HOME,
     LOGIN,
     NOT_ALLOWED,
     NOT_FOUND,
     OK,
+    UNAUTHORIZED,
+    Outcome,
     Route,
     expect,
     redirect,
@@ -28,6 +33,7 @@ PARTIES = expect(NOT_FOUND, anonymous=LOGIN, coach=OK, client=OK)
 # Coach and client pages of one's own (the admin has no sessions to subscribe to).
 PEOPLE_WITH_SESSIONS = expect(OK, anonymous=LOGIN, admin=HOME)
 POST_ONLY = expect(NOT_ALLOWED, anonymous=LOGIN, admin=HOME)
+NO_CONTENT = Outcome(204)
 
 
 def avi_session(world: World) -> dict[str, Any]:
@@ -53,6 +59,11 @@ def dana_feed(world: World) -> dict[str, Any]:
         user=world.dana, token_hash=hashlib.sha256(DANA_FEED_TOKEN.encode()).hexdigest()
     )
     return {"token": DANA_FEED_TOKEN}
+
+
+def dana_has_feed(world: World) -> dict[str, Any]:
+    dana_feed(world)
+    return {}
 
 
 ROUTES: tuple[Route, ...] = (
@@ -96,5 +107,15 @@ ROUTES: tuple[Route, ...] = (
         get=expect(OK),
         post=expect(NOT_ALLOWED),
         note="Unknown, revoked and malformed tokens: tests/scheduling/test_calendar_feed.py.",
+    ),
+    Route(
+        "api/v1/scheduling/calendar-feeds",
+        # Dana has a feed: creating a second is a conflict, revoking hers works.
+        args=dana_has_feed,
+        get=expect(OK, anonymous=UNAUTHORIZED, admin=FORBIDDEN),
+        post=expect(CREATED, anonymous=UNAUTHORIZED, coach=CONFLICT, admin=FORBIDDEN),
+        other={
+            "DELETE": expect(NOT_FOUND, anonymous=UNAUTHORIZED, coach=NO_CONTENT, admin=FORBIDDEN)
+        },
     ),
 )
