@@ -164,7 +164,7 @@ def _at(day: date, hhmm: str, zone: ZoneInfo) -> datetime:
 def _working_days(start: date, step: int, hours: tuple[tuple[int, str, str], ...]) -> list[date]:
     """Dates from ``start`` onwards (``step`` 1) or backwards (-1) with working hours."""
     working = {weekday for weekday, _start, _end in hours}
-    days = []
+    days: list[date] = []
     day = start
     while len(days) < 12:
         if day.weekday() in working:

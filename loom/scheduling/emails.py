@@ -33,7 +33,7 @@ from django.utils import translation
 from django.utils.formats import date_format, time_format
 from django.utils.translation import gettext as _
 
-from loom.accounts.models import Language, User
+from loom.accounts.models import Language, Role, User
 from loom.core.context import system_context
 from loom.core.email import email_enqueue
 from loom.scheduling.calendar_feed import (
@@ -128,7 +128,9 @@ def _actor(actor: User | None, *, recipient: User, session: Session) -> str:
     if actor is not None and actor.pk == recipient.pk:
         return "self"
     if actor is not None and (
-        actor.pk in (session.coach_id, session.client_id) or session.is_group
+        actor.pk in (session.coach_id, session.client_id)
+        # In a group session a seat holder's own change reaches the coach as "other".
+        or (session.is_group and actor.role == Role.CLIENT)
     ):
         return "other"
     return "admin"

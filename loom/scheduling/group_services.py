@@ -69,6 +69,7 @@ from loom.scheduling.services import (
     _record,
     _text,
 )
+from loom.scheduling.video import meeting_url_for_new_session
 
 OFFER_TEMPLATE = "scheduling/groups/email/offer"
 IN_APP_CHANNEL = "in_app"
@@ -97,16 +98,6 @@ def _check_client_of(actor: User, session: Session) -> None:
         raise NotFound(_("This group session does not exist."), code="not_a_group_session")
     if not _active_link(session.coach, actor):
         raise Forbidden(_("You can only join your own coach's sessions."), code="not_your_coach")
-
-
-def _meeting_url(coach: User, session_type: SessionType) -> str:
-    """The calendar helper's link for a new session, when that module is present."""
-    try:
-        from loom.scheduling import video
-    except ImportError:  # pragma: no cover - the module ships with the app
-        return ""
-    make = getattr(video, "meeting_url_for_new_session", None)
-    return make(coach=coach, session_type=session_type) if make is not None else ""
 
 
 # --- Creating a group session ----------------------------------------------------------
@@ -146,7 +137,7 @@ def group_session_create(
         buffer_after_minutes=session_type.buffer_after_minutes,
         status=SessionStatus.SCHEDULED,
         capacity=session_type.capacity,
-        meeting_url=_meeting_url(actor, session_type),
+        meeting_url=meeting_url_for_new_session(coach=actor, session_type=session_type),
     )
     try:
         with transaction.atomic():
@@ -458,6 +449,12 @@ def waitlist_accept(*, actor: User, session: Session, now: datetime | None = Non
     return _take(actor=actor, session=session, now=now, accepting=True)
 
 
+def _stale_offer_q(now: datetime) -> Q:
+    """Offers past their time, or whose session has started (it may have been moved
+    earlier than the offer's end)."""
+    return Q(offer_expires_at__lte=now) | Q(session__starts_at__lte=now)
+
+
 def waitlist_expire_offers(*, now: datetime | None = None) -> int:
     """Expire the offers not accepted by ``now`` and offer those seats onwards.
 
@@ -467,7 +464,8 @@ def waitlist_expire_offers(*, now: datetime | None = None) -> int:
     now = _now(now)
     with system_context():
         session_ids = list(
-            WaitlistEntry.objects.filter(status=WaitlistStatus.OFFERED, offer_expires_at__lte=now)
+            WaitlistEntry.objects.filter(status=WaitlistStatus.OFFERED)
+            .filter(_stale_offer_q(now))
             .values_list("session_id", flat=True)
             .distinct()
         )
@@ -479,7 +477,7 @@ def waitlist_expire_offers(*, now: datetime | None = None) -> int:
                 continue
             expired += (
                 WaitlistEntry.objects.filter(session=locked, status=WaitlistStatus.OFFERED)
-                .filter(Q(offer_expires_at__lte=now))
+                .filter(_stale_offer_q(now))
                 .update(status=WaitlistStatus.EXPIRED, updated_at=now)
             )
             _offer_free_seats(locked, now)

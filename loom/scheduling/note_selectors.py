@@ -234,7 +234,7 @@ class NotesPanel:
     next: str = ""
     preparation_open: bool = False
     reflection_open: bool = False
-    can_upload: bool = False
+    is_open: bool = False
 
 
 def notes_panel_for(user: User, session: Session) -> NotesPanel:

@@ -296,6 +296,18 @@ def reminders_plan(
     now = now or timezone.now()
     result = PlanResult()
     with system_context(), transaction.atomic():
+        # The session row's lock serializes planning: a change of the session (whose
+        # service holds the lock already) and a re-plan after someone's choices changed
+        # never plan the same session at once, and the latter sees the current status.
+        current = (
+            Session.objects.select_for_update(of=("self",))
+            .filter(pk=session.pk)
+            .values_list("status", "starts_at")
+            .first()
+        )
+        if current is None:
+            return result
+        session.status, session.starts_at = current
         existing = {
             (row.recipient_id, row.channel, row.offset_minutes): row
             for row in Reminder.objects.select_for_update().filter(session=session)

@@ -566,7 +566,11 @@ def session_cancel(request: HttpRequest, session_id: int) -> HttpResponse:
     form = CancelForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
-        if form.is_valid():
+        if session.client_id != client.pk:
+            # A seat in a group session is released on the group panel.
+            form.add_error(None, _("This session can no longer be cancelled here."))
+            status = 400
+        elif form.is_valid():
             try:
                 session = services.session_cancel(
                     actor=client, session=session, reason=form.cleaned_data["reason"]

@@ -361,7 +361,8 @@ def calendar(request: HttpRequest) -> HttpResponse:
             row, span = _place(_minutes(start), _minutes(end) or 24 * 60, first_minute, last_minute)
             column.working.append(CalendarItem(row=row, span=span))
         column.hours_label = ", ".join(
-            f"{start.strftime('%H:%M')}–{end.strftime('%H:%M')}" for start, end in ranges
+            f"{time_format(start, 'TIME_FORMAT')}–{time_format(end, 'TIME_FORMAT')}"
+            for start, end in ranges
         )
     # The detail URL of each session: reverse once, then fill in the id.
     url_pattern = reverse("scheduling_coach:detail", args=[0]).replace("/0/", "/{}/")
@@ -391,7 +392,7 @@ def calendar(request: HttpRequest) -> HttpResponse:
         CalendarItem(
             row=(hour * 60 - first_minute) // ROW_MINUTES + 1,
             span=60 // ROW_MINUTES,
-            label=f"{hour:02d}:00",
+            label=time_format(time(hour), "TIME_FORMAT"),
         )
         for hour in range(first_hour, last_hour)
     ]

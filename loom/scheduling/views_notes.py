@@ -36,6 +36,7 @@ from loom.scheduling import note_services as services
 from loom.scheduling.emails import format_when
 from loom.scheduling.models import Session
 from loom.scheduling.note_selectors import (
+    NotesPanel,
     get_action_item_for,
     get_attachment_for,
     get_session_for_party,
@@ -158,28 +159,24 @@ def apply_error(form: forms.Form, exc: ValidationError | DomainError) -> None:
 
 
 def panel_forms(
-    session: Session, viewer: User, bound: dict[str, forms.Form] | None = None
+    panel: NotesPanel, bound: dict[str, forms.Form] | None = None
 ) -> dict[str, forms.Form]:
-    """The panel's forms for ``viewer``, pre-filled; ``bound`` replaces some (with errors)."""
-    from loom.scheduling.note_selectors import private_note_for, summary_for
-
+    """The panel's forms, pre-filled from what ``panel`` already read (no queries);
+    ``bound`` replaces some of them (a form sent back with its errors)."""
     bound = bound or {}
     out: dict[str, forms.Form] = {}
-    if session.coach_id == viewer.pk:
+    if panel.is_coach:
         out["private"] = bound.get("private") or PrivateNoteForm(
-            initial={"body": private_note_for(viewer, session)}
+            initial={"body": panel.private_note}
         )
-        summary = summary_for(viewer, session)
         out["summary"] = bound.get("summary") or SummaryForm(
-            initial={"body": summary.body if summary else ""}
+            initial={"body": panel.summary.body if panel.summary else ""}
         )
         out["item"] = bound.get("item") or ActionItemForm(
-            session=session, clients=session_clients(session)
+            session=panel.session, clients=panel.clients
         )
     else:
-        from loom.scheduling.note_selectors import reflections_for
-
-        own = next(iter(reflections_for(viewer, session)), None)
+        own = panel.own_reflection
         out["prep"] = bound.get("prep") or PreparationForm(
             initial={"body": own.preparation if own else ""}
         )
@@ -252,7 +249,8 @@ def _page(
             "coach_when": format_when(session.starts_at, session.ends_at, coach_zone)
             if own_zone.key != coach_zone.key
             else "",
-            "notes_forms": panel_forms(session, viewer, bound),
+            # Forms sent back with errors; the panel builds the others.
+            "notes_forms": bound or {},
         },
         status=status,
     )

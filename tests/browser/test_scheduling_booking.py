@@ -186,6 +186,14 @@ def test_client_books_coach_reschedules_client_cancels_late(
     assert moved_event.decoded("DTSTART") == moved_to
     assert moved_mail["Content-Language"] == language
 
+    # --- The client's home and list show the moved session; moving it again is
+    # refused now that it is inside the cutoff.
+    visit_and_check(client_page, "/client/")
+    expect(client_page.locator(f'main a[href="/client/sessions/{session.pk}/"]')).to_be_visible()
+    visit_and_check(client_page, "/client/sessions/")
+    visit_and_check(client_page, f"/client/sessions/{session.pk}/reschedule/")
+    expect(client_page.locator("main .alert")).to_be_visible()
+
     # --- The client cancels inside the cutoff: warned, allowed, flagged.
     visit_and_check(client_page, f"/client/sessions/{session.pk}/")
     expect(client_page.locator("main")).to_contain_text(
@@ -207,6 +215,9 @@ def test_client_books_coach_reschedules_client_cancels_late(
     assert session.status == SessionStatus.CANCELLED and session.late_cancellation
     expect(client_page.locator("main")).to_contain_text(t(language, "Late cancellation"))
     expect(client_page.locator("main")).to_contain_text(REASONS[language])
+    visit_and_check(client_page, "/client/sessions/?when=past")
+    expect(client_page.locator("main")).to_contain_text(t(language, "Late cancellation"))
+    _fits_the_width(client_page)
 
     visit_and_check(coach_page, f"/coach/sessions/{session.pk}/")
     expect(coach_page.locator("main")).to_contain_text(t(language, "Late cancellation"))

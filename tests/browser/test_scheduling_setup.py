@@ -10,6 +10,7 @@ not scroll sideways. The session types and settings pages are checked the same w
 
 from __future__ import annotations
 
+import re
 from datetime import time
 
 import pytest
@@ -99,6 +100,7 @@ def test_keyboard_only_weekly_hours_then_preview(
     world = World.build()
     coach = getattr(world, COACHES[language])
     session_type(coach, name_en="Coaching hour", name_he="שעת אימון", minimum_notice_minutes=0)
+    session_type(coach, name_en="Long walk", name_he="הליכה ארוכה", duration_minutes=240)
     page = open_page()
     page.goto(f"/accounts/login/?next={AVAILABILITY}")
     sign_in(page, email=coach.email, password=PASSWORD)
@@ -157,6 +159,17 @@ def test_keyboard_only_weekly_hours_then_preview(
     check_page(page)
     _no_sideways_scroll(page)
 
+    # Another type in the preview, with the arrow keys: the preview follows (htmx).
+    long_walk = "הליכה ארוכה" if language == "he" else "Long walk"
+    expect(page.locator("#slot-preview")).not_to_contain_text(long_walk)
+    # The preview is at the end of the page: there, Shift+Tab is the short way.
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    _tab_to(page, "preview-type", backwards=True)
+    page.keyboard.press("ArrowDown")
+    expect(page.locator("#slot-preview")).to_contain_text(long_walk)
+    expect(page).to_have_url(re.compile(r"\?preview_type=\d+$"))
+    check_page(page)
+
 
 @pytest.mark.parametrize(("language", "viewport"), [("en", "375"), ("he", "375")])
 def test_setup_pages_pass_axe_and_fit_a_phone(
@@ -183,3 +196,12 @@ def test_setup_pages_pass_axe_and_fit_a_phone(
     expect(address).to_be_hidden()
     page.locator("input[name='location_kind'][value='in_person']").check()
     expect(address).to_be_visible()
+
+    # A whole day off has no times: they show for the other kinds of date change only.
+    page.goto(AVAILABILITY)
+    start = page.locator("input[name='override-start_time']")
+    expect(start).to_be_hidden()
+    page.locator("input[name='override-kind'][value='extra']").check()
+    expect(start).to_be_visible()
+    check_page(page)
+    _no_sideways_scroll(page)

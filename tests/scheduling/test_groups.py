@@ -113,6 +113,7 @@ def test_coach_creates_group_session_that_holds_her_time(group: Group) -> None:
     assert session.capacity == 2
     assert session.status == SessionStatus.SCHEDULED
     assert session.ends_at - session.starts_at == timedelta(hours=1)
+    assert session.meeting_url.startswith("https://")  # a video type gets its room
     assert list(session.events.values_list("kind", flat=True)) == [SessionEventKind.BOOKED]
     [to_dana] = _emails(group.world.dana)
     assert to_dana.payload["subject"] == "Group session created: Circle"

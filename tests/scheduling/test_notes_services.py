@@ -19,6 +19,7 @@ from loom.scheduling.models import (
     ClientSessionReflection,
     SessionAttachment,
     SessionPrivateNote,
+    SessionSeat,
     SessionSummary,
 )
 from loom.scheduling.note_selectors import (
@@ -370,3 +371,15 @@ def test_file_count_per_session_is_bounded(world: World, monkeypatch: Any) -> No
         )
     assert caught.value.code == "too_many_files"
     assert SessionAttachment.objects.count() == 2
+
+
+def test_released_seat_ends_access_to_the_sessions_notes(world: World) -> None:
+    session = group(world.dana, [world.avi, world.noa])
+    services.summary_save(actor=world.dana, session=session, body="For the group", share=True)
+    assert summaries_for(world.noa, [session.pk]) == {session.pk: "For the group"}
+    SessionSeat.objects.filter(session=session, client=world.noa).update(status="cancelled")
+    assert summaries_for(world.noa, [session.pk]) == {}
+    with pytest.raises(Http404):
+        get_session_for_party(world.noa, session.pk)
+    with pytest.raises(Forbidden):
+        services.reflection_save(actor=world.noa, session=session, body="x")

@@ -337,3 +337,40 @@ def test_upload_needs_the_csrf_token(world: World) -> None:
     )
     assert response.status_code == 403
     assert not SessionAttachment.objects.exists()
+
+
+@pytest.mark.parametrize("who", ["coach", "client"])
+def test_notes_page_queries_do_not_grow_with_content(world: World, who: str) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    session = group(world.dana, [world.avi, world.noa])
+    viewer = signed_in(world.dana if who == "coach" else world.avi)
+    page = url("page", session)
+
+    def add_content() -> None:
+        services.action_item_create(actor=world.dana, session=session, title="Item")
+        services.attachment_add(
+            actor=world.avi, session=session, upload=upload("a.pdf", pdf_bytes())
+        )
+
+    add_content()
+    viewer.get(page)  # the first request of a session touches the session store
+    with CaptureQueriesContext(connection) as few:
+        assert viewer.get(page).status_code == 200
+    for _ in range(4):
+        add_content()
+    services.reflection_save(actor=world.noa, session=session, body="Noa")
+    services.reflection_save(actor=world.avi, session=session, body="Avi")
+    with CaptureQueriesContext(connection) as many:
+        assert viewer.get(page).status_code == 200
+    assert len(many) == len(few), [q["sql"] for q in many.captured_queries]
+
+
+def test_cancelled_session_offers_only_the_private_note(world: World) -> None:
+    session = one_to_one(world.dana, world.avi, status="cancelled")
+    body = signed_in(world.dana).get(url("page", session)).content.decode()
+    assert 'name="private-body"' in body
+    assert 'name="summary-body"' not in body
+    assert 'name="item-title"' not in body
+    assert 'name="file-file"' not in body

@@ -357,8 +357,8 @@ def test_my_sessions_pages_ten_at_a_time(dana: World, kind: SessionType) -> None
     second = _text(client.get(LIST, {"page": 2}))
     garbage = client.get(LIST, {"page": "x' OR 1=1", "when": "<script>"})
 
-    assert first.count('class="card stack-sm client-session-row"') == 10
-    assert second.count('class="card stack-sm client-session-row"') == 2
+    assert first.count('class="card stack stack-sm client-session-row"') == 10
+    assert second.count('class="card stack stack-sm client-session-row"') == 2
     assert garbage.status_code == 200
 
 
@@ -574,3 +574,60 @@ def test_client_pages_work_as_the_application_role_under_row_level_security(
     session = Session.objects.get(pk=session_id)
     assert session.status == SessionStatus.CANCELLED
     assert session.starts_at == utc(2026, 6, 4, 15, 0)
+
+
+# --- Group sessions ---------------------------------------------------------------------------
+
+
+def test_a_group_seat_shows_in_my_sessions_without_the_other_attendees(dana: World) -> None:
+    from loom.scheduling.group_services import group_session_create, seat_take
+
+    circle = SessionType.objects.create(
+        coach=dana.dana, name_en="Circle", capacity=6, duration_minutes=60
+    )
+    group = group_session_create(actor=dana.dana, session_type=circle, starts_at=TUESDAY_10)
+    seat_take(actor=dana.avi, session=group)
+    seat_take(actor=dana.noa, session=group)
+    client = signed_in(dana.avi)
+    detail = reverse("scheduling_client:detail", args=[group.pk])
+
+    assert detail in _text(client.get(LIST))
+    page = _text(client.get(detail))
+
+    assert "Circle" in page
+    assert "Noa" not in page and "noa@example.com" not in page
+    # A seat is released on the group panel, not through the one-to-one actions.
+    assert reverse("scheduling_client:cancel", args=[group.pk]) not in page
+    assert reverse("scheduling_client:reschedule", args=[group.pk]) not in page
+    assert client.post(reverse("scheduling_client:cancel", args=[group.pk])).status_code == 400
+    group.refresh_from_db()
+    assert group.status == SessionStatus.SCHEDULED
+    # Maya, who holds no seat, gets a 404.
+    assert signed_in(dana.maya).get(detail).status_code == 404
+
+
+# --- Daylight saving -------------------------------------------------------------------------
+
+
+def _day_section(page: str, heading: str) -> str:
+    start = page.index(heading)
+    end = page.find('class="slot-picker-day"', start)
+    return page[start : end if end != -1 else len(page)]
+
+
+def test_the_grid_follows_each_zones_daylight_saving_change(world: World) -> None:
+    """New York moves its clocks on 2026-03-08, Jerusalem on 2026-03-27: Dana's 9 a.m.
+    is 4 p.m. for Avi before the first change, 3 p.m. between them, 4 p.m. after both."""
+    with time_machine.travel(utc(2026, 3, 2, 12, 0), tick=False):
+        hours(world.dana, "09:00", "10:00", days=range(5))
+        kind = session_type(world.dana, booking_horizon_days=60, minimum_notice_minutes=0)
+        client = signed_in(world.avi)
+
+        first = _text(client.get(BOOK, {"type": kind.pk, "from": "2026-03-05"}))
+        later = _text(client.get(BOOK, {"type": kind.pk, "from": "2026-03-26"}))
+
+    coach_nine = '<span class="slot-picker-coach">(coach: <bdi>9 a.m. America/New_York</bdi>)'
+    assert f"4 p.m.</time> {coach_nine}" in _day_section(first, "Friday, March 6, 2026")
+    assert f"3 p.m.</time> {coach_nine}" in _day_section(first, "Monday, March 9, 2026")
+    assert f"3 p.m.</time> {coach_nine}" in _day_section(later, "Thursday, March 26, 2026")
+    assert f"4 p.m.</time> {coach_nine}" in _day_section(later, "Monday, March 30, 2026")

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 import time_machine
 from django.core import mail
-from django.test import Client
 
 from loom.core.context import system_context
 from loom.core.models import OutboxMessage
@@ -256,6 +255,33 @@ def test_quiet_hours_that_would_move_a_reminder_into_the_past_send_it_now(
         if row.recipient_id == dana.dana.pk and row.channel == "email" and row.offset_minutes == 60
     ]
     assert (row.status, row.due_at) == ("pending", NOW)
+
+
+def test_quiet_hours_hold_in_local_time_across_the_us_dst_change(world: World) -> None:
+    # Dana (New York) is quiet 22:00–07:00 and reminded 10 hours ahead of her 09:00
+    # Monday sessions: 23:00 on Sunday, inside her quiet hours, so 22:00 Sunday local —
+    # 03:00 UTC in winter (EST) and 02:00 UTC after 2026-03-08 (EDT). Sent exactly then.
+    ReminderPreferences.objects.create(user=world.dana, quiet_start=time(22), quiet_end=time(7))
+    CoachSchedulingSettings.objects.update_or_create(
+        coach=world.dana, defaults={"reminder_offsets_minutes": [600]}
+    )
+    with time_machine.travel(utc(2026, 2, 25, 12, 0), tick=False):
+        hours(world.dana, "09:00", "17:00")
+        winter = _book(world, starts_at=utc(2026, 3, 2, 14, 0))  # Mon 09:00 EST
+        summer = _book(world, starts_at=utc(2026, 3, 9, 13, 0))  # Mon 09:00 EDT
+    for session, due in ((winter, utc(2026, 3, 2, 3, 0)), (summer, utc(2026, 3, 9, 2, 0))):
+        [row] = [
+            row
+            for row in _rows(session)
+            if row.recipient_id == world.dana.pk and row.channel == "email"
+        ]
+        assert row.due_at == due
+        _deliver(due - timedelta(minutes=1))
+        assert _mail_to("dana@example.com") == []
+        _deliver(due)
+        [reminder] = _mail_to("dana@example.com")
+        assert "9 a.m." in reminder.body
+        mail.outbox.clear()
 
 
 # --- Dispatch ----------------------------------------------------------------------------------
@@ -506,11 +532,19 @@ def test_panel_explains_a_skipped_reminder(dana: World) -> None:
     assert "already passed when the session was booked" in html
 
 
-def test_panel_on_a_page_for_a_signed_in_client(dana: World) -> None:
+def test_panel_on_the_session_pages_of_client_and_coach(dana: World) -> None:
     session = _book(dana)
-    browser: Client = signed_in(dana.avi)
-    response = browser.get(f"/sessions/{session.pk}/")
-    assert response.status_code in (200, 302)
+    _deliver(WEDNESDAY_10 - timedelta(days=1))
+    client_page = signed_in(dana.avi).get(f"/client/sessions/{session.pk}/")
+    assert client_page.status_code == 200
+    html = client_page.content.decode()
+    assert 'class="reminders-panel card"' in html
+    assert "Your clients" not in html
+    coach_page = signed_in(dana.dana).get(f"/coach/sessions/{session.pk}/")
+    assert coach_page.status_code == 200
+    html = coach_page.content.decode()
+    assert "Your clients&#x27; reminders" in html or "Your clients' reminders" in html
+    assert "2 of 4 reminders sent" in html
 
 
 # --- Group sessions --------------------------------------------------------------------------
@@ -559,3 +593,20 @@ def test_group_follow_up_goes_to_each_seat_holder(dana: World) -> None:
     assert len(_mail_to("avi@example.com")) == 1
     assert len(_mail_to("noa@example.com")) == 1
     assert _mail_to("dana@example.com") == []
+
+
+def test_the_worker_command_queues_due_reminders_once(dana: World) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    session = _book(dana)
+    out = StringIO()
+    with time_machine.travel(WEDNESDAY_10 - timedelta(hours=1), tick=False):
+        call_command("reminders_dispatch", stdout=out)
+        call_command("reminders_dispatch", stdout=out)
+    assert out.getvalue().splitlines() == [
+        "Reminders: sent 4, skipped 4, failed 0.",
+        "Reminders: sent 0, skipped 0, failed 0.",
+    ]
+    assert {row.status for row in _rows(session) if row.offset_minutes == 60} == {"sent"}

@@ -39,11 +39,11 @@ def session_notes_panel(context: template.Context, session: Any) -> dict[str, An
     except Http404:
         return {"panel": None}
     bound = context.get("notes_forms") if context.get("session") == session else None
-    panel.forms = bound or panel_forms(session, user)
+    panel.forms = panel_forms(panel, bound)
     panel.next = request.get_full_path()
     panel.preparation_open = not panel.is_coach and preparation_open(session)
     panel.reflection_open = not panel.is_coach and reflection_open(session)
-    panel.can_upload = session.status not in _CLOSED
+    panel.is_open = session.status not in _CLOSED
     return {"panel": panel, "request": request, "csrf_token": context.get("csrf_token")}
 
 
