@@ -187,7 +187,7 @@ def _zone_note(client: User) -> dict[str, Any]:
     return {"viewer_zone": _zone(client.timezone).key, "profile_url": reverse("account:profile")}
 
 
-def _render_types(request: HttpRequest, client: User, *, status: int = 200) -> HttpResponse:
+def _render_types(request: HttpRequest, client: User, *, error: str = "") -> HttpResponse:
     types = selectors.bookable_types_for_client(client)
     return TemplateResponse(
         request,
@@ -195,8 +195,9 @@ def _render_types(request: HttpRequest, client: User, *, status: int = 200) -> H
         {
             "session_types": [kind for kind in types if kind.capacity == 1],
             "has_group_types": any(kind.capacity > 1 for kind in types),
+            "error": error,
         },
-        status=status,
+        status=400 if error else 200,
     )
 
 
@@ -263,7 +264,8 @@ def book(request: HttpRequest) -> HttpResponse:
     params = request.POST if request.method == "POST" else request.GET
     type_id = params.get("type")
     if not type_id:
-        return _render_types(request, client, status=400 if request.method == "POST" else 200)
+        error = _("Choose a kind of session first.") if request.method == "POST" else ""
+        return _render_types(request, client, error=error)
     session_type = selectors.get_bookable_type_for_client(client, type_id)
     raw_start = params.get("start")
     if raw_start is None and request.method == "GET":

@@ -631,3 +631,25 @@ def test_the_grid_follows_each_zones_daylight_saving_change(world: World) -> Non
     assert f"3 p.m.</time> {coach_nine}" in _day_section(first, "Monday, March 9, 2026")
     assert f"3 p.m.</time> {coach_nine}" in _day_section(later, "Thursday, March 26, 2026")
     assert f"4 p.m.</time> {coach_nine}" in _day_section(later, "Monday, March 30, 2026")
+
+
+def test_the_slot_page_query_count_does_not_grow_with_booked_sessions(
+    dana: World, kind: SessionType
+) -> None:
+    def scheduling_queries() -> int:
+        client = signed_in(dana.avi)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(BOOK, {"type": kind.pk}).status_code == 200
+        return sum("scheduling_" in query["sql"] for query in queries.captured_queries)
+
+    few = scheduling_queries()
+    for day in (2, 3, 4, 5, 8, 9, 10, 11):
+        session_book(
+            actor=dana.noa,
+            coach=dana.dana,
+            client=dana.noa,
+            session_type=kind,
+            starts_at=utc(2026, 6, day, 14, 0),
+        )
+
+    assert scheduling_queries() == few

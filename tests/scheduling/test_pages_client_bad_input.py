@@ -137,3 +137,11 @@ def test_unknown_session_ids_are_404(dana: World, value: str) -> None:
     for name in ("detail", "reschedule", "cancel"):
         path = f"/client/sessions/{value}/" + ("" if name == "detail" else f"{name}/")
         assert client.get(path).status_code == 404
+
+
+def test_a_booking_without_a_type_asks_for_one(dana: World) -> None:
+    response = signed_in(dana.avi).post(BOOK, {"start": slot_value(TUESDAY_10)})
+
+    assert response.status_code == 400
+    assert "Choose a kind of session first." in response.content.decode()
+    assert Session.objects.count() == 0

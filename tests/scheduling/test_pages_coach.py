@@ -681,3 +681,31 @@ def test_home_today_card_when_nothing_is_booked(world: World, clock: Any) -> Non
     page = text(signed_in(world.dana).get(reverse("coach:home")))
     assert "No more sessions today" in page
     assert "No requests waiting." in page
+
+
+# --- Markup: CSP-safe, one h1 ----------------------------------------------------------------
+
+
+def test_pages_have_no_style_attributes_or_unnonced_scripts(dana: World) -> None:
+    from tests.web.test_components import _nonce, _unsafe_markup
+
+    request = request_of(dana, TUESDAY_10)
+    session = book(dana, utc(2026, 6, 3, 14, 0))
+    kind = session_type(dana.dana)
+    coach = signed_in(dana.dana)
+    for path in (
+        reverse("scheduling_coach:today"),
+        reverse("scheduling_coach:requests"),
+        reverse("scheduling_coach:calendar"),
+        reverse("scheduling_coach:detail", args=[session.pk]),
+        reverse("scheduling_coach:detail", args=[request.pk]),
+        reverse("scheduling_coach:reschedule", args=[session.pk]),
+        reverse("scheduling_coach:cancel", args=[session.pk]),
+        reverse("scheduling_coach:decline", args=[request.pk]),
+        reverse("scheduling_coach:book") + f"?client={dana.avi.pk}&type={kind.pk}",
+    ):
+        response = coach.get(path)
+        assert response.status_code == 200, path
+        html = response.content.decode()
+        assert html.count("<h1") == 1, path
+        assert _unsafe_markup(html, _nonce(response)) == [], path

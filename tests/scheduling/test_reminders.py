@@ -610,3 +610,15 @@ def test_the_worker_command_queues_due_reminders_once(dana: World) -> None:
         "Reminders: sent 0, skipped 0, failed 0.",
     ]
     assert {row.status for row in _rows(session) if row.offset_minutes == 60} == {"sent"}
+
+
+def test_follow_up_is_in_the_clients_language_and_zone(dana: World) -> None:
+    session = _book(dana, client=dana.noa)  # Hebrew, Jerusalem
+    with time_machine.travel(WEDNESDAY_10 + timedelta(minutes=50), tick=False):
+        session_complete(actor=dana.dana, session=session)
+    _deliver(WEDNESDAY_10 + timedelta(hours=3))
+    [followup] = _mail_to("noa@example.com")
+    assert followup.extra_headers["Content-Language"] == "he"
+    assert HEBREW.search(followup.body)
+    assert "17:00" in followup.body
+    assert f"/sessions/{session.pk}/" in followup.body
