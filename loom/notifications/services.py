@@ -7,6 +7,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 
 from loom.accounts.models import User
 from loom.core.context import system_context
@@ -86,7 +87,7 @@ def notification_mark_read(*, user: User, notification_id: int) -> Notification:
     """Mark one of the person's own notices read (idempotent)."""
     notification = Notification.objects.filter(user=user, pk=notification_id).first()
     if notification is None:
-        raise NotFound("This notification does not exist.")
+        raise NotFound(_("This notification does not exist."))
     if notification.read_at is None:
         Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
             read_at=timezone.now()

@@ -10,12 +10,14 @@ read here: follow-ups use the shared summary and the client's open action items 
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from loom.accounts.models import User
+from loom.accounts.models import Language, User
 from loom.accounts.sms import SMS_BODY_MAX_CHARS
 from loom.scheduling.emails import format_when
 from loom.scheduling.models import (
@@ -31,11 +33,26 @@ from loom.scheduling.models import (
 TEMPLATE_DIR = "scheduling/email"
 
 
-def _helpers() -> Any:
-    # Imported late: reminders imports this module.
-    from loom.scheduling import reminders
+def zone_of(name: str | None) -> ZoneInfo:
+    """The IANA zone ``name``, or the site's zone when it is empty or unknown."""
+    try:
+        return ZoneInfo(name or settings.TIME_ZONE)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(settings.TIME_ZONE)
 
-    return reminders
+
+def language_of(user: User) -> str:
+    return user.language if user.language in Language.values else settings.LANGUAGE_CODE
+
+
+def session_path(session: Session) -> str:
+    """The site-relative, role-neutral session link (in-app notices stay on the site)."""
+    return reverse("scheduling_calendar:session_link", args=[session.pk])
+
+
+def session_link(session: Session) -> str:
+    """The full session link every message carries, versioned by ``sequence``."""
+    return f"{settings.LOOM_BASE_URL.rstrip('/')}{session_path(session)}?v={session.sequence}"
 
 
 def _other(session: Session, recipient: User) -> str:
@@ -69,9 +86,8 @@ def meeting_url(session: Session) -> str:
 
 def session_context(session: Session, recipient: User) -> dict[str, Any]:
     """Names, times and links of ``session`` for ``recipient``, in the active language."""
-    helpers = _helpers()
-    own = helpers._zone(recipient.timezone)
-    coach_zone = helpers._zone(session.coach_timezone)
+    own = zone_of(recipient.timezone)
+    coach_zone = zone_of(session.coach_timezone)
     when = format_when(session.starts_at, session.ends_at, own)
     coach_when = (
         format_when(session.starts_at, session.ends_at, coach_zone)
@@ -86,7 +102,7 @@ def session_context(session: Session, recipient: User) -> dict[str, Any]:
         "coach_when": coach_when,
         "location": _location(session),
         "meeting_url": meeting_url(session),
-        "url": helpers.session_link(session),
+        "url": session_link(session),
     }
 
 
@@ -94,7 +110,7 @@ def reminder_email_message(reminder: Reminder) -> dict[str, Any]:
     """The arguments of ``email_enqueue`` for one reminder."""
     session = reminder.session
     recipient = reminder.recipient
-    language = _helpers()._language(recipient)
+    language = language_of(recipient)
     with translation.override(language):
         context = session_context(session, recipient)
         context["subject_line"] = _("Reminder: %(type)s with %(other)s, %(when)s") % {
@@ -119,7 +135,7 @@ def reminder_sms_body(reminder: Reminder) -> str:
     """One text message: what, with whom, when, and the link."""
     session = reminder.session
     recipient = reminder.recipient
-    with translation.override(_helpers()._language(recipient)):
+    with translation.override(language_of(recipient)):
         context = session_context(session, recipient)
         body = _("Loom reminder: %(type)s with %(other)s, %(when)s. %(url)s") % {
             "type": context["type_name"],
@@ -134,7 +150,7 @@ def reminder_in_app_payload(reminder: Reminder) -> dict[str, Any]:
     """The in-app notice, rendered now in the recipient's language."""
     session = reminder.session
     recipient = reminder.recipient
-    with translation.override(_helpers()._language(recipient)):
+    with translation.override(language_of(recipient)):
         context = session_context(session, recipient)
         title = _("Reminder: %(type)s with %(other)s") % {
             "type": context["type_name"],
@@ -151,11 +167,6 @@ def reminder_in_app_payload(reminder: Reminder) -> dict[str, Any]:
     }
 
 
-def session_path(session: Session) -> str:
-    """The site-relative session link (in-app notices stay on the site)."""
-    return reverse("scheduling_calendar:session_link", args=[session.pk])
-
-
 def followup_email_message(session: Session, client: User) -> dict[str, Any]:
     """The follow-up for ``client`` after ``session``: the shared summary and their open
     action items, or, when the coach wrote no summary, a short "how did it go" note.
@@ -169,7 +180,7 @@ def followup_email_message(session: Session, client: User) -> dict[str, Any]:
         .order_by("due_on", "id")
         .values("title", "due_on")
     )
-    language = _helpers()._language(client)
+    language = language_of(client)
     with translation.override(language):
         context = session_context(session, client)
         context["summary"] = summary_text

@@ -35,24 +35,24 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from loom.accounts.models import Language, User
+from loom.accounts.models import User
 from loom.accounts.sms import sms_enqueue
 from loom.core.context import system_context
 from loom.core.email import email_enqueue
 from loom.core.logging import get_logger
 from loom.core.models import OutboxMessage
 from loom.core.outbox import OutboxPermanentError, outbox_enqueue, outbox_register_channel
+from loom.scheduling import reminder_emails
 from loom.scheduling.models import (
     REMINDER_OFFSET_MAX,
     REMINDER_OFFSET_MIN,
@@ -115,17 +115,6 @@ REASONS: dict[str, Any] = {
 
 
 # --- Small helpers ---------------------------------------------------------------------------
-
-
-def _zone(name: str | None) -> ZoneInfo:
-    try:
-        return ZoneInfo(name or settings.TIME_ZONE)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(settings.TIME_ZONE)
-
-
-def _language(user: User) -> str:
-    return user.language if user.language in Language.values else settings.LANGUAGE_CODE
 
 
 def offset_label(minutes: int) -> str:
@@ -196,12 +185,6 @@ def quiet_start_before(
     return moment
 
 
-def session_link(session: Session) -> str:
-    """The role-neutral session URL every message links to, versioned by ``sequence``."""
-    path = reverse("scheduling_calendar:session_link", args=[session.pk])
-    return f"{settings.LOOM_BASE_URL.rstrip('/')}{path}?v={session.sequence}"
-
-
 # --- Planning --------------------------------------------------------------------------------
 
 
@@ -268,7 +251,7 @@ def _due(session: Session, offset: int, recipient: _Recipient, now: datetime) ->
         nominal,
         quiet_start=recipient.quiet_start,
         quiet_end=recipient.quiet_end,
-        zone=_zone(recipient.user.timezone),
+        zone=reminder_emails.zone_of(recipient.user.timezone),
     )
     # Quiet hours may pull it before now: then it goes out at once (the session is
     # still ahead, since its unmoved time is).
@@ -439,8 +422,6 @@ class DispatchResult:
 
 def _queue(reminder: Reminder) -> None:
     """Queue the outbox message of ``reminder`` (inside the caller's transaction)."""
-    from loom.scheduling import reminder_emails
-
     session = reminder.session
     if reminder.channel == ReminderChannel.EMAIL:
         email_enqueue(**reminder_emails.reminder_email_message(reminder))
@@ -606,8 +587,6 @@ def deliver_followup(message: OutboxMessage) -> None:
 
     Idempotent: the email's own dedupe key makes a redelivery queue nothing new.
     """
-    from loom.scheduling import reminder_emails
-
     with system_context():
         session = (
             Session.objects.select_related("session_type", "coach", "client")

@@ -344,7 +344,9 @@ def test_detail_in_hebrew(world: World, clock: Any) -> None:
     assert response.status_code == 200
     page = response.content.decode()
     assert 'lang="he" dir="rtl"' in page
-    assert "(Asia/Jerusalem)" in page and "(Europe/London)" in page
+    # Times and zones kept left to right inside the Hebrew text (isolates).
+    assert "\u206610:00–11:00\u2069 (\u2066Asia/Jerusalem\u2069)" in page
+    assert "\u206608:00–09:00\u2069 (\u2066Europe/London\u2069)" in page
 
 
 def test_history_shows_a_reschedule_with_old_and_new_time_and_reason(dana: World) -> None:
@@ -653,6 +655,7 @@ def test_book_taken_time_is_409_and_tampered_time_400(dana: World) -> None:
 def test_book_without_clients_or_types_explains(world: World, clock: Any) -> None:
     page = text(signed_in(world.dana).get(reverse("scheduling_coach:book")))
     assert "No one-to-one session types" in page
+    assert reverse("scheduling_setup:type_new") in page
 
 
 # --- Coach home: the "Today" card ------------------------------------------------------------
@@ -709,3 +712,20 @@ def test_pages_have_no_style_attributes_or_unnonced_scripts(dana: World) -> None
         html = response.content.decode()
         assert html.count("<h1") == 1, path
         assert _unsafe_markup(html, _nonce(response)) == [], path
+
+
+def test_requests_query_count_does_not_grow_with_requests(dana: World) -> None:
+    kind = session_type(dana.dana, booking_mode="request", minimum_notice_minutes=0)
+    coach = signed_in(dana.dana)
+    url = reverse("scheduling_coach:requests")
+    request_of(dana, TUESDAY_10, kind=kind)
+    coach.get(url)
+    with CaptureQueriesContext(connection) as few:
+        coach.get(url)
+    for day in range(3, 6):
+        for hour in (13, 15):
+            request_of(dana, utc(2026, 6, day, hour, 0), kind=kind)
+    with CaptureQueriesContext(connection) as many:
+        response = coach.get(url)
+    assert text(response).count('class="sc-session"') == 7
+    assert len(many) == len(few)

@@ -622,3 +622,34 @@ def test_follow_up_is_in_the_clients_language_and_zone(dana: World) -> None:
     assert HEBREW.search(followup.body)
     assert "17:00" in followup.body
     assert f"/sessions/{session.pk}/" in followup.body
+
+
+def test_panel_after_a_cancellation_says_why_for_each_reminder(dana: World) -> None:
+    session = _book(dana)
+    session = session_cancel(actor=dana.dana, session=session, reason="Away")
+    as_avi = _panel(dana.avi, session)
+    assert as_avi.count("The session was cancelled.") == 4
+    as_dana = _panel(dana.dana, session)
+    assert "No reminders planned" in as_dana
+
+
+def test_a_reminder_skipped_at_booking_comes_back_when_the_session_moves_later(
+    dana: World,
+) -> None:
+    session = _book(dana, starts_at=utc(2026, 6, 1, 15, 0))  # 3 hours ahead
+    assert {row.status for row in _rows(session) if row.offset_minutes == 1440} == {"skipped"}
+    with time_machine.travel(NOW, tick=False):
+        session = session_reschedule(actor=dana.dana, session=session, starts_at=WEDNESDAY_10)
+    assert {(row.status, row.due_at) for row in _rows(session) if row.offset_minutes == 1440} == {
+        ("pending", WEDNESDAY_10 - timedelta(days=1))
+    }
+
+
+def test_a_rolled_back_booking_plans_no_reminders(dana: World) -> None:
+    from django.db import transaction
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        _book(dana)
+        raise RuntimeError
+    with system_context():
+        assert not Reminder.objects.exists()
