@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Serves web + websockets (uvicorn) with the task worker, the outbox sweeper and the
-# reminders loop beside it. Ctrl-C stops them all.
+# reminders and waitlist loops beside it. Ctrl-C stops them all.
 set -euo pipefail
 PORT="${PORT:-8000}"
 # Links in emails and in the printed sign-ins point at the port actually served.
@@ -13,7 +13,10 @@ sweeper=$!
 # Queues session reminders when they fall due (the outbox above delivers them).
 uv run loom reminders_dispatch --loop &
 reminders=$!
-trap 'kill "$worker" "$sweeper" "$reminders" 2>/dev/null || true' EXIT INT TERM
+# Passes a group-session seat to the next person when a waitlist offer runs out.
+uv run loom waitlist_expire --loop &
+waitlist=$!
+trap 'kill "$worker" "$sweeper" "$reminders" "$waitlist" 2>/dev/null || true' EXIT INT TERM
 uv run loom demo_signins
 echo "Serving Loom on http://127.0.0.1:${PORT}"
 uv run uvicorn config.asgi:application --host 127.0.0.1 --port "$PORT" --ws websockets-sansio --lifespan off

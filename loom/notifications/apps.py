@@ -9,11 +9,8 @@ class NotificationsConfig(AppConfig):
     def ready(self) -> None:
         from loom.core.outbox import outbox_register_channel
         from loom.notifications.services import deliver_in_app, summarize_in_app
-        from loom.scheduling.reminders import IN_APP_CHANNEL, register_outbox_channels
+        from loom.scheduling.reminders import IN_APP_CHANNEL
 
         # In-app notices travel through the outbox like email and SMS, so a rolled-back
         # change creates none and a redelivery creates one (the row's source is unique).
         outbox_register_channel(IN_APP_CHANNEL, deliver=deliver_in_app, summarize=summarize_in_app)
-        # The scheduling follow-up channel; scheduling may not import this app, so the
-        # higher layer wires it (see loom/scheduling/reminders.py).
-        register_outbox_channels()

@@ -28,6 +28,12 @@ from loom.accounts.models import CoachClient, Role, User
 from loom.accounts.permissions import request_user, require_coach
 from loom.core.errors import Conflict, DomainError, Forbidden, NotFound
 from loom.scheduling import selectors, services
+from loom.scheduling.series import (
+    INTERVAL_MAX_WEEKS,
+    SERIES_MAX,
+    SERIES_MIN,
+    session_book_weekly_series,
+)
 from loom.scheduling.models import (
     REMINDER_OFFSETS_MAX,
     AvailabilityOverride,
@@ -640,6 +646,43 @@ def session_book(request: HttpRequest, payload: BookIn) -> Status[SessionOut]:
             ends_at=payload.ends_at,
         )
     return Status(201, _session_out(session))
+
+
+class SeriesIn(Schema):
+    session_type_id: int
+    client_id: int
+    starts_at: AwareDatetime = Field(description="The first session; the others follow weekly.")
+    count: int = Field(ge=SERIES_MIN, le=SERIES_MAX, description="How many sessions in all.")
+    interval_weeks: int = Field(1, ge=1, le=INTERVAL_MAX_WEEKS)
+
+
+@router.post(
+    "/scheduling/series", response={201: list[SessionOut]}, url_name="scheduling_series_book"
+)
+def series_book(request: HttpRequest, payload: SeriesIn) -> Status[list[SessionOut]]:
+    """A coach books a weekly series for an active client: the same wall-clock time in the
+    coach's zone every ``interval_weeks``, across daylight-saving changes. All or nothing:
+    a week that cannot be booked refuses the whole series (409, naming the date)."""
+    user = require_coach(request)
+    session_type = _visible_session_type(user, payload.session_type_id)
+    client = User.objects.filter(
+        pk=payload.client_id,
+        role=Role.CLIENT,
+        coach_links__coach=user,
+        coach_links__status=CoachClient.Status.ACTIVE,
+    ).first()
+    if client is None:
+        raise NotFound(_("This client does not exist."))
+    with _refusals():
+        sessions = session_book_weekly_series(
+            actor=user,
+            client=client,
+            session_type=session_type,
+            first_starts_at=payload.starts_at,
+            count=payload.count,
+            interval_weeks=payload.interval_weeks,
+        )
+    return Status(201, [_session_out(session) for session in sessions])
 
 
 @router.get("/scheduling/sessions/{session_id}", response=SessionOut, url_name="scheduling_session")

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.utils.formats import date_format, time_format
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from loom.accounts.models import User
 from loom.scheduling.models import SessionType
@@ -200,10 +201,34 @@ class BookChoiceForm(forms.Form):
         )
 
 
+# The booking page offers series up to this many weeks (the service allows more).
+SERIES_CHOICES_MAX = 12
+
+
+def _repeat_choices() -> list[tuple[int, Any]]:
+    return [(1, _("Only this session"))] + [
+        (count, ngettext_lazy("%(count)d session", "%(count)d sessions", count) % {"count": count})
+        for count in range(2, SERIES_CHOICES_MAX + 1)
+    ]
+
+
 class BookSlotForm(forms.Form):
-    """Step two of a coach's booking: one of ``slots`` (shown in ``tz``)."""
+    """Step two of a coach's booking: one of ``slots`` (shown in ``tz``), and whether to
+    repeat it weekly at the same time (a series, see ``loom.scheduling.series``)."""
 
     starts_at = SlotChoiceField(label=_("Time"))
+    repeat = forms.TypedChoiceField(
+        label=_("Repeat weekly at the same time"),
+        choices=_repeat_choices,
+        coerce=int,
+        initial=1,
+        required=False,
+        empty_value=1,  # type: ignore[arg-type]  # django-stubs types it as str only
+        help_text=_(
+            "Books the same time every week, following your own clock when daylight saving "
+            "time changes. Each session can later be moved or cancelled on its own."
+        ),
+    )
 
     def __init__(
         self,

@@ -173,7 +173,8 @@ def followup_email_message(session: Session, client: User) -> dict[str, Any]:
 
     Reads ``SessionSummary`` and ``ActionItem`` only, never the private note.
     """
-    summary = SessionSummary.objects.filter(session=session).first()
+    # A summary the coach has not shared is still their draft.
+    summary = SessionSummary.objects.filter(session=session, shared_at__isnull=False).first()
     summary_text = (summary.body or "").strip() if summary is not None else ""
     items = list(
         ActionItem.objects.filter(session=session, client=client, completed_at__isnull=True)

@@ -58,6 +58,7 @@ from loom.scheduling.selectors import (
     slots_for_session_type,
     working_windows_for_week,
 )
+from loom.scheduling.series import session_book_weekly_series
 from loom.scheduling.slots import Slot
 
 UPCOMING_PER_PAGE = 20
@@ -163,19 +164,36 @@ def _rows(sessions: list[Session], coach_tz: ZoneInfo) -> list[SessionRow]:
     return rows
 
 
+@dataclass
+class SlotDay:
+    """One day of the slot grid: its free times as (form value, slot); ``is_open`` says
+    whether the day starts unfolded (the first day, and the day of the chosen time)."""
+
+    date: date
+    slots: list[tuple[str, Slot]]
+    is_open: bool
+
+
 def _slot_grid(
-    session_type: SessionType, *, tz: ZoneInfo, now: datetime, exclude_session_id: int | None
-) -> list[tuple[date, list[tuple[str, Slot]]]]:
+    session_type: SessionType,
+    *,
+    tz: ZoneInfo,
+    now: datetime,
+    exclude_session_id: int | None,
+    selected: str = "",
+) -> list[SlotDay]:
     """The next ``SLOT_DAYS`` days of bookable slots of ``session_type``, by local day."""
     today = now.astimezone(tz).date()
     _start, end = local_day_bounds(today + timedelta(days=SLOT_DAYS - 1), tz)
     slots = slots_for_session_type(
         session_type, start=now, end=end, now=now, exclude_session_id=exclude_session_id
     )
-    return [
-        (day, [(slot_value(slot.starts_at), slot) for slot in day_slots])
-        for day, day_slots in slot_days(slots, tz)
-    ]
+    grid = []
+    for index, (day, day_slots) in enumerate(slot_days(slots, tz)):
+        values = [(slot_value(slot.starts_at), slot) for slot in day_slots]
+        is_open = index == 0 or any(value == selected for value, _slot in values)
+        grid.append(SlotDay(date=day, slots=values, is_open=is_open))
+    return grid
 
 
 # --- Today and upcoming ----------------------------------------------------------------------
@@ -578,7 +596,11 @@ def reschedule(request: HttpRequest, session_id: int) -> HttpResponse:
     if can_move:
         try:
             grid = _slot_grid(
-                session.session_type, tz=tz, now=timezone.now(), exclude_session_id=session.pk
+                session.session_type,
+                tz=tz,
+                now=timezone.now(),
+                exclude_session_id=session.pk,
+                selected=request.POST.get("starts_at", "") if is_post else "",
             )
         except DomainError as exc:
             error = str(exc)
@@ -661,22 +683,40 @@ def book(request: HttpRequest) -> HttpResponse:
         chosen = choice.chosen()
     if is_post and chosen is not None and slot_form.is_valid():
         client, session_type = chosen
+        repeat = slot_form.cleaned_data.get("repeat") or 1
         try:
-            session = services.session_book(
-                actor=coach,
-                coach=coach,
-                client=client,
-                session_type=session_type,
-                starts_at=slot_form.cleaned_data["starts_at"],
-            )
+            if repeat > 1:
+                session = session_book_weekly_series(
+                    actor=coach,
+                    client=client,
+                    session_type=session_type,
+                    first_starts_at=slot_form.cleaned_data["starts_at"],
+                    count=repeat,
+                )[0]
+            else:
+                session = services.session_book(
+                    actor=coach,
+                    coach=coach,
+                    client=client,
+                    session_type=session_type,
+                    starts_at=slot_form.cleaned_data["starts_at"],
+                )
         except (DomainError, ValidationError) as exc:
             apply_service_error(slot_form, exc)
             status = getattr(exc, "status", 400)
         else:
-            messages.success(
-                request,
-                _("Session booked with %(name)s. We emailed them.") % {"name": client.display_name},
-            )
+            if repeat > 1:
+                messages.success(
+                    request,
+                    _("%(count)s weekly sessions booked with %(name)s. We emailed them.")
+                    % {"count": repeat, "name": client.display_name},
+                )
+            else:
+                messages.success(
+                    request,
+                    _("Session booked with %(name)s. We emailed them.")
+                    % {"name": client.display_name},
+                )
             return redirect("scheduling_coach:detail", session_id=session.pk)
     if (choice.errors or (is_post and slot_form.errors)) and status == 200:
         status = 400
@@ -684,7 +724,13 @@ def book(request: HttpRequest) -> HttpResponse:
     grid_error = ""
     if chosen is not None:
         try:
-            grid = _slot_grid(chosen[1], tz=tz, now=timezone.now(), exclude_session_id=None)
+            grid = _slot_grid(
+                chosen[1],
+                tz=tz,
+                now=timezone.now(),
+                exclude_session_id=None,
+                selected=request.POST.get("starts_at", "") if is_post else "",
+            )
         except DomainError as exc:
             grid_error = str(exc)
     return TemplateResponse(

@@ -47,6 +47,15 @@ def _today(tz: ZoneInfo) -> date:
     return timezone.now().astimezone(tz).date()
 
 
+def _zone(coach: User) -> tuple[ZoneInfo, str]:
+    """The coach's zone, or UTC and the reason when the stored name no longer resolves
+    (the page still opens and says so; the preview is left out)."""
+    try:
+        return selectors.coach_zone(coach), ""
+    except DomainError as exc:
+        return ZoneInfo("UTC"), str(exc)
+
+
 # --- Session types -------------------------------------------------------------------------
 
 
@@ -198,7 +207,7 @@ def _availability_page(
     status: int = 200,
 ) -> HttpResponse:
     coach = _coach(request)
-    tz = selectors.coach_zone(coach)
+    tz, zone_error = _zone(coach)
     today = _today(tz)
     if weekly is None:
         saved, _overrides = selectors.availability_for(coach)
@@ -214,9 +223,10 @@ def _availability_page(
             "override_form": override_form or OverrideForm(today=today),
             "overrides": selectors.upcoming_overrides_for_coach(coach, today=today),
             "active_types": active_types,
-            "preview": _preview(preview_type, tz),
+            "preview": None if zone_error else _preview(preview_type, tz),
             "preview_type": preview_type,
-            "coach_timezone": tz.key,
+            "coach_timezone": coach.timezone if zone_error else tz.key,
+            "zone_error": zone_error,
             "today": today,
         },
         status=status,
@@ -262,7 +272,7 @@ def availability(request: HttpRequest) -> HttpResponse:
 @require_POST
 def override_add(request: HttpRequest) -> HttpResponse:
     coach = _coach(request)
-    form = OverrideForm(request.POST, today=_today(selectors.coach_zone(coach)))
+    form = OverrideForm(request.POST, today=_today(_zone(coach)[0]))
     if form.is_valid():
         try:
             services.availability_override_add(

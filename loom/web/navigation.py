@@ -27,8 +27,17 @@ class NavItem:
 COACH_NAV = (
     NavItem(_("Home"), "coach:home", "home"),
     NavItem(_("Clients"), "coach:roster", "users"),
+    NavItem(_("Sessions"), "scheduling_coach:today", "clock"),
+    NavItem(_("Calendar"), "scheduling_coach:calendar", "calendar"),
+    NavItem(_("Group sessions"), "scheduling_groups:coach_list", "users"),
+    NavItem(_("Scheduling setup"), "scheduling_setup:types", "settings"),
 )
-CLIENT_NAV = (NavItem(_("Home"), "client:home", "home"),)
+CLIENT_NAV = (
+    NavItem(_("Home"), "client:home", "home"),
+    NavItem(_("Sessions"), "scheduling_client:list", "clock"),
+    NavItem(_("Book a session"), "scheduling_client:book", "calendar"),
+    NavItem(_("Group sessions"), "scheduling_groups:client_list", "users"),
+)
 ADMIN_NAV = (
     NavItem(_("Overview"), "admin_area:home", "home"),
     NavItem(_("Components"), "admin_area:components", "grid"),

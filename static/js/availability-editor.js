@@ -146,7 +146,20 @@ function initOverride(form) {
   });
 }
 
+// The preview's type travels with every form of the page, so saving keeps showing the
+// type chosen last (also when it was chosen through htmx without a page load).
+function initPreviewChoice(select) {
+  select.addEventListener("change", () => {
+    for (const hidden of document.querySelectorAll("input[type='hidden'][name='preview_type']")) {
+      hidden.value = select.value;
+    }
+  });
+}
+
 export function init(root) {
+  for (const select of root.querySelectorAll("[data-preview-choice]")) {
+    once(select, "previewChoice", () => initPreviewChoice(select));
+  }
   for (const form of root.querySelectorAll("[data-availability-editor]")) {
     once(form, "availabilityEditor", () => initWeek(form));
   }

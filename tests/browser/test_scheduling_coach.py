@@ -90,7 +90,13 @@ def test_coach_approves_a_request_and_reschedules_it(
     with page.expect_navigation():
         page.get_by_role("link", name=exact(t(language, "Reschedule"))).click()
     check_page(page, language=language)
-    page.locator(f"#slot-{slot_value(new_time).lower().replace(':', '')}").check()
+    # The days fold: open the new time's day (with the keyboard), then choose the time.
+    radio = page.locator(f"#slot-{slot_value(new_time).lower().replace(':', '')}")
+    day = page.locator("details.sc-slot-day", has=radio)
+    if not day.evaluate("(details) => details.open"):
+        day.locator("summary").focus()
+        page.keyboard.press("Enter")
+    radio.check()
     submit(page, "Move the session", language=language)
     assert urlsplit(page.url).path == f"/coach/sessions/{request.pk}/", page.url
     check_page(page, language=language)

@@ -169,6 +169,13 @@ def test_keyboard_only_weekly_hours_then_preview(
     expect(page.locator("#slot-preview")).to_contain_text(long_walk)
     expect(page).to_have_url(re.compile(r"\?preview_type=\d+$"))
     check_page(page)
+    # Saving again keeps the type chosen last in the preview.
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    _tab_to(page, "day0-start-1")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    expect(page.locator("#preview-type option:checked")).to_have_text(long_walk)
+    expect(page.locator("#slot-preview")).to_contain_text(long_walk)
 
 
 @pytest.mark.parametrize(("language", "viewport"), [("en", "375"), ("he", "375")])

@@ -304,11 +304,23 @@ def test_calendar_query_count_is_constant_5_vs_50_sessions(dana: World) -> None:
 
 
 def test_calendar_in_hebrew_is_mirrored(world: World, clock: Any) -> None:
+    hours(world.eli, "09:00", "17:00", days=range(5))
+    kind = session_type(world.eli)
+    session_book(
+        actor=world.eli,
+        coach=world.eli,
+        client=world.maya,
+        session_type=kind,
+        starts_at=utc(2026, 6, 2, 7, 0),  # Tuesday 10:00 Jerusalem
+    )
     response = signed_in(world.eli).get(reverse("scheduling_coach:calendar"))
     assert response.status_code == 200
     page = response.content.decode()
     assert 'lang="he" dir="rtl"' in page
-    assert page.count('class="sc-day') >= 7
+    assert page.count('<section class="sc-day') == 7
+    # Time ranges stay left to right inside the Hebrew page.
+    assert '<span class="sc-event-time">\u206610:00–11:00\u2069</span>' in page
+    assert "\u206609:00–17:00\u2069" in page
 
 
 # --- Session page ----------------------------------------------------------------------------
@@ -466,7 +478,7 @@ def test_reschedule_page_shows_14_days_of_slots_in_the_coachs_zone(dana: World) 
     response = signed_in(dana.dana).get(reverse("scheduling_coach:reschedule", args=[session.pk]))
     assert response.status_code == 200
     page = text(response)
-    days = re.findall(r'<legend class="sc-slot-day-title">([^<]+)</legend>', page)
+    days = re.findall(r'<span class="sc-slot-day-title">([^<]+)</span>', page)
     # Weekdays only (Dana works Monday to Friday) from Monday June 1 to Sunday June 14.
     assert days[0].startswith("Monday, June 1, 2026")
     assert days[-1].startswith("Friday, June 12, 2026")
@@ -474,6 +486,23 @@ def test_reschedule_page_shows_14_days_of_slots_in_the_coachs_zone(dana: World) 
     # Its own time is free for the move; 12:00 New York (after 4 hours' notice) is first.
     assert 'value="2026-06-01T16:00Z"' in page
     assert 'value="2026-06-02T14:00Z"' in page
+    # Each day folds; only the first starts open.
+    assert page.count('<details class="sc-slot-day" open>') == 1
+    assert page.count('<details class="sc-slot-day">') == 9
+
+
+def test_reschedule_error_keeps_the_chosen_day_open(dana: World) -> None:
+    kind = session_type(dana.dana)
+    session = book(dana, TUESDAY_10, kind=kind)
+    response = signed_in(dana.dana).post(
+        reverse("scheduling_coach:reschedule", args=[session.pk]),
+        {"starts_at": "2026-06-04T15:00Z", "reason": "x" * 1001},
+    )
+    assert response.status_code == 400
+    page = text(response)
+    thursday = page.split("Thursday, June 4, 2026")[0].rsplit("<details", 1)[1]
+    assert thursday.startswith(' class="sc-slot-day" open>')
+    assert 'value="2026-06-04T15:00Z" id="slot-2026-06-04t1500z" checked' in page
 
 
 def test_reschedule_moves_the_session(dana: World) -> None:

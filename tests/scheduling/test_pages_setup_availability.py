@@ -331,3 +331,17 @@ def test_availability_page_in_hebrew(world: World, frozen: None) -> None:
     preview = response.context["preview"]
     assert preview.days[0].slots == []
     assert (preview.days[1].slots[0].hour, preview.days[1].slots[0].minute) == (9, 0)
+
+
+def test_a_time_zone_that_no_longer_resolves_is_explained_not_a_crash(
+    world: World, frozen: None
+) -> None:
+    session_type(world.dana)
+    type(world.dana).objects.filter(pk=world.dana.pk).update(timezone="Mars/Olympus_Mons")
+    client = signed_in(world.dana)
+    response = client.get(URL)
+    assert response.status_code == 200
+    assert "time zone is not set correctly" in response.content.decode()
+    assert response.context["preview"] is None
+    added = client.post(OVERRIDES, _override(kind="unavailable_day", start_time="", end_time=""))
+    assert added.status_code == 302

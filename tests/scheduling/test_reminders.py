@@ -493,6 +493,17 @@ def test_follow_up_without_a_summary_asks_how_it_went(dana: World) -> None:
     assert "PRIVATE-ONLY-NOTE" not in followup.alternatives[0][0]
 
 
+def test_follow_up_leaves_out_a_summary_the_coach_has_not_shared(dana: World) -> None:
+    session = _completed(dana)
+    SessionSummary.objects.create(session=session, body="DRAFT-NOT-SHARED")
+    mail.outbox.clear()
+    _deliver(WEDNESDAY_10 + timedelta(hours=3))
+    [followup] = _mail_to("avi@example.com")
+    assert followup.subject.startswith("How did it go?")
+    assert "DRAFT-NOT-SHARED" not in followup.body
+    assert "DRAFT-NOT-SHARED" not in followup.alternatives[0][0]
+
+
 # --- The panel -------------------------------------------------------------------------------
 
 

@@ -164,3 +164,83 @@ def test_a_group_type_cannot_be_a_series(eli_and_maya: World) -> None:
     with pytest.raises(DomainError) as refused:
         _book(eli_and_maya, session_type=session_type(eli_and_maya.eli, capacity=4))
     assert refused.value.code == "series_group_type"
+
+
+def test_the_coach_books_a_series_from_the_booking_page(eli_and_maya: World) -> None:
+    from django.urls import reverse
+
+    from tests.conftest import signed_in
+
+    kind = session_type(eli_and_maya.eli)
+    response = signed_in(eli_and_maya.eli).post(
+        reverse("scheduling_coach:book"),
+        {
+            "client": eli_and_maya.maya.pk,
+            "type": kind.pk,
+            "starts_at": "2026-03-02T07:00Z",
+            "repeat": "4",
+        },
+    )
+    assert response.status_code == 302
+    sessions = list(Session.objects.order_by("starts_at"))
+    assert len(sessions) == 4 and len({s.series for s in sessions}) == 1
+    assert [s.starts_at.astimezone(JERUSALEM).time() for s in sessions] == [time(9)] * 4
+
+
+def test_a_series_page_booking_that_fails_books_nothing(eli_and_maya: World) -> None:
+    from django.urls import reverse
+
+    from tests.conftest import signed_in
+
+    AvailabilityOverride.objects.create(
+        coach=eli_and_maya.eli, date=date(2026, 3, 9), kind=OverrideKind.UNAVAILABLE_DAY
+    )
+    eli_and_maya.eli.language = "en"
+    eli_and_maya.eli.save(update_fields=["language"])
+    kind = session_type(eli_and_maya.eli)
+    response = signed_in(eli_and_maya.eli).post(
+        reverse("scheduling_coach:book"),
+        {
+            "client": eli_and_maya.maya.pk,
+            "type": kind.pk,
+            "starts_at": "2026-03-02T07:00Z",
+            "repeat": "3",
+        },
+    )
+    assert response.status_code == 400
+    assert "March 9, 2026" in response.content.decode()
+    assert not Session.objects.exists()
+
+
+def test_the_api_books_a_series_and_refuses_a_blocked_week(eli_and_maya: World) -> None:
+    from tests.conftest import signed_in
+
+    kind = session_type(eli_and_maya.eli)
+    client = signed_in(eli_and_maya.eli)
+    body = {
+        "session_type_id": kind.pk,
+        "client_id": eli_and_maya.maya.pk,
+        "starts_at": "2026-03-02T07:00:00+00:00",
+        "count": 5,
+    }
+    AvailabilityOverride.objects.create(
+        coach=eli_and_maya.eli, date=date(2026, 3, 23), kind=OverrideKind.UNAVAILABLE_DAY
+    )
+    refused = client.post("/api/v1/scheduling/series", body, content_type="application/json")
+    assert refused.status_code == 409
+    assert not Session.objects.exists()
+
+    AvailabilityOverride.objects.all().delete()
+    booked = client.post("/api/v1/scheduling/series", body, content_type="application/json")
+    assert booked.status_code == 201
+    assert [item["starts_at"][11:16] for item in booked.json()] == ["07:00"] * 4 + ["06:00"]
+    too_many = client.post(
+        "/api/v1/scheduling/series", {**body, "count": 27}, content_type="application/json"
+    )
+    assert too_many.status_code == 422
+    other_client = client.post(
+        "/api/v1/scheduling/series",
+        {**body, "client_id": eli_and_maya.avi.pk},
+        content_type="application/json",
+    )
+    assert other_client.status_code == 404

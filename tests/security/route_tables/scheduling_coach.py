@@ -15,11 +15,15 @@ from loom.scheduling.models import Session, SessionType
 from tests.security.matrix import (
     BAD_REQUEST,
     COACH,
+    FORBIDDEN,
     NOT_ALLOWED,
     NOT_FOUND,
     OK,
+    UNAUTHORIZED,
     Route,
     coaches,
+    everyone,
+    expect,
     redirect,
 )
 from tests.world import World
@@ -116,5 +120,18 @@ ROUTES: tuple[Route, ...] = (
         data={"reason": "Matrix"},
         get=coaches(OK, other_coach=NOT_FOUND),
         post=coaches(redirect("scheduling_coach:detail"), other_coach=NOT_FOUND),
+    ),
+    # A weekly series (the API of loom/scheduling/series.py): coach-only, and ids that
+    # are not the coach's are 404. Booking itself is tested in tests/scheduling/test_series.py.
+    Route(
+        "api/v1/scheduling/series",
+        data={
+            "session_type_id": 2_000_000_000,
+            "client_id": 2_000_000_000,
+            "starts_at": "2030-01-07T14:00:00+00:00",
+            "count": 2,
+        },
+        get=everyone(NOT_ALLOWED),
+        post=expect(FORBIDDEN, anonymous=UNAUTHORIZED, coach=NOT_FOUND, other_coach=NOT_FOUND),
     ),
 )
