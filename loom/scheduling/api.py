@@ -28,12 +28,6 @@ from loom.accounts.models import CoachClient, Role, User
 from loom.accounts.permissions import request_user, require_coach
 from loom.core.errors import Conflict, DomainError, Forbidden, NotFound
 from loom.scheduling import selectors, services
-from loom.scheduling.series import (
-    INTERVAL_MAX_WEEKS,
-    SERIES_MAX,
-    SERIES_MIN,
-    session_book_weekly_series,
-)
 from loom.scheduling.models import (
     REMINDER_OFFSETS_MAX,
     AvailabilityOverride,
@@ -42,6 +36,12 @@ from loom.scheduling.models import (
     Session,
     SessionType,
     WeeklyAvailability,
+)
+from loom.scheduling.series import (
+    INTERVAL_MAX_WEEKS,
+    SERIES_MAX,
+    SERIES_MIN,
+    session_book_weekly_series,
 )
 from loom.scheduling.services import (
     ADDRESS_MAX,

@@ -207,7 +207,9 @@ def _session(
         capacity=session_type.capacity if client is None else 1,
         meeting_url=meeting_url_for_new_session(coach=coach, session_type=session_type),
     )
-    first = SessionEventKind.REQUESTED if status == SessionStatus.REQUESTED else SessionEventKind.BOOKED
+    first = (
+        SessionEventKind.REQUESTED if status == SessionStatus.REQUESTED else SessionEventKind.BOOKED
+    )
     _event(session, first, client or coach, booked_at)
     return session
 

@@ -27,8 +27,8 @@ so a change that rolls back sends nothing.
 from __future__ import annotations
 
 import itertools
-import uuid
 import unicodedata
+import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
@@ -69,6 +69,7 @@ from loom.scheduling.models import (
     SessionType,
     WeeklyAvailability,
 )
+from loom.scheduling.reminders import on_session_change, reminders_replan_for_coach
 from loom.scheduling.selectors import coach_zone, slot_inputs_for, slot_rules_for
 from loom.scheduling.video import meeting_url_for_new_session
 
@@ -259,6 +260,9 @@ def scheduling_settings_update(
         audit_record(
             action="scheduling.settings_updated", actor=coach, details={"fields": sorted(changes)}
         )
+    if "reminder_offsets_minutes" in changes:
+        # Upcoming sessions take the new reminder times at once, not only new bookings.
+        reminders_replan_for_coach(coach)
     return row
 
 
@@ -640,8 +644,6 @@ def _after_change(*, session: Session, event: SessionEvent, notify: bool = True)
     if notify:
         session_notify(session=session, event=event)
     # Reminders are (re)planned or cancelled; a completed session gets its follow-up.
-    from loom.scheduling.reminders import on_session_change
-
     on_session_change(session=session, event=event)
 
 

@@ -664,3 +664,22 @@ def test_a_rolled_back_booking_plans_no_reminders(dana: World) -> None:
         raise RuntimeError
     with system_context():
         assert not Reminder.objects.exists()
+
+
+def test_changing_the_coachs_reminder_times_replans_upcoming_sessions(dana: World) -> None:
+    from loom.scheduling.services import scheduling_settings_update
+
+    session = _book(dana)
+    before = set(
+        Reminder.objects.filter(session=session, status="pending").values_list(
+            "offset_minutes", flat=True
+        )
+    )
+    scheduling_settings_update(coach=dana.dana, reminder_offsets_minutes=[120])
+    after = set(
+        Reminder.objects.filter(session=session, status="pending").values_list(
+            "offset_minutes", flat=True
+        )
+    )
+    assert before == {1440, 60}
+    assert after == {120}

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from loom.scheduling.models import Session, SessionStatus, SessionSummary
 from tests.scheduling.support import session_type, utc
-from tests.security.conftest import app_role, raw_as, rows  # noqa: F401 (fixture by name)
+from tests.security.conftest import raw_as, rows
 from tests.world import World
 
 pytestmark = pytest.mark.postgres

@@ -22,9 +22,13 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not (settings.DEBUG or settings.LOOM_DEMO_MODE or options["force"]):
-            raise CommandError("Refusing to load demo data: turn on LOOM_DEMO_MODE or pass --force.")
+            raise CommandError(
+                "Refusing to load demo data: turn on LOOM_DEMO_MODE or pass --force."
+            )
         created = load_demo_schedule()
         if created:
-            self.stdout.write(self.style.SUCCESS(f"Demo schedule loaded: {created} sessions added."))
+            self.stdout.write(
+                self.style.SUCCESS(f"Demo schedule loaded: {created} sessions added.")
+            )
         else:
             self.stdout.write("Demo schedule already present; nothing changed.")
