@@ -450,7 +450,6 @@ def reflection(request: HttpRequest, session_id: int) -> HttpResponse:
 
 
 @csrf_exempt  # checked by csrf_protect below, once the upload limit is in place
-@login_required
 @require_POST
 def attachment_add(request: HttpRequest, session_id: int) -> HttpResponse:
     # Before anything reads request.POST: an oversize file is skipped as it arrives.
@@ -458,7 +457,9 @@ def attachment_add(request: HttpRequest, session_id: int) -> HttpResponse:
     return _attachment_add(request, session_id)
 
 
+# CSRF first, as for every other form: a forged request is refused even when signed out.
 @csrf_protect
+@login_required
 def _attachment_add(request: HttpRequest, session_id: int) -> HttpResponse:
     session = _party(request, session_id)
     form = AttachmentForm(request.POST, request.FILES)

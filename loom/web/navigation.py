@@ -50,7 +50,10 @@ def navigation_for(request: HttpRequest) -> tuple[NavItem, ...]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return ()
-    role_nav = {"coach": COACH_NAV, "client": CLIENT_NAV, "admin": ADMIN_NAV}.get(user.role, ())
+    if user.role == "admin":
+        # Reminders and offers go to coaches and clients; admins receive no notices.
+        return (*ADMIN_NAV, *ACCOUNT_NAV)
+    role_nav = {"coach": COACH_NAV, "client": CLIENT_NAV}.get(user.role, ())
     return (*role_nav, _notifications_item(user), *ACCOUNT_NAV)
 
 

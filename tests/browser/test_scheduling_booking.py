@@ -169,7 +169,12 @@ def test_client_books_coach_reschedules_client_cancels_late(
         coach_page.get_by_role("link", name=exact(t(language, "Reschedule"))).click()
     check_page(coach_page)
     moved_to = _first_slot_after(kind, now + MOVE_AHEAD, exclude=session.pk)
-    coach_page.locator(f'input[name="starts_at"][value="{slot_value(moved_to)}"]').check()
+    new_time = coach_page.locator(f'input[name="starts_at"][value="{slot_value(moved_to)}"]')
+    # Each day of the grid folds; only the first one starts open.
+    day = coach_page.locator("details.sc-slot-day", has=new_time)
+    if day.get_attribute("open") is None:
+        day.locator("summary").click()
+    new_time.check()
     submit(coach_page, "Move the session")
     check_page(coach_page)
     session.refresh_from_db()

@@ -31,6 +31,7 @@ from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.models import Permission
+from django.db import transaction
 from django.test import Client
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 from django.urls.resolvers import RegexPattern, RoutePattern
@@ -38,6 +39,7 @@ from django.urls.resolvers import RegexPattern, RoutePattern
 from loom.accounts import services
 from loom.accounts.models import CoachProfile, Invitation, Onboarding, Role, User
 from loom.accounts.selectors import CLIENT_STEPS, COACH_STEPS
+from loom.scheduling.models import SessionType
 from tests.i18n.english_left import EnglishCatalog, mask_data, read_page
 from tests.world import World, make_user
 
@@ -272,6 +274,8 @@ def data_values(scene: Scene) -> list[str]:
     # Permission names are stored in English when migrations run ("Can add audit log
     # entry"); the admin's group form lists them as data.
     values += list(Permission.objects.values_list("name", flat=True))
+    for session_type in SessionType.objects.all():
+        values += [session_type.name_en, session_type.description_en]
     return [value for value in values if value]
 
 
@@ -296,32 +300,47 @@ def check_pages(
     browser: Client, scene: Scene, report: Report, routes: tuple[Route, ...] | None = None
 ) -> None:
     catalog = english_catalog()
-    data = data_values(scene)
     for route in all_routes() if routes is None else routes:
-        for url in urls_for(route, scene):
-            response = browser.get(url)
-            if response.status_code in (301, 302, 303, 307, 308):
-                continue
-            content_type = response.get("Content-Type", "")
-            if not content_type.startswith("text/html") or getattr(response, "streaming", False):
-                continue
-            if response.status_code >= 500:
-                report.problems.append(f"{url} ({response.status_code}): server error in Hebrew")
-                continue
-            if not response.content.strip():
-                continue  # e.g. 405 for a POST-only address: no page to read
-            page = read_page(response.content.decode(response.charset or "utf-8"))
-            report.checked.append(f"{url} ({response.status_code})")
-            if (page.html_lang, page.html_dir) != ("he", "rtl"):
-                report.problems.append(
-                    f"{url} ({response.status_code}): <html lang={page.html_lang!r} dir={page.html_dir!r}>, "
-                    "expected lang='he' dir='rtl'"
-                )
-            if url.startswith(THIRD_PARTY_UI_PREFIXES):
-                continue
-            for msgid, seen in catalog.find(mask_data(page.text, data)):
-                shown = f" (shown as {seen!r})" if seen != msgid else ""
-                report.problems.append(f"{url} ({response.status_code}): English {msgid!r}{shown}")
+        # Each route's sample objects live only while its pages are read: samples of
+        # different routes (sessions of one coach at the same time) may not coexist.
+        with transaction.atomic():
+            _check_route(browser, route, scene, report, catalog)
+            transaction.set_rollback(True)
+
+
+def _check_route(
+    browser: Client,
+    route: Route,
+    scene: Scene,
+    report: Report,
+    catalog: EnglishCatalog,
+) -> None:
+    urls = urls_for(route, scene)
+    data = data_values(scene)  # after the route's samples exist: their names are data too
+    for url in urls:
+        response = browser.get(url)
+        if response.status_code in (301, 302, 303, 307, 308):
+            continue
+        content_type = response.get("Content-Type", "")
+        if not content_type.startswith("text/html") or getattr(response, "streaming", False):
+            continue
+        if response.status_code >= 500:
+            report.problems.append(f"{url} ({response.status_code}): server error in Hebrew")
+            continue
+        if not response.content.strip():
+            continue  # e.g. 405 for a POST-only address: no page to read
+        page = read_page(response.content.decode(response.charset or "utf-8"))
+        report.checked.append(f"{url} ({response.status_code})")
+        if (page.html_lang, page.html_dir) != ("he", "rtl"):
+            report.problems.append(
+                f"{url} ({response.status_code}): <html lang={page.html_lang!r} dir={page.html_dir!r}>, "
+                "expected lang='he' dir='rtl'"
+            )
+        if url.startswith(THIRD_PARTY_UI_PREFIXES):
+            continue
+        for msgid, seen in catalog.find(mask_data(page.text, data)):
+            shown = f" (shown as {seen!r})" if seen != msgid else ""
+            report.problems.append(f"{url} ({response.status_code}): English {msgid!r}{shown}")
 
 
 @pytest.mark.parametrize("who", PERSONAS)

@@ -240,7 +240,10 @@ def test_group_link_sends_seat_holders_to_the_group_page(dana: World) -> None:
     assert response["Location"] == reverse("scheduling_groups:client_detail", args=[group.pk])
     response = _follow(dana.dana, f"/sessions/{group.pk}/?v=0")
     assert response["Location"] == reverse("scheduling_coach:detail", args=[group.pk])
-    # Noa gave up her seat: the link says so and points to the other groups.
+    # Noa gave up her seat: the link says so (in English, which she reads here) and
+    # points to the other groups.
+    dana.noa.language = "en"
+    dana.noa.save(update_fields=["language"])
     response = _follow(dana.noa, f"/sessions/{group.pk}/?v=0")
     assert response.status_code == 200
     html = response.content.decode()

@@ -25,6 +25,7 @@ from tests.security.matrix import (
     UNAUTHORIZED,
     Outcome,
     Route,
+    everyone,
     expect,
     redirect,
     signed_in,
@@ -171,7 +172,9 @@ ROUTES: tuple[Route, ...] = (
         f"{P}files/",
         args=started_session,
         missing="coach",
-        get=NOT_A_PAGE,
+        # The method is checked before sign-in here (the upload limit and the CSRF check
+        # must come before anything else), so a GET is a 405 for everyone.
+        get=everyone(NOT_ALLOWED),
         post=parties(BAD_REQUEST, BAD_REQUEST),
         note="No file in the matrix's form: parties reach validation (400); uploads are "
         "tested in tests/scheduling/test_notes_views.py.",
