@@ -353,8 +353,9 @@ def scheduling_summary(scheduling: list[dict[str, Any]]) -> list[str]:
         lines = [
             "## Scheduling (in-process)",
             "",
-            "Measured inside one Python process on the workload database, not over HTTP: "
-            "the booking page and the coach calendar page do not exist yet.",
+            "Measured inside one Python process on the workload database, not over HTTP, "
+            "to isolate the scheduling code; the coach calendar page is measured over HTTP "
+            "(calendar_page).",
             *lines,
             "",
         ]

@@ -280,7 +280,7 @@ def measure_slots(data: dict[str, Any], *, repetitions: int, warmup: int) -> dic
             "Bookable slots of one session type for the next 30 and 60 days: the session "
             "type query plus selectors.slots_for_session_type (weekly hours, overrides and "
             "busy times from the database, then the pure engine), run in-process as the "
-            "client asking (no HTTP: the booking page does not exist yet)."
+            "client asking (no HTTP, to isolate the scheduling code)."
         ),
         "load": {
             "existing_sessions": existing,
