@@ -24,7 +24,7 @@ from tests.browser.support import (
     t,
     visit_and_check,
 )
-from tests.scheduling.test_notes_factories import MARKER, one_to_one
+from tests.scheduling.notes_support import MARKER, one_to_one
 from tests.world import PASSWORD, World
 
 pytestmark = pytest.mark.browser
@@ -101,7 +101,7 @@ def test_full_panels_of_a_group_session_pass_axe(open_page: PageOpener, viewport
     """Every part filled in — items per attendee, reflections, files, an error — for
     the coach and for an attendee, on a group session: axe 0, one h1, no errors."""
     from loom.scheduling import note_services as services
-    from tests.scheduling.test_notes_factories import group, pdf_bytes, upload
+    from tests.scheduling.notes_support import group, pdf_bytes, upload
 
     world = World.build()
     session = group(world.dana, [world.avi, world.noa])

@@ -22,7 +22,7 @@ from loom.core.uploads import (
     safe_filename,
     validate_upload,
 )
-from tests.scheduling.test_notes_factories import (
+from tests.scheduling.notes_support import (
     CONTENT_TYPES_DOCX,
     docx_bytes,
     many_entries_docx,

@@ -13,7 +13,7 @@ from django.utils import timezone
 from loom.scheduling import note_services as services
 from loom.scheduling.models import ActionItem, SessionPrivateNote, SessionSummary
 from tests.conftest import signed_in
-from tests.scheduling.test_notes_factories import MARKER, group, one_to_one, pdf_bytes, upload
+from tests.scheduling.notes_support import MARKER, group, one_to_one, pdf_bytes, upload
 from tests.world import World
 
 BASE = "/api/v1/scheduling/sessions/{}"

@@ -24,7 +24,7 @@ from loom.scheduling import reminder_emails
 from loom.scheduling.models import Session, SessionPrivateNote
 from loom.scheduling.services import session_cancel, session_complete
 from tests.conftest import signed_in
-from tests.scheduling.test_notes_factories import MARKER, one_to_one, pdf_bytes, upload
+from tests.scheduling.notes_support import MARKER, one_to_one, pdf_bytes, upload
 from tests.security.conftest import raw_as, rows
 from tests.security.matrix import build_path, url_patterns
 from tests.world import World
@@ -161,7 +161,7 @@ def test_notes_flow_works_as_the_application_role(
         open_action_items_for,
         private_note_for,
     )
-    from tests.scheduling.test_notes_factories import group
+    from tests.scheduling.notes_support import group
     from tests.security.conftest import APP_ROLE, application_connections
 
     world = World.build()

@@ -30,7 +30,7 @@ from loom.scheduling.note_selectors import (
     private_note_for,
     summaries_for,
 )
-from tests.scheduling.test_notes_factories import MARKER, group, one_to_one, pdf_bytes, upload
+from tests.scheduling.notes_support import MARKER, group, one_to_one, pdf_bytes, upload
 from tests.world import World
 
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from loom.scheduling import note_services as services
 from loom.scheduling.models import ActionItem, SessionAttachment, SessionPrivateNote, SessionSummary
 from tests.conftest import signed_in
-from tests.scheduling.test_notes_factories import (
+from tests.scheduling.notes_support import (
     MARKER,
     group,
     one_to_one,
