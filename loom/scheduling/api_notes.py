@@ -83,7 +83,8 @@ class SummaryOut(Schema):
 
 class SummaryIn(Schema):
     body: str = Field(max_length=services.SUMMARY_MAX)
-    share: bool = True
+    # Sharing is never implied: a body sent alone stays the coach's draft.
+    share: bool = Field(False, description="True shares the summary with the client(s).")
 
 
 @router.get(f"{_BASE}/summary", response=SummaryOut, url_name="scheduling_summary")

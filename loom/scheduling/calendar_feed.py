@@ -166,20 +166,26 @@ def session_title(session: Session, *, viewer: User) -> str:
     return _("%(type)s with %(person)s") % {"type": type_name, "person": other}
 
 
-def session_location(session: Session) -> str:
-    """Where the session happens: the meeting link, the address, or "Phone call"."""
+def session_location(session: Session, *, meeting_url: str | None = None) -> str:
+    """Where the session happens: the meeting link, the address, or "Phone call".
+
+    ``meeting_url`` overrides the session's visible link (``""`` for a viewer who no
+    longer attends, such as a client whose group seat was released)."""
     kind = session.session_type.location_kind
+    if meeting_url is None:
+        meeting_url = visible_meeting_url(session)
     if kind == LocationKind.VIDEO:
-        return visible_meeting_url(session) or str(LocationKind.VIDEO.label)
+        return meeting_url or str(LocationKind.VIDEO.label)
     if kind == LocationKind.IN_PERSON:
         return session.session_type.address
     return str(LocationKind.PHONE.label)
 
 
-def session_description(session: Session) -> str:
+def session_description(session: Session, *, meeting_url: str | None = None) -> str:
     """The plain-text details of a calendar entry (already in the active language)."""
     lines = [session.session_type.name]
-    meeting_url = visible_meeting_url(session)
+    if meeting_url is None:
+        meeting_url = visible_meeting_url(session)
     if meeting_url:
         lines.append(_("Join the video call: %(url)s") % {"url": meeting_url})
     elif session.session_type.location_kind == LocationKind.IN_PERSON:
@@ -211,8 +217,11 @@ def session_event_for(
     """The session as ``viewer`` sees it in a calendar: names only, no notes, no addresses.
 
     No ORGANIZER or ATTENDEE is written: a published calendar needs none, and they
-    would carry the other party's e-mail address.
+    would carry the other party's e-mail address. A cancelled entry (a released seat
+    included) carries no meeting link.
     """
+    status = _status(session, seat_status=seat_status)
+    meeting_url = "" if status == "CANCELLED" else visible_meeting_url(session)
     return CalendarEvent(
         uid=session.uid,
         sequence=session.sequence,
@@ -220,19 +229,28 @@ def session_event_for(
         ends_at=session.ends_at,
         tzid=_tzid(session),
         summary=session_title(session, viewer=viewer),
-        description=session_description(session),
-        location=session_location(session),
-        url=calendar_uri(visible_meeting_url(session) or session_link_url(session)),
-        status=_status(session, seat_status=seat_status),
+        description=session_description(session, meeting_url=meeting_url),
+        location=session_location(session, meeting_url=meeting_url),
+        url=calendar_uri(meeting_url or session_link_url(session)),
+        status=status,
         created=session.created_at,
         last_modified=session.updated_at,
     )
 
 
 def session_ics_for(session: Session, *, viewer: User) -> str:
-    """The ``.ics`` download of one session (``METHOD:PUBLISH``)."""
+    """The ``.ics`` download of one session (``METHOD:PUBLISH``); for a client whose
+    group seat was released, a cancelled entry without the meeting link."""
+    seat_status = None
+    if session.is_group and viewer.pk != session.coach_id:
+        seated = SessionSeat.objects.filter(
+            session=session, client=viewer, status=SeatStatus.TAKEN
+        ).exists()
+        seat_status = SeatStatus.TAKEN if seated else SeatStatus.CANCELLED
     return calendar_for(
-        [session_event_for(session, viewer=viewer)], method="PUBLISH", product_id=PRODUCT_ID
+        [session_event_for(session, viewer=viewer, seat_status=seat_status)],
+        method="PUBLISH",
+        product_id=PRODUCT_ID,
     )
 
 

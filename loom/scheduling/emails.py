@@ -209,6 +209,8 @@ def _subject_and_lead(
 
 
 def _calendar(session: Session, *, recipient: User, other: str, method: str) -> IcsAttachment:
+    # A cancellation (a released seat included) carries no way into the meeting.
+    meeting_url = "" if method == "CANCEL" else visible_meeting_url(session)
     event = CalendarEvent(
         uid=session.uid,
         sequence=session.sequence,
@@ -220,11 +222,14 @@ def _calendar(session: Session, *, recipient: User, other: str, method: str) -> 
         # The type's description, then how to join and the link back to the session.
         description="\n\n".join(
             part
-            for part in (session.session_type.description, session_description(session))
+            for part in (
+                session.session_type.description,
+                session_description(session, meeting_url=meeting_url),
+            )
             if part
         ),
-        location=session_location(session),
-        url=calendar_uri(visible_meeting_url(session) or session_link_url(session)),
+        location=session_location(session, meeting_url=meeting_url),
+        url=calendar_uri(meeting_url or session_link_url(session)),
         organizer_email=session.coach.email,
         organizer_name=session.coach.full_name,
         # Only the recipient: the other party's address stays out of their calendar.
@@ -359,7 +364,8 @@ def session_notify(*, session: Session, event: SessionEvent) -> list[Any]:
                 # The role-neutral link: it tells an old email's reader if the session
                 # has moved or was cancelled since (scheduling_calendar:session_link).
                 "url": session_link_url(session),
-                "meeting_url": visible_meeting_url(session),
+                # Not to the person who just gave up their seat: they no longer attend.
+                "meeting_url": "" if method == "CANCEL" else visible_meeting_url(session),
                 **_times(
                     session.starts_at, session.ends_at, recipient=recipient, coach_zone=coach_zone
                 ),

@@ -204,6 +204,14 @@ def _take(*, actor: User, session: Session, now: datetime, accepting: bool) -> S
     with system_context():
         locked = _lock_session(session)
         _require_open(locked, now)
+        # An offer that ran out before the expiry job came by passes its seat to the next
+        # person waiting now, so nobody can take it past the line in between.
+        if (
+            WaitlistEntry.objects.filter(session=locked, status=WaitlistStatus.OFFERED)
+            .filter(_stale_offer_q(now))
+            .update(status=WaitlistStatus.EXPIRED, updated_at=now)
+        ):
+            _offer_free_seats(locked, now)
         if SessionSeat.objects.filter(
             session=locked, client=actor, status=SeatStatus.TAKEN
         ).exists():
@@ -228,6 +236,13 @@ def _take(*, actor: User, session: Session, now: datetime, accepting: bool) -> S
                 )
             raise NotFound(_("You have no seat offer for this session."), code="no_offer")
         places = _places_left(locked, now, exclude_entry=entry.pk if live_offer and entry else None)
+        if not live_offer:
+            # The line comes first: a place is only free for whoever is not behind it.
+            places -= (
+                WaitlistEntry.objects.filter(session=locked, status=WaitlistStatus.WAITING)
+                .exclude(client=actor)
+                .count()
+            )
         if places <= 0:
             raise SessionFull(_("This session is full — join the waitlist."))
         try:

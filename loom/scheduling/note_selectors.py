@@ -193,10 +193,20 @@ def reflections_for(user: User, session: Session) -> list[ClientSessionReflectio
     return list(queryset.order_by("created_at", "id"))
 
 
+def _visible_attachments(user: User, session: Session) -> QuerySet[SessionAttachment]:
+    """A session's files ``user`` may see: all for the coach and a one-to-one client; in
+    a group session an attendee sees the coach's files and their own only (attendees
+    never learn about each other, so neither another's file nor their name)."""
+    queryset = SessionAttachment.objects.filter(session=session)
+    if session.is_group and session.coach_id != user.pk:
+        queryset = queryset.filter(uploaded_by_id__in=(session.coach_id, user.pk))
+    return queryset
+
+
 def attachments_for(user: User, session: Session) -> list[SessionAttachment]:
     """Attachments of a session the caller fetched through ``get_session_for_party``."""
     return list(
-        SessionAttachment.objects.filter(session=session)
+        _visible_attachments(user, session)
         .select_related("uploaded_by")
         .order_by("created_at", "id")
     )
@@ -208,7 +218,7 @@ def get_attachment_for(user: User, session: Session, attachment_id: Any) -> Sess
     except (TypeError, ValueError):
         raise Http404 from None
     attachment = (
-        SessionAttachment.objects.filter(session=session, pk=pk).select_related("uploaded_by")
+        _visible_attachments(user, session).filter(pk=pk).select_related("uploaded_by")
     ).first()
     if attachment is None:
         raise Http404

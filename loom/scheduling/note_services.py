@@ -411,10 +411,12 @@ def attachment_add(*, actor: User, session: Session, upload: Any) -> SessionAtta
         with transaction.atomic():
             # The session row's lock makes the count and the insert one step.
             Session.objects.select_for_update(of=("self",)).filter(pk=session.pk).first()
-            if (
-                SessionAttachment.objects.filter(session=session).count()
-                >= ATTACHMENTS_PER_SESSION_MAX
-            ):
+            counted = SessionAttachment.objects.filter(session=session)
+            if session.is_group:
+                # Per person in a group: one attendee can neither fill the session for
+                # the others and the coach, nor learn how many files they added.
+                counted = counted.filter(uploaded_by=actor)
+            if counted.count() >= ATTACHMENTS_PER_SESSION_MAX:
                 raise Conflict(
                     _("This session already has %(count)d files. Remove one first.")
                     % {"count": ATTACHMENTS_PER_SESSION_MAX},
@@ -439,7 +441,11 @@ def attachment_delete(*, actor: User, session: Session, attachment_id: Any) -> N
     attachment = (
         SessionAttachment.objects.select_for_update().filter(session=session, pk=pk).first()
     )
-    if attachment is None:
+    hidden = session.is_group and attachment is not None and actor.pk != session.coach_id
+    if attachment is None or (
+        hidden and attachment.uploaded_by_id not in (actor.pk, session.coach_id)
+    ):
+        # Another attendee's file in a group session does not exist for this person.
         raise NotFound(_("This file does not exist."))
     if attachment.uploaded_by_id != actor.pk:
         raise Forbidden(_("Only the person who added a file can remove it."), code="not_uploader")

@@ -698,6 +698,9 @@ def session_book(
         raise Forbidden(_("Only a coach or their client can book a session."))
     if session_type.coach_id != coach.pk or not session_type.is_active:
         raise NotFound(_("This session type is not available."), code="session_type_unavailable")
+    if session_type.capacity > 1:
+        # A group type is held as a group session with seats, never booked one-to-one.
+        raise NotFound(_("This session type is not available."), code="session_type_unavailable")
 
     tz_name = coach_zone(coach).key
     coach_settings = _lock_coach(coach)
@@ -769,6 +772,10 @@ def session_approve(*, actor: User, session: Session) -> Session:
         session = _locked_session(actor, session)
         if session.status != SessionStatus.REQUESTED:
             raise InvalidTransition(_("Only a requested session can be approved."))
+        if session.client is not None and not _active_link(session.coach, session.client):
+            raise Forbidden(
+                _("This person is not one of your active clients."), code="not_your_client"
+            )
         now = timezone.now()
         if session.starts_at <= now:
             raise InvalidTransition(
@@ -824,6 +831,9 @@ def session_reschedule(
         session = _locked_session(actor, session)
         if session.status not in (SessionStatus.REQUESTED, SessionStatus.SCHEDULED):
             raise InvalidTransition(_("Only an upcoming session can be rescheduled."))
+        # A former client may still cancel, but not take a new time in the calendar.
+        if actor.pk == session.client_id and not _active_link(session.coach, actor):
+            raise Forbidden(_("You can only book with your own coach."), code="not_your_coach")
         now = timezone.now()
         if session.starts_at <= now:
             raise InvalidTransition(
