@@ -90,8 +90,19 @@ def _zone(name: str) -> ZoneInfo:
         return ZoneInfo(settings.TIME_ZONE)
 
 
+def keep_ltr(text: str) -> str:
+    """``text`` kept left to right inside right-to-left text (an isolate): in Hebrew
+    "09:00–10:00" would otherwise read "10:00–09:00"."""
+    if translation.get_language_bidi():
+        return f"\u2066{text}\u2069"
+    return text
+
+
 def format_when(starts_at: datetime, ends_at: datetime, zone: ZoneInfo) -> str:
-    """ "Tuesday, June 2, 2026, 10 a.m.–11 a.m." in the active language, in ``zone``."""
+    """ "Tuesday, June 2, 2026, 10 a.m.–11 a.m." in the active language, in ``zone``.
+
+    The hours and the zone name stay left to right in a right-to-left language.
+    """
     start = starts_at.astimezone(zone)
     end = ends_at.astimezone(zone)
     day = f"{date_format(start, 'l')}, {date_format(start, 'DATE_FORMAT')}"
@@ -101,7 +112,7 @@ def format_when(starts_at: datetime, ends_at: datetime, zone: ZoneInfo) -> str:
             f"{time_format(start, 'TIME_FORMAT')} – "
             f"{date_format(end, 'DATE_FORMAT')}, {time_format(end, 'TIME_FORMAT')}"
         )
-    return f"{day}, {hours} ({zone.key})"
+    return f"{day}, {keep_ltr(hours)} ({keep_ltr(zone.key)})"
 
 
 def _times(

@@ -23,8 +23,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import timezone, translation
-from django.utils.formats import date_format, time_format
+from django.utils import timezone
+from django.utils.formats import time_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -33,7 +33,7 @@ from loom.accounts.models import User
 from loom.accounts.permissions import coach_required
 from loom.core.errors import DomainError
 from loom.scheduling import services
-from loom.scheduling.emails import format_when
+from loom.scheduling.emails import format_when, keep_ltr
 from loom.scheduling.forms import (
     BookChoiceForm,
     BookSlotForm,
@@ -120,31 +120,6 @@ class SessionRow:
     tone: str
 
 
-def _ltr(text: str) -> str:
-    """``text`` (times, a time range) kept left to right inside right-to-left text: in
-    Hebrew "09:00–10:00" would otherwise read "10:00–09:00"."""
-    if translation.get_language_bidi():
-        return f"\u2066{text}\u2069"
-    return text
-
-
-def _when(starts_at: datetime, ends_at: datetime, tz: ZoneInfo) -> str:
-    """``emails.format_when`` (the same words), with the hours kept left to right in a
-    right-to-left language."""
-    if not translation.get_language_bidi():
-        return format_when(starts_at, ends_at, tz)
-    start = starts_at.astimezone(tz)
-    end = ends_at.astimezone(tz)
-    day = f"{date_format(start, 'l')}, {date_format(start, 'DATE_FORMAT')}"
-    hours = f"{time_format(start, 'TIME_FORMAT')}–{time_format(end, 'TIME_FORMAT')}"
-    if end.date() != start.date():
-        hours = (
-            f"{time_format(start, 'TIME_FORMAT')} – "
-            f"{date_format(end, 'DATE_FORMAT')}, {time_format(end, 'TIME_FORMAT')}"
-        )
-    return f"{day}, {_ltr(hours)} ({_ltr(tz.key)})"
-
-
 def _rows(sessions: list[Session], coach_tz: ZoneInfo) -> list[SessionRow]:
     rows = []
     for session in sessions:
@@ -152,11 +127,11 @@ def _rows(sessions: list[Session], coach_tz: ZoneInfo) -> list[SessionRow]:
         if session.client is not None:
             client_tz = _zone(session.client)
             if client_tz.key != coach_tz.key:
-                client_when = _when(session.starts_at, session.ends_at, client_tz)
+                client_when = format_when(session.starts_at, session.ends_at, client_tz)
         rows.append(
             SessionRow(
                 session=session,
-                when=_when(session.starts_at, session.ends_at, coach_tz),
+                when=format_when(session.starts_at, session.ends_at, coach_tz),
                 client_when=client_when,
                 tone=_status_tone(session.status),
             )
@@ -404,7 +379,7 @@ def calendar(request: HttpRequest) -> HttpResponse:
             row, span = _place(_minutes(start), _minutes(end) or 24 * 60, first_minute, last_minute)
             column.working.append(CalendarItem(row=row, span=span))
         column.hours_label = ", ".join(
-            _ltr(f"{time_format(start, 'TIME_FORMAT')}–{time_format(end, 'TIME_FORMAT')}")
+            keep_ltr(f"{time_format(start, 'TIME_FORMAT')}–{time_format(end, 'TIME_FORMAT')}")
             for start, end in ranges
         )
     # The detail URL of each session: reverse once, then fill in the id.
@@ -421,7 +396,7 @@ def calendar(request: HttpRequest) -> HttpResponse:
             CalendarItem(
                 row=row,
                 span=span,
-                label=_ltr(
+                label=keep_ltr(
                     f"{time_format(local_start, 'TIME_FORMAT')}–"
                     f"{time_format(local_end, 'TIME_FORMAT')}"
                 ),
@@ -481,9 +456,9 @@ def _history(session: Session, tz: ZoneInfo, viewer: User) -> list[HistoryLine]:
             actor_name = event.actor.display_name
         old_when = new_when = ""
         if event.old_starts_at and event.old_ends_at:
-            old_when = _when(event.old_starts_at, event.old_ends_at, tz)
+            old_when = format_when(event.old_starts_at, event.old_ends_at, tz)
         if event.kind == "rescheduled" and event.new_starts_at and event.new_ends_at:
-            new_when = _when(event.new_starts_at, event.new_ends_at, tz)
+            new_when = format_when(event.new_starts_at, event.new_ends_at, tz)
         lines.append(
             HistoryLine(event=event, actor_name=actor_name, old_when=old_when, new_when=new_when)
         )

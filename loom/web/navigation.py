@@ -28,7 +28,6 @@ COACH_NAV = (
     NavItem(_("Home"), "coach:home", "home"),
     NavItem(_("Clients"), "coach:roster", "users"),
     NavItem(_("Sessions"), "scheduling_coach:today", "clock"),
-    NavItem(_("Calendar"), "scheduling_coach:calendar", "calendar"),
     NavItem(_("Group sessions"), "scheduling_groups:coach_list", "users"),
     NavItem(_("Scheduling setup"), "scheduling_setup:types", "settings"),
 )

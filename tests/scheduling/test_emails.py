@@ -92,8 +92,9 @@ def test_booking_emails_both_parties_in_their_own_language_and_zone(dana: World)
         in (to_noa.payload["text"])
     )
     assert "17:00" in to_noa.payload["text"]
-    assert "(Asia/Jerusalem)" in to_noa.payload["text"]
-    assert "(America/New_York)" in to_noa.payload["text"]
+    # In Hebrew the zone names (and hours) are left-to-right isolates.
+    assert "(\u2066Asia/Jerusalem\u2069)" in to_noa.payload["text"]
+    assert "(\u2066America/New_York\u2069)" in to_noa.payload["text"]
     assert '<html lang="he" dir="rtl">' in to_noa.payload["html"]
     # Dana reads English in New York, in her own zone only.
     assert to_dana.payload["language"] == "en"
@@ -251,3 +252,22 @@ def test_booking_email_with_calendar_reaches_a_real_smtp_server(
     assert str(event["UID"]) == session.uid
     assert event.decoded("DTSTART") == session.starts_at
     assert "17:00" in to_noa.get_body(("plain",)).get_content()
+
+
+def test_hebrew_times_keep_their_hours_left_to_right() -> None:
+    from zoneinfo import ZoneInfo
+
+    from django.utils import translation
+
+    from loom.scheduling.emails import format_when
+
+    zone = ZoneInfo("Asia/Jerusalem")
+    starts, ends = utc(2026, 6, 2, 14, 0), utc(2026, 6, 2, 15, 0)
+    with translation.override("he"):
+        hebrew = format_when(starts, ends, zone)
+    with translation.override("en"):
+        english = format_when(starts, ends, zone)
+    # Without the isolate a right-to-left paragraph shows "18:00–17:00".
+    assert "\u206617:00–18:00\u2069" in hebrew
+    assert "(\u2066Asia/Jerusalem\u2069)" in hebrew
+    assert "\u2066" not in english

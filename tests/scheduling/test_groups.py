@@ -472,7 +472,7 @@ def test_offer_reaches_the_person_in_their_language_zone_and_in_loom(group: Grou
     assert offer.payload["language"] == "he"
     assert '<html lang="he" dir="rtl">' in offer.payload["html"]
     assert "17:00" in offer.payload["text"]  # 10:00 New York, in Jerusalem
-    assert "(America/New_York)" in offer.payload["text"]
+    assert "(\u2066America/New_York\u2069)" in offer.payload["text"]
     in_app = OutboxMessage.objects.filter(channel="in_app", recipient=str(gil.pk))
     if "in_app" in outbox_channels():
         [notice] = in_app
