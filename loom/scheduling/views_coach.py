@@ -23,7 +23,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import time_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -304,18 +304,29 @@ class CalendarDay:
     hours_label: str = ""
 
 
-def _week_monday(value: str | None, today_local: date) -> date:
+# Python weekday numbers (Monday 0) of the first day of a week: Sunday in Hebrew, as the
+# week runs in Israel; Monday (ISO) otherwise.
+FIRST_WEEKDAY = {"he": 6}
+
+
+def _first_weekday() -> int:
+    return FIRST_WEEKDAY.get((translation.get_language() or "")[:2], 0)
+
+
+def _week_first_day(value: str | None, today_local: date) -> date:
+    """The first day of the week holding ``value`` (a date), or of this week."""
+    first = _first_weekday()
     day = today_local
     if value:
         try:
             day = date.fromisoformat(value)
         except ValueError:
             day = today_local
-    monday = day - timedelta(days=day.weekday())
+    start = day - timedelta(days=(day.weekday() - first) % 7)
     # Keep a week's arithmetic inside the calendar's range (year 1 to 9999).
-    if monday < date(1, 1, 8) or monday > date(9999, 12, 20):
-        monday = today_local - timedelta(days=today_local.weekday())
-    return monday
+    if start < date(1, 1, 8) or start > date(9999, 12, 20):
+        start = today_local - timedelta(days=(today_local.weekday() - first) % 7)
+    return start
 
 
 def _minutes(value: time) -> int:
@@ -341,11 +352,11 @@ def calendar(request: HttpRequest) -> HttpResponse:
     tz = _zone(coach)
     now = timezone.now()
     today_local = now.astimezone(tz).date()
-    monday = _week_monday(request.GET.get("week"), today_local)
-    week_start, _end = local_day_bounds(monday, tz)
-    _start, week_end = local_day_bounds(monday + timedelta(days=6), tz)
+    week_first = _week_first_day(request.GET.get("week"), today_local)
+    week_start, _end = local_day_bounds(week_first, tz)
+    _start, week_end = local_day_bounds(week_first + timedelta(days=6), tz)
     sessions = coach_calendar_sessions(coach, week_start, week_end)
-    windows = working_windows_for_week(coach, monday)
+    windows = working_windows_for_week(coach, week_first)
 
     # The hours shown: the working hours and every session of the week, whole hours.
     first_hour, last_hour = DEFAULT_FIRST_HOUR, DEFAULT_LAST_HOUR
@@ -353,7 +364,7 @@ def calendar(request: HttpRequest) -> HttpResponse:
     for session in sessions:
         local_start = session.starts_at.astimezone(tz)
         local_end = session.ends_at.astimezone(tz)
-        day = max(local_start.date(), monday)
+        day = max(local_start.date(), week_first)
         start_minute = _minutes(local_start.time()) if local_start.date() == day else 0
         end_minute = _minutes(local_end.time()) if local_end.date() == day else 24 * 60
         spans.append((day, start_minute, end_minute, session))
@@ -367,9 +378,9 @@ def calendar(request: HttpRequest) -> HttpResponse:
     first_minute, last_minute = first_hour * 60, last_hour * 60
 
     days = {
-        monday + timedelta(days=offset): CalendarDay(
-            date=monday + timedelta(days=offset),
-            is_today=monday + timedelta(days=offset) == today_local,
+        week_first + timedelta(days=offset): CalendarDay(
+            date=week_first + timedelta(days=offset),
+            is_today=week_first + timedelta(days=offset) == today_local,
         )
         for offset in range(7)
     }
@@ -423,11 +434,11 @@ def calendar(request: HttpRequest) -> HttpResponse:
             "days": list(days.values()),
             "hours": hours,
             "fill_class": f"sc-r-{(last_minute - first_minute) // ROW_MINUTES}",
-            "monday": monday,
-            "sunday": monday + timedelta(days=6),
-            "previous_week": (monday - timedelta(days=7)).isoformat(),
-            "next_week": (monday + timedelta(days=7)).isoformat(),
-            "is_this_week": monday <= today_local <= monday + timedelta(days=6),
+            "week_first": week_first,
+            "week_last": week_first + timedelta(days=6),
+            "previous_week": (week_first - timedelta(days=7)).isoformat(),
+            "next_week": (week_first + timedelta(days=7)).isoformat(),
+            "is_this_week": week_first <= today_local <= week_first + timedelta(days=6),
             "coach_zone": tz.key,
             "session_count": len(sessions),
         },

@@ -758,3 +758,14 @@ def test_requests_query_count_does_not_grow_with_requests(dana: World) -> None:
         response = coach.get(url)
     assert text(response).count('class="sc-session"') == 7
     assert len(many) == len(few)
+
+
+def test_a_hebrew_coachs_week_runs_sunday_to_saturday(dana: World) -> None:
+    # Eli works in Hebrew: in Israel the week starts on Sunday.
+    page = signed_in(dana.eli).get(reverse("scheduling_coach:calendar") + "?week=2026-06-10")
+    assert page.status_code == 200
+    html = page.content.decode()
+    # Wednesday 10 June 2026 lies in the week of Sunday 7 June; the links move by 7 days.
+    assert "?week=2026-05-31" in html and "?week=2026-06-14" in html
+    english = signed_in(dana.dana).get(reverse("scheduling_coach:calendar") + "?week=2026-06-10")
+    assert "?week=2026-06-01" in english.content.decode()
