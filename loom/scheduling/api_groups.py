@@ -22,7 +22,7 @@ from loom.accounts.models import Role, User
 from loom.accounts.permissions import request_user, require_coach
 from loom.core.errors import Forbidden, NotFound
 from loom.scheduling import group_services
-from loom.scheduling.api import _refusals
+from loom.scheduling.api import PartyOut, _party, _refusals
 from loom.scheduling.group_selectors import (
     GroupRow,
     client_group_sessions,
@@ -35,11 +35,6 @@ from loom.scheduling.models import SessionSeat, SessionType, WaitlistEntry
 from loom.scheduling.services import REASON_MAX
 
 router = Router(tags=["scheduling"])
-
-
-class PartyOut(Schema):
-    id: int
-    full_name: str
 
 
 class GroupTypeOut(Schema):
@@ -109,10 +104,6 @@ class GroupCreateIn(Schema):
 
 class ReleaseIn(Schema):
     reason: str = Field("", max_length=REASON_MAX)
-
-
-def _party(user: User) -> PartyOut:
-    return PartyOut(id=user.pk, full_name=user.full_name)
 
 
 def _seat_out(seat: SessionSeat) -> SeatOut:

@@ -112,19 +112,8 @@ def _reason_field(*, required: bool, label: Any, help_text: Any = "") -> forms.C
     )
 
 
-class RescheduleForm(forms.Form):
-    """A new time for a session: one of ``slots`` (shown in ``tz``), and an optional reason.
-
-    ``cleaned_data["starts_at"]`` is the aware UTC start instant. With ``any_slot=True``
-    any well-formed slot value is accepted (the service decides whether it is free).
-    """
-
-    starts_at = SlotChoiceField(label=_("New time"))
-    reason = _reason_field(
-        required=False,
-        label=_("Reason (optional)"),
-        help_text=_("The other person sees this in the email and in the session's history."),
-    )
+class _SlotForm(forms.Form):
+    """A form with a ``starts_at`` slot field offering ``slots``, shown in ``tz``."""
 
     def __init__(
         self,
@@ -141,6 +130,21 @@ class RescheduleForm(forms.Form):
         assert isinstance(field, SlotChoiceField)
         field.choices = slot_choices(self.slot_list, tz)
         field.any_slot = any_slot
+
+
+class RescheduleForm(_SlotForm):
+    """A new time for a session: one of ``slots`` (shown in ``tz``), and an optional reason.
+
+    ``cleaned_data["starts_at"]`` is the aware UTC start instant. With ``any_slot=True``
+    any well-formed slot value is accepted (the service decides whether it is free).
+    """
+
+    starts_at = SlotChoiceField(label=_("New time"))
+    reason = _reason_field(
+        required=False,
+        label=_("Reason (optional)"),
+        help_text=_("The other person sees this in the email and in the session's history."),
+    )
 
 
 class CancelForm(forms.Form):
@@ -212,7 +216,7 @@ def _repeat_choices() -> list[tuple[int, Any]]:
     ]
 
 
-class BookSlotForm(forms.Form):
+class BookSlotForm(_SlotForm):
     """Step two of a coach's booking: one of ``slots`` (shown in ``tz``), and whether to
     repeat it weekly at the same time (a series, see ``loom.scheduling.series``)."""
 
@@ -229,19 +233,3 @@ class BookSlotForm(forms.Form):
             "time changes. Each session can later be moved or cancelled on its own."
         ),
     )
-
-    def __init__(
-        self,
-        *args: Any,
-        slots: Iterable[Slot] = (),
-        tz: ZoneInfo = _UTC_ZONE,
-        any_slot: bool = False,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        self.slot_list = list(slots)
-        self.tz = tz
-        field = self.fields["starts_at"]
-        assert isinstance(field, SlotChoiceField)
-        field.choices = slot_choices(self.slot_list, tz)
-        field.any_slot = any_slot
