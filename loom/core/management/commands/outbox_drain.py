@@ -8,54 +8,32 @@ worker died mid-send (their lease runs out) and anything a lost nudge left behin
 
 from __future__ import annotations
 
-import signal
-import threading
+from datetime import datetime
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
-from django.db import close_old_connections
-from django.utils import timezone
+from django.core.management.base import CommandParser
 
 from loom.core.context import system_context
+from loom.core.loop_command import LoopCommand
 from loom.core.outbox import outbox_drain, outbox_next_due_at
 
 
-class Command(BaseCommand):
+class Command(LoopCommand):
     help = "Deliver the outbox messages that are due (once, or continuously with --loop)."
+    default_interval = 5.0
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--loop", action="store_true", help="Keep draining until stopped.")
-        parser.add_argument(
-            "--interval",
-            type=float,
-            default=5.0,
-            help="Longest pause between drains in --loop mode, in seconds (default 5).",
-        )
+        super().add_arguments(parser)
         parser.add_argument(
             "--batch-size", type=int, default=50, help="Messages claimed at a time."
         )
 
-    def handle(self, *args: Any, **options: Any) -> None:
-        stop = threading.Event()
-        if options["loop"]:
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                signal.signal(signum, lambda *_: stop.set())
-        while True:
-            with system_context():
-                result = outbox_drain(batch_size=options["batch_size"])
-            if result.sent or result.retrying or result.dead or not options["loop"]:
-                self.stdout.write(
-                    f"Outbox: sent {result.sent}, retrying {result.retrying}, dead {result.dead}."
-                )
-            if not options["loop"]:
-                return
-            close_old_connections()
-            if stop.wait(self._pause(options["interval"])):
-                return
+    def run_once(self, options: dict[str, Any]) -> str | None:
+        with system_context():
+            result = outbox_drain(batch_size=options["batch_size"])
+        if result.sent or result.retrying or result.dead or not options["loop"]:
+            return f"Outbox: sent {result.sent}, retrying {result.retrying}, dead {result.dead}."
+        return None
 
-    @staticmethod
-    def _pause(interval: float) -> float:
-        next_due = outbox_next_due_at()
-        if next_due is None:
-            return interval
-        return max(0.0, min(interval, (next_due - timezone.now()).total_seconds()))
+    def next_due_at(self) -> datetime | None:
+        return outbox_next_due_at()

@@ -9,53 +9,32 @@ with ``--loop``; see docs/scheduling.md (Reminders) and docs/runbooks.
 
 from __future__ import annotations
 
-import signal
-import threading
+from datetime import datetime
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
-from django.db import close_old_connections
-from django.utils import timezone
+from django.core.management.base import CommandParser
 
+from loom.core.loop_command import LoopCommand
 from loom.scheduling.reminders import reminders_dispatch, reminders_next_due_at
 
 
-class Command(BaseCommand):
+class Command(LoopCommand):
     help = "Queue the session reminders that are due (once, or continuously with --loop)."
+    default_interval = 30.0
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--loop", action="store_true", help="Keep going until stopped.")
-        parser.add_argument(
-            "--interval",
-            type=float,
-            default=30.0,
-            help="Longest pause between rounds in --loop mode, in seconds (default 30).",
-        )
+        super().add_arguments(parser)
         parser.add_argument(
             "--batch-size", type=int, default=100, help="Reminders looked at per batch."
         )
 
-    def handle(self, *args: Any, **options: Any) -> None:
-        stop = threading.Event()
-        if options["loop"]:
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                signal.signal(signum, lambda *_: stop.set())
-        while True:
-            result = reminders_dispatch(batch_size=max(1, options["batch_size"]))
-            if result.sent or result.skipped or result.failed or not options["loop"]:
-                self.stdout.write(
-                    f"Reminders: sent {result.sent}, skipped {result.skipped}, "
-                    f"failed {result.failed}."
-                )
-            if not options["loop"]:
-                return
-            close_old_connections()
-            if stop.wait(self._pause(options["interval"])):
-                return
+    def run_once(self, options: dict[str, Any]) -> str | None:
+        result = reminders_dispatch(batch_size=max(1, options["batch_size"]))
+        if result.sent or result.skipped or result.failed or not options["loop"]:
+            return (
+                f"Reminders: sent {result.sent}, skipped {result.skipped}, failed {result.failed}."
+            )
+        return None
 
-    @staticmethod
-    def _pause(interval: float) -> float:
-        next_due = reminders_next_due_at()
-        if next_due is None:
-            return interval
-        return max(0.0, min(interval, (next_due - timezone.now()).total_seconds()))
+    def next_due_at(self) -> datetime | None:
+        return reminders_next_due_at()

@@ -1,0 +1,64 @@
+"""A management command that does one round of work, once or over and over (``--loop``).
+
+The outbox sweeper, the reminders dispatcher and the waitlist job share this: the
+signal handling (SIGINT/SIGTERM end the loop after the current round), closing stale
+database connections between rounds, and a pause that ends early when the next piece
+of work falls due.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from abc import ABCMeta, abstractmethod
+from datetime import datetime
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import close_old_connections
+from django.utils import timezone
+
+
+class LoopCommand(BaseCommand, metaclass=ABCMeta):
+    """Subclasses set ``default_interval`` and implement ``run_once``."""
+
+    default_interval = 30.0
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--loop", action="store_true", help="Keep going until stopped.")
+        parser.add_argument(
+            "--interval",
+            type=float,
+            default=self.default_interval,
+            help=f"Longest pause between rounds in --loop mode, in seconds "
+            f"(default {self.default_interval:g}).",
+        )
+
+    @abstractmethod
+    def run_once(self, options: dict[str, Any]) -> str | None:
+        """Do one round; return a line to print, or ``None`` for nothing to say."""
+
+    def next_due_at(self) -> datetime | None:
+        """When the next piece of work falls due, if known (the pause ends then)."""
+        return None
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        stop = threading.Event()
+        if options["loop"]:
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(signum, lambda *_: stop.set())
+        while True:
+            line = self.run_once(options)
+            if line:
+                self.stdout.write(line)
+            if not options["loop"]:
+                return
+            close_old_connections()
+            if stop.wait(self._pause(max(float(options["interval"]), 0.1))):
+                return
+
+    def _pause(self, interval: float) -> float:
+        next_due = self.next_due_at()
+        if next_due is None:
+            return interval
+        return max(0.0, min(interval, (next_due - timezone.now()).total_seconds()))
