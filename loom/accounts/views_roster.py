@@ -182,12 +182,8 @@ def client_restore(request: HttpRequest, client_id: int) -> HttpResponse:
 # Tabs that later issues fill; until then each says honestly what will appear there.
 CLIENT_TABS: tuple[tuple[str, Any, Any, Any], ...] = (
     ("overview", gettext_lazy("Overview"), "", ""),
-    (
-        "sessions",
-        gettext_lazy("Sessions"),
-        gettext_lazy("No sessions yet"),
-        gettext_lazy("Sessions will appear here once scheduling is available in Loom."),
-    ),
+    # Filled by the scheduling app's tag library (see client_detail.html).
+    ("sessions", gettext_lazy("Sessions"), "", ""),
     (
         "journal",
         gettext_lazy("Journal"),

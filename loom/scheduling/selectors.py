@@ -514,3 +514,31 @@ def one_to_one_types_for_coach(coach: User) -> list[SessionType]:
             "name_en", "id"
         )
     )
+
+
+# --- The roster's client page -------------------------------------------------------------
+
+
+def sessions_of_client_with_coach(
+    coach: User, client: User, *, limit: int = 10
+) -> tuple[list[Session], list[Session]]:
+    """The client's upcoming and latest past sessions with ``coach`` (one-to-one or a
+    seat held in a group), soonest and latest first; two queries."""
+    now = timezone.now()
+    from loom.scheduling.models import SeatStatus
+
+    with_client = Q(client=client) | Q(
+        seats__client=client, seats__status=SeatStatus.TAKEN, capacity__gt=1
+    )
+    base = (
+        Session.objects.filter(with_client, coach=coach).select_related("session_type").distinct()
+    )
+    upcoming = list(
+        base.filter(status__in=ACTIVE_STATUSES, ends_at__gt=now).order_by("starts_at")[:limit]
+    )
+    past = list(
+        base.filter(Q(ends_at__lte=now) | ~Q(status__in=ACTIVE_STATUSES)).order_by("-starts_at")[
+            :limit
+        ]
+    )
+    return upcoming, past

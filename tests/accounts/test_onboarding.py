@@ -89,7 +89,7 @@ def test_a_new_coach_is_led_to_onboarding_after_sign_in_and_can_finish(db):
         == "/onboarding/coach/availability/"
     )
     availability = coach.get("/onboarding/coach/availability/")
-    assert "not available in Loom yet" in availability.content.decode()
+    assert "/coach/scheduling/availability/" in availability.content.decode()
     assert coach.post("/onboarding/coach/availability/")["Location"] == "/onboarding/coach/invite/"
     finish = coach.post(
         "/onboarding/coach/invite/",

@@ -195,7 +195,6 @@ def test_client_overview_shows_profile_and_intake(world):
 @pytest.mark.parametrize(
     ("tab", "text"),
     [
-        ("sessions", "once scheduling is available"),
         ("journal", "once the practice journal is available"),
         ("resources", "once the resource library is available"),
         ("messages", "once messaging is available"),
