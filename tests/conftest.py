@@ -57,6 +57,16 @@ def _fresh_cache() -> None:
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _default_language() -> None:
+    """Each request activates its user's language in the thread and nothing resets it:
+    every test starts in the default language, whatever the test before it served."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def world(db: None) -> World:
     return World.build()

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 import time_machine
+from django.utils import translation
 
 from loom.core.errors import Conflict, DomainError, Forbidden
 from loom.core.models import OutboxMessage
@@ -104,7 +105,7 @@ def test_a_week_that_cannot_be_booked_books_nothing_and_names_the_date(
     AvailabilityOverride.objects.create(
         coach=eli_and_maya.eli, date=date(2026, 3, 16), kind=OverrideKind.UNAVAILABLE_DAY
     )
-    with pytest.raises(SlotUnavailable) as refused:
+    with translation.override("en"), pytest.raises(SlotUnavailable) as refused:
         _book(eli_and_maya)
     assert "March 16, 2026" in str(refused.value)
     assert not Session.objects.exists()
