@@ -48,6 +48,7 @@ from loom.accounts.selectors import (
     invitation_token_hash,
     onboarding_steps_for,
 )
+from loom.accounts.signals import client_archived
 from loom.accounts.sms_mfa import user_has_second_factor
 from loom.accounts.timezones import is_valid_timezone
 from loom.core.audit import audit_record
@@ -474,6 +475,7 @@ def client_archive(*, coach: User, client_id: Any) -> CoachClient:
             target=link,
             details={"client_id": link.client_id},
         )
+        client_archived.send(sender=CoachClient, coach=coach, client=link.client, at=now)
     link.refresh_from_db(fields=["status", "archived_at"])
     return link
 

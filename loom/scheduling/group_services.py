@@ -318,6 +318,52 @@ def seat_release(
     return current
 
 
+def release_places_of_former_client(*, coach: User, client: User, now: datetime) -> int:
+    """The coach archived ``client``: give up their seats in the coach's upcoming group
+    sessions (never flagged late: it was the coach's doing) and take them off those
+    waitlists; each freed seat goes to the next person waiting. Returns the seats freed.
+    """
+    freed = 0
+    with system_context():
+        seats = list(
+            SessionSeat.objects.filter(
+                client=client,
+                status=SeatStatus.TAKEN,
+                session__coach=coach,
+                session__status=SessionStatus.SCHEDULED,
+                session__starts_at__gt=now,
+            ).select_related("session")
+        )
+        for seat in seats:
+            locked = _lock_session(seat.session)
+            SessionSeat.objects.filter(pk=seat.pk, status=SeatStatus.TAKEN).update(
+                status=SeatStatus.CANCELLED,
+                cancelled_at=now,
+                cancellation_reason=_("No longer a client of this coach."),
+                updated_at=now,
+            )
+            _bump(locked)
+            event = _record(locked, actor=coach, kind=SessionEventKind.SEAT_RELEASED, now=now)
+            _after_change(session=locked, event=event, notify=False)
+            _offer_free_seats(locked, now)
+            freed += 1
+        entries = WaitlistEntry.objects.filter(
+            client=client,
+            status__in=(WaitlistStatus.WAITING, WaitlistStatus.OFFERED),
+            session__coach=coach,
+        )
+        held = list(
+            Session.objects.filter(
+                pk__in=entries.filter(status=WaitlistStatus.OFFERED).values("session_id")
+            )
+        )
+        entries.update(status=WaitlistStatus.LEFT, updated_at=now)
+        # A seat that was held for them goes to the next person waiting.
+        for session in held:
+            _offer_free_seats(_lock_session(session), now)
+    return freed
+
+
 # --- Waitlist ----------------------------------------------------------------------------
 
 

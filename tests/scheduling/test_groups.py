@@ -512,3 +512,40 @@ def test_group_panel_tag_renders_nothing_for_one_to_one_or_strangers(group: Grou
     request.user = w.avi
     rendered = template.render(RequestContext(request, {"session": group.session}))
     assert "Group seats" in rendered and "Take a seat" in rendered
+
+
+# --- A client archived by the coach -----------------------------------------------------------
+
+
+def test_archiving_a_client_frees_their_seat_for_the_waitlist_and_clears_their_places(
+    group: Group,
+) -> None:
+    from loom.accounts.services import client_archive
+    from loom.scheduling.models import Reminder, ReminderStatus, WaitlistStatus
+
+    w = group.world
+    avi_seat, noa_seat = _fill(group)
+    gil, tal = group.extra
+    gil_entry = group_services.waitlist_join(actor=gil, session=group.session)
+    avi_pending = Reminder.objects.filter(
+        session=group.session, recipient=w.avi, status=ReminderStatus.PENDING
+    )
+    assert avi_pending.exists()
+
+    client_archive(coach=w.dana, client_id=w.avi.pk)
+
+    avi_seat.refresh_from_db()
+    noa_seat.refresh_from_db()
+    gil_entry.refresh_from_db()
+    assert avi_seat.status == SeatStatus.CANCELLED and not avi_seat.late_cancellation
+    assert noa_seat.status == SeatStatus.TAKEN  # nobody else is touched
+    assert gil_entry.status == WaitlistStatus.OFFERED  # the freed seat goes to the line
+    assert not avi_pending.exists()
+
+    # Archiving someone holding an offer takes them off the line; the held seat goes on.
+    tal_entry = group_services.waitlist_join(actor=tal, session=group.session)
+    client_archive(coach=w.dana, client_id=gil.pk)
+    gil_entry.refresh_from_db()
+    tal_entry.refresh_from_db()
+    assert gil_entry.status == WaitlistStatus.LEFT
+    assert tal_entry.status == WaitlistStatus.OFFERED

@@ -1,0 +1,7 @@
+"""Signals other apps listen to; accounts may not import them (one-way dependencies)."""
+
+from django.dispatch import Signal
+
+# Sent inside the archiving transaction with ``coach``, ``client`` and ``at`` (the
+# moment): apps that hold places for the client with that coach release them.
+client_archived = Signal()
