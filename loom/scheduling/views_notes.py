@@ -10,6 +10,7 @@ shown again on the notes page with the errors.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -282,21 +283,39 @@ def notes_page(request: HttpRequest, session_id: int) -> HttpResponse:
     return _page(request, _party(request, session_id))
 
 
+def _save_text(
+    request: HttpRequest,
+    session: Session,
+    *,
+    form_class: type[forms.Form],
+    prefix: str,
+    save: Callable[..., Any],
+    done: str,
+) -> HttpResponse:
+    """The one-textarea forms (private note, preparation, reflection): validate, save
+    through ``save(actor=, session=, body=)``, and come back with ``done`` or the error."""
+    form = form_class(request.POST)
+    if not form.is_valid():
+        return _page(request, session, bound={prefix: form}, status=400)
+    try:
+        save(actor=_user(request), session=session, body=form.cleaned_data["body"])
+    except (ValidationError, DomainError) as exc:
+        return _refused(request, session, prefix, form, exc)
+    messages.success(request, done)
+    return _back(request, session)
+
+
 @login_required
 @require_POST
 def private_note(request: HttpRequest, session_id: int) -> HttpResponse:
-    session = _coach_of(request, session_id)
-    form = PrivateNoteForm(request.POST)
-    if not form.is_valid():
-        return _page(request, session, bound={"private": form}, status=400)
-    try:
-        services.private_note_save(
-            actor=_user(request), session=session, body=form.cleaned_data["body"]
-        )
-    except (ValidationError, DomainError) as exc:
-        return _refused(request, session, "private", form, exc)
-    messages.success(request, _("Private notes saved."))
-    return _back(request, session)
+    return _save_text(
+        request,
+        _coach_of(request, session_id),
+        form_class=PrivateNoteForm,
+        prefix="private",
+        save=services.private_note_save,
+        done=_("Private notes saved."),
+    )
 
 
 @login_required
@@ -418,35 +437,27 @@ def item_done(request: HttpRequest, session_id: int, item_id: int) -> HttpRespon
 @login_required
 @require_POST
 def preparation(request: HttpRequest, session_id: int) -> HttpResponse:
-    session = _client_of(request, session_id)
-    form = PreparationForm(request.POST)
-    if not form.is_valid():
-        return _page(request, session, bound={"prep": form}, status=400)
-    try:
-        services.preparation_save(
-            actor=_user(request), session=session, body=form.cleaned_data["body"]
-        )
-    except (ValidationError, DomainError) as exc:
-        return _refused(request, session, "prep", form, exc)
-    messages.success(request, _("Preparation saved. Your coach can read it."))
-    return _back(request, session)
+    return _save_text(
+        request,
+        _client_of(request, session_id),
+        form_class=PreparationForm,
+        prefix="prep",
+        save=services.preparation_save,
+        done=_("Preparation saved. Your coach can read it."),
+    )
 
 
 @login_required
 @require_POST
 def reflection(request: HttpRequest, session_id: int) -> HttpResponse:
-    session = _client_of(request, session_id)
-    form = ReflectionForm(request.POST)
-    if not form.is_valid():
-        return _page(request, session, bound={"refl": form}, status=400)
-    try:
-        services.reflection_save(
-            actor=_user(request), session=session, body=form.cleaned_data["body"]
-        )
-    except (ValidationError, DomainError) as exc:
-        return _refused(request, session, "refl", form, exc)
-    messages.success(request, _("Reflection saved. Your coach can read it."))
-    return _back(request, session)
+    return _save_text(
+        request,
+        _client_of(request, session_id),
+        form_class=ReflectionForm,
+        prefix="refl",
+        save=services.reflection_save,
+        done=_("Reflection saved. Your coach can read it."),
+    )
 
 
 @csrf_exempt  # checked by csrf_protect below, once the upload limit is in place
