@@ -5,8 +5,10 @@ from __future__ import annotations
 import functools
 import zoneinfo
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -95,3 +97,12 @@ class TimeZoneField(forms.CharField):
         super().validate(value)
         if value:
             validate_timezone(value)
+
+
+def zone_named(name: str) -> ZoneInfo:
+    """The zone ``name``, or the site's default when the stored name is empty or no
+    longer resolves (a page or an email still shows, in a known zone)."""
+    try:
+        return ZoneInfo(name or settings.TIME_ZONE)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(settings.TIME_ZONE)

@@ -14,7 +14,6 @@ from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
@@ -26,6 +25,7 @@ from pydantic import AwareDatetime
 
 from loom.accounts.models import CoachClient, Role, User
 from loom.accounts.permissions import request_user, require_coach
+from loom.accounts.timezones import zone_named
 from loom.core.errors import Conflict, DomainError, Forbidden, NotFound
 from loom.scheduling import selectors, services
 from loom.scheduling.models import (
@@ -87,13 +87,6 @@ def _refusals() -> Iterator[None]:
         if exc.status != 400:
             raise
         raise InvalidInput(str(exc), code=exc.code) from None
-
-
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
 
 
 def _active_coach_ids(client: User) -> QuerySet[CoachClient, int]:
@@ -307,7 +300,7 @@ def _override_out(override: AvailabilityOverride) -> OverrideOut:
 def _availability_out(coach: User) -> AvailabilityOut:
     weekly = WeeklyAvailability.objects.filter(coach=coach).order_by("weekday", "start_time")
     overrides = AvailabilityOverride.objects.filter(
-        coach=coach, date__gte=timezone.now().astimezone(_zone(coach.timezone)).date()
+        coach=coach, date__gte=timezone.now().astimezone(zone_named(coach.timezone)).date()
     ).order_by("date", "start_time", "id")
     return AvailabilityOut(
         timezone=coach.timezone,
@@ -485,7 +478,7 @@ def slot_list(request: HttpRequest, session_type_id: int, query: Query[SlotQuery
     start = datetime.combine(first, time.min, tzinfo=coach_tz)
     end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=coach_tz)
     slots = selectors.slots_for_session_type(session_type, start=start, end=end)
-    viewer_tz = _zone(user.timezone)
+    viewer_tz = zone_named(user.timezone)
     return SlotsOut(
         session_type_id=session_type.pk,
         viewer_timezone=viewer_tz.key,

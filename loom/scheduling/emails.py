@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils import translation
@@ -34,6 +34,7 @@ from django.utils.formats import date_format, time_format
 from django.utils.translation import gettext as _
 
 from loom.accounts.models import Language, Role, User
+from loom.accounts.timezones import zone_named
 from loom.core.context import system_context
 from loom.core.email import email_enqueue
 from loom.scheduling.calendar_feed import (
@@ -83,13 +84,6 @@ def _language(user: User) -> str:
     return user.language if user.language in Language.values else settings.LANGUAGE_CODE
 
 
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name or settings.TIME_ZONE)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(settings.TIME_ZONE)
-
-
 def keep_ltr(text: str) -> str:
     """``text`` kept left to right inside right-to-left text (an isolate): in Hebrew
     "09:00–10:00" would otherwise read "10:00–09:00"."""
@@ -119,7 +113,7 @@ def _times(
     starts_at: datetime, ends_at: datetime, *, recipient: User, coach_zone: ZoneInfo
 ) -> dict[str, str]:
     """The time in the recipient's zone and, when it differs, in the coach's."""
-    own = _zone(recipient.timezone)
+    own = zone_named(recipient.timezone)
     when = format_when(starts_at, ends_at, own)
     coach_when = ""
     if own.key != coach_zone.key:
@@ -227,7 +221,7 @@ def _calendar(session: Session, *, recipient: User, other: str, method: str) -> 
         sequence=session.sequence,
         starts_at=session.starts_at,
         ends_at=session.ends_at,
-        tzid=_zone(session.coach_timezone).key,
+        tzid=zone_named(session.coach_timezone).key,
         summary=_("%(type)s with %(person)s")
         % {"type": session.session_type.name, "person": other},
         # The type's description, then how to join and the link back to the session.
@@ -331,7 +325,7 @@ def session_notify(*, session: Session, event: SessionEvent) -> list[Any]:
     people = _recipients(session, event)
     if not people:
         return []
-    coach_zone = _zone(session.coach_timezone)
+    coach_zone = zone_named(session.coach_timezone)
     group = _group_facts(session, event) if session.is_group else {}
     actor = event.actor
     messages = []

@@ -39,11 +39,12 @@ from django.utils.formats import date_format, time_format
 from django.utils.translation import gettext as _
 
 from loom.accounts.models import Role, User
+from loom.accounts.timezones import zone_named
 from loom.core.context import system_context
 from loom.core.email import email_enqueue
 from loom.core.errors import Conflict, DomainError, Forbidden, NotFound
 from loom.core.outbox import outbox_channels, outbox_enqueue
-from loom.scheduling.emails import _language, _times, _zone
+from loom.scheduling.emails import _language, _times
 from loom.scheduling.group_selectors import live_offer_q
 from loom.scheduling.models import (
     SeatStatus,
@@ -415,11 +416,11 @@ def _notify_offer(entry: WaitlistEntry, session: Session) -> None:
     """Email the person offered a seat, in their language and zone, with the link."""
     recipient = entry.client
     language = _language(recipient)
-    coach_tz = _zone(session.coach_timezone)
+    coach_tz = zone_named(session.coach_timezone)
     if entry.offered_at is None or entry.offer_expires_at is None:
         return
     with translation.override(language):
-        own = _zone(recipient.timezone)
+        own = zone_named(recipient.timezone)
         context: dict[str, Any] = {
             "user_name": recipient.full_name,
             "type_name": session.session_type.name,

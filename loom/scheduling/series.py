@@ -15,17 +15,17 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import formats, translation
 from django.utils.translation import gettext as _
 
-from loom.accounts.models import Language, Role, User
+from loom.accounts.models import Role, User
+from loom.accounts.timezones import zone_named
 from loom.core.email import email_enqueue
 from loom.core.errors import Conflict, DomainError, Forbidden
-from loom.scheduling.emails import format_when
+from loom.scheduling.emails import _language, format_when
 from loom.scheduling.ics import CalendarEvent, IcsAttachment, calendar_for
 from loom.scheduling.models import Session, SessionType
 from loom.scheduling.selectors import coach_zone
@@ -121,17 +121,6 @@ def session_book_weekly_series(
     return sessions
 
 
-def _zone_of(user: User) -> ZoneInfo:
-    try:
-        return ZoneInfo(user.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(settings.TIME_ZONE)
-
-
-def _language(user: User) -> str:
-    return user.language if user.language in Language.values else settings.LANGUAGE_CODE
-
-
 def _series_calendar(sessions: list[Session], *, recipient: User, other: User) -> IcsAttachment:
     events = [
         CalendarEvent(
@@ -170,7 +159,7 @@ def series_notify(sessions: list[Session]) -> None:
     base = settings.LOOM_BASE_URL.rstrip("/")
     for recipient, other in ((client, coach), (coach, client)):
         language = _language(recipient)
-        zone = _zone_of(recipient)
+        zone = zone_named(recipient.timezone)
         with translation.override(language):
             names = {
                 "type": first.session_type.name,

@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.contrib import messages
@@ -29,6 +28,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from loom.accounts.models import Role, User
 from loom.accounts.permissions import role_required
+from loom.accounts.timezones import zone_named
 from loom.core.context import system_context
 from loom.core.errors import DomainError
 from loom.scheduling.calendar_feed import (
@@ -50,13 +50,6 @@ from loom.scheduling.emails import format_when
 from loom.scheduling.models import Session
 
 feed_owner_required = role_required(Role.COACH, Role.CLIENT)
-
-
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name or settings.TIME_ZONE)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(settings.TIME_ZONE)
 
 
 def _seen_sequence(value: str | None) -> int | None:
@@ -94,8 +87,8 @@ def session_link(request: HttpRequest, session_id: int) -> HttpResponse:
         return redirect(_detail_url(session, user))
     context: dict[str, Any] = {"session": session, "state": state}
     if state == "moved":
-        own = _zone(user.timezone)
-        coach = _zone(session.coach_timezone)
+        own = zone_named(user.timezone)
+        coach = zone_named(session.coach_timezone)
         context["when"] = format_when(session.starts_at, session.ends_at, own)
         if own.key != coach.key:
             context["coach_when"] = format_when(session.starts_at, session.ends_at, coach)

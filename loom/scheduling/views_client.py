@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -31,6 +30,7 @@ from django.views.decorators.http import require_http_methods
 from loom.accounts.forms import apply_service_error
 from loom.accounts.models import User
 from loom.accounts.permissions import client_required
+from loom.accounts.timezones import zone_named
 from loom.core.errors import DomainError
 from loom.scheduling import selectors, services
 from loom.scheduling.emails import format_when
@@ -55,13 +55,6 @@ LIST_TABS = ("upcoming", "past")
 _SANE_RANGE = timedelta(days=HORIZON_MAX_DAYS + 2)
 # History a client never sees on a group session: other attendees' seats.
 _SEAT_EVENTS = frozenset({SessionEventKind.SEAT_TAKEN, SessionEventKind.SEAT_RELEASED})
-
-
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name or settings.TIME_ZONE)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(settings.TIME_ZONE)
 
 
 # --- The slot grid (templates/scheduling/_slot_picker.html) ----------------------------------
@@ -171,8 +164,8 @@ def _with_query(url: str, **params: Any) -> str:
 
 def _times(session: Session, viewer: User) -> dict[str, str]:
     """The session's time in the viewer's zone and, when it differs, in the coach's."""
-    own = _zone(viewer.timezone)
-    coach = _zone(session.coach_timezone)
+    own = zone_named(viewer.timezone)
+    coach = zone_named(session.coach_timezone)
     when = format_when(session.starts_at, session.ends_at, own)
     coach_when = (
         format_when(session.starts_at, session.ends_at, coach) if own.key != coach.key else ""
@@ -184,7 +177,10 @@ def _times(session: Session, viewer: User) -> dict[str, str]:
 
 
 def _zone_note(client: User) -> dict[str, Any]:
-    return {"viewer_zone": _zone(client.timezone).key, "profile_url": reverse("account:profile")}
+    return {
+        "viewer_zone": zone_named(client.timezone).key,
+        "profile_url": reverse("account:profile"),
+    }
 
 
 def _render_types(request: HttpRequest, client: User, *, error: str = "") -> HttpResponse:
@@ -211,8 +207,8 @@ def _render_slots(
     status: int = 200,
 ) -> HttpResponse:
     now = timezone.now()
-    viewer_tz = _zone(client.timezone)
-    coach_tz = _zone(session_type.coach.timezone)
+    viewer_tz = zone_named(client.timezone)
+    coach_tz = zone_named(session_type.coach.timezone)
     window = _slot_window(requested_from, session_type=session_type, viewer_tz=viewer_tz, now=now)
     book_url = reverse("scheduling_client:book")
     try:
@@ -304,7 +300,7 @@ def book(request: HttpRequest) -> HttpResponse:
                 request,
                 client,
                 session_type,
-                requested_from=starts_at.astimezone(_zone(client.timezone)).date().isoformat(),
+                requested_from=starts_at.astimezone(zone_named(client.timezone)).date().isoformat(),
                 error=str(exc),
                 status=exc.status if exc.status in (400, 409) else 400,
             )
@@ -326,14 +322,14 @@ def book(request: HttpRequest) -> HttpResponse:
             request,
             client,
             session_type,
-            requested_from=starts_at.astimezone(_zone(client.timezone)).date().isoformat()
+            requested_from=starts_at.astimezone(zone_named(client.timezone)).date().isoformat()
             if starts_at > timezone.now()
             else None,
             error=_("This time is not available any more. Choose one of the available times."),
             status=400,
         )
-    viewer_tz = _zone(client.timezone)
-    coach_tz = _zone(session_type.coach.timezone)
+    viewer_tz = zone_named(client.timezone)
+    coach_tz = zone_named(session_type.coach.timezone)
     ends_at = starts_at + timedelta(minutes=session_type.duration_minutes)
     return TemplateResponse(
         request,
@@ -376,7 +372,7 @@ def session_list(request: HttpRequest) -> HttpResponse:
     ids = [session.pk for session in sessions]
     summaries = note_selectors.summaries_for(client, ids) if ids else {}
     items = note_selectors.action_items_for(client, ids) if ids else {}
-    viewer_tz = _zone(client.timezone)
+    viewer_tz = zone_named(client.timezone)
     rows = [
         {
             "session": session,
@@ -403,7 +399,7 @@ def session_list(request: HttpRequest) -> HttpResponse:
 
 def _history(session: Session, viewer: User) -> list[dict[str, Any]]:
     """The history lines the client may see: never another attendee's seat."""
-    viewer_tz = _zone(viewer.timezone)
+    viewer_tz = zone_named(viewer.timezone)
     lines = []
     for event in selectors.session_events_for(session):
         if event.kind in _SEAT_EVENTS and event.actor_id != viewer.pk:
@@ -495,8 +491,8 @@ def session_reschedule(request: HttpRequest, session_id: int) -> HttpResponse:
     """Pick a new time from the grid of the session's type (its own time left out)."""
     client, session = _client_session(request, session_id)
     policy = _policy(session, client)
-    viewer_tz = _zone(client.timezone)
-    coach_tz = _zone(session.coach_timezone)
+    viewer_tz = zone_named(client.timezone)
+    coach_tz = zone_named(session.coach_timezone)
     params = request.POST if request.method == "POST" else request.GET
     window = _slot_window(
         params.get("from"),

@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -31,6 +31,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from loom.accounts.forms import apply_service_error, form_data
 from loom.accounts.models import User
 from loom.accounts.permissions import coach_required
+from loom.accounts.timezones import zone_named
 from loom.core.errors import DomainError
 from loom.scheduling import services
 from loom.scheduling.emails import format_when, keep_ltr
@@ -78,11 +79,8 @@ def _coach(request: HttpRequest) -> User:
 
 
 def _zone(user: User) -> ZoneInfo:
-    """The user's zone; UTC when the stored name no longer resolves (pages still show)."""
-    try:
-        return ZoneInfo(user.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
+    """The user's zone; the site's default when the stored name no longer resolves."""
+    return zone_named(user.timezone)
 
 
 def _own_session(request: HttpRequest, session_id: int) -> Session:

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -28,6 +26,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from loom.accounts.models import User
 from loom.accounts.permissions import client_required, coach_required
+from loom.accounts.timezones import zone_named
 from loom.core.errors import DomainError
 from loom.scheduling import group_services
 from loom.scheduling.emails import format_when
@@ -48,17 +47,10 @@ from loom.scheduling.views_client import slot_picker_days
 SLOT_DAYS = 14
 
 
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name or settings.TIME_ZONE)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(settings.TIME_ZONE)
-
-
 def _when(session: Session, viewer: User) -> dict[str, str]:
     """The session's time in the viewer's zone, and in the coach's when it differs."""
-    own = _zone(viewer.timezone)
-    coach = _zone(session.coach_timezone)
+    own = zone_named(viewer.timezone)
+    coach = zone_named(session.coach_timezone)
     return {
         "when": format_when(session.starts_at, session.ends_at, own),
         "coach_when": (
@@ -121,7 +113,7 @@ def coach_list(request: HttpRequest) -> HttpResponse:
     coach: User = request.user  # type: ignore[assignment]
     types = group_types_for_coach(coach)
     rows = coach_group_sessions(coach)
-    tz = _zone(coach.timezone)
+    tz = zone_named(coach.timezone)
     return TemplateResponse(
         request,
         "scheduling/groups/coach_list.html",
@@ -171,7 +163,7 @@ def coach_new(request: HttpRequest) -> HttpResponse:
         status = 400
     slot_days: list[Any] = []
     if session_type is not None:
-        tz = _zone(coach.timezone)
+        tz = zone_named(coach.timezone)
         now = timezone.now()
         today = now.astimezone(tz).date()
         _start, end = local_day_bounds(today + timedelta(days=SLOT_DAYS - 1), tz)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django import forms
 from django.contrib import messages
@@ -31,6 +30,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from loom.accounts.models import User
+from loom.accounts.timezones import zone_named
 from loom.core.errors import DomainError, Forbidden, NotFound
 from loom.core.uploads import limit_uploads, upload_was_too_large
 from loom.scheduling import note_services as services
@@ -195,13 +195,6 @@ def _user(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
 
 
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
 def _party(request: HttpRequest, session_id: int) -> Session:
     return get_session_for_party(_user(request), session_id)
 
@@ -239,8 +232,8 @@ def _page(
     status: int = 200,
 ) -> TemplateResponse:
     viewer = _user(request)
-    own_zone = _zone(viewer.timezone)
-    coach_zone = _zone(session.coach_timezone)
+    own_zone = zone_named(viewer.timezone)
+    coach_zone = zone_named(session.coach_timezone)
     return TemplateResponse(
         request,
         "scheduling/notes/page.html",
