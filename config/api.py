@@ -19,6 +19,7 @@ from ninja.security import SessionAuth
 
 from loom.accounts.api import router as accounts_router
 from loom.core.errors import DomainError
+from loom.resources.api import router as resources_router
 from loom.scheduling.api import router as scheduling_router
 from loom.scheduling.api_calendar import router as scheduling_calendar_router
 from loom.scheduling.api_groups import router as scheduling_groups_router
@@ -133,3 +134,4 @@ api.add_router("/", scheduling_router)
 api.add_router("/", scheduling_groups_router)
 api.add_router("/", scheduling_notes_router)
 api.add_router("/", scheduling_calendar_router)
+api.add_router("/resources/", resources_router)

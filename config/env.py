@@ -90,3 +90,48 @@ def mailer_from_url(url: str, *, data_dir: Path) -> dict[str, object]:
             options["use_tls"] = True
         return {"BACKEND": "django.core.mail.backends.smtp.EmailBackend", "OPTIONS": options}
     raise ImproperlyConfiguredEnv(f"EMAIL_URL has an unsupported scheme: {url!r}")
+
+
+class ImproperlyConfiguredStorage(ValueError):
+    """The storage settings name a backend Loom does not know or leave out the bucket."""
+
+
+def media_storage(kind: str, *, media_root: Path) -> dict[str, object]:
+    """The ``STORAGES["default"]`` entry for ``LOOM_MEDIA_STORAGE``.
+
+    ``filesystem`` keeps files under ``media_root``; ``s3`` uses django-storages'
+    ``S3Storage`` against any S3-compatible service (``LOOM_S3_*``). The bucket stays
+    private: objects get no ACL, and Loom never hands out their URLs — files are read
+    by the server and streamed through an authorizing view.
+    """
+    kind = (kind or "filesystem").strip().lower()
+    if kind == "filesystem":
+        return {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(media_root)},
+        }
+    if kind != "s3":
+        raise ImproperlyConfiguredStorage(
+            f"LOOM_MEDIA_STORAGE must be 'filesystem' or 's3', not {kind!r}."
+        )
+    bucket = env_str("LOOM_S3_BUCKET")
+    if not bucket:
+        raise ImproperlyConfiguredStorage("LOOM_MEDIA_STORAGE=s3 needs LOOM_S3_BUCKET.")
+    options: dict[str, object] = {
+        "bucket_name": bucket,
+        "location": env_str("LOOM_S3_PREFIX", "media"),
+        "default_acl": None,
+        "querystring_auth": True,
+        "file_overwrite": False,
+        "addressing_style": env_str("LOOM_S3_ADDRESSING_STYLE", "path") or None,
+    }
+    for option, name in (
+        ("endpoint_url", "LOOM_S3_ENDPOINT_URL"),
+        ("region_name", "LOOM_S3_REGION"),
+        ("access_key", "LOOM_S3_ACCESS_KEY_ID"),
+        ("secret_key", "LOOM_S3_SECRET_ACCESS_KEY"),
+    ):
+        value = env_str(name)
+        if value:
+            options[option] = value
+    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}

@@ -37,9 +37,15 @@ scheduling_patterns = [
     path("", include(f"loom.scheduling.urls_{area}"))
     for area in ("coach", "setup", "client", "groups", "notes", "calendar")
 ]
+# The resource library's pages likewise (coach/resources/, client/resources/, resources/).
+resources_patterns = [
+    path("", include(f"loom.resources.urls_{area}"))
+    for area in ("files", "library", "sharing", "client", "analytics")
+]
 
 urlpatterns = [
     *scheduling_patterns,
+    *resources_patterns,
     path("", include("loom.notifications.urls")),
     path("", web_views.landing, name="landing"),
     path("home/", web_views.home, name="home"),

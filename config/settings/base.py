@@ -11,7 +11,7 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
-from config.env import env_bool, env_int, env_list, env_str, mailer_from_url
+from config.env import env_bool, env_int, env_list, env_str, mailer_from_url, media_storage
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 DATA_DIR = Path(env_str("LOOM_DATA_DIR", str(BASE_DIR / "var"))).resolve()
@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "loom.core",
     "loom.accounts",
     "loom.scheduling",
+    "loom.resources",
     "loom.notifications",
     "loom.web",
 ]
@@ -242,6 +243,20 @@ LOOM_UPLOAD_MAX_ZIP_ENTRIES = env_int("LOOM_UPLOAD_MAX_ZIP_ENTRIES", 2000)
 LOOM_UPLOAD_MAX_ZIP_UNCOMPRESSED_BYTES = env_int(
     "LOOM_UPLOAD_MAX_ZIP_UNCOMPRESSED_BYTES", 200 * 1024 * 1024
 )
+# Resources (docs/resources.md): the largest file of each kind a coach may add to the
+# library, in bytes, checked while the upload arrives (one byte over is refused: 413).
+LOOM_RESOURCE_MAX_DOCUMENT_BYTES = env_int("LOOM_RESOURCE_MAX_DOCUMENT_BYTES", 50 * 1024 * 1024)
+LOOM_RESOURCE_MAX_IMAGE_BYTES = env_int("LOOM_RESOURCE_MAX_IMAGE_BYTES", 20 * 1024 * 1024)
+LOOM_RESOURCE_MAX_AUDIO_BYTES = env_int("LOOM_RESOURCE_MAX_AUDIO_BYTES", 200 * 1024 * 1024)
+LOOM_RESOURCE_MAX_VIDEO_BYTES = env_int("LOOM_RESOURCE_MAX_VIDEO_BYTES", 1024 * 1024 * 1024)
+# Files one upload request may carry.
+LOOM_RESOURCE_MAX_FILES_PER_UPLOAD = env_int("LOOM_RESOURCE_MAX_FILES_PER_UPLOAD", 10)
+# Audio and video count as completed once this share of them has been played (percent).
+LOOM_RESOURCE_COMPLETE_PERCENT = env_int("LOOM_RESOURCE_COMPLETE_PERCENT", 90)
+# Openings of one resource by one client within this many minutes count as one view.
+LOOM_RESOURCE_VIEW_DEDUPE_MINUTES = env_int("LOOM_RESOURCE_VIEW_DEDUPE_MINUTES", 30)
+# A shared resource is "new" on the client's home for this many days, until opened.
+LOOM_RESOURCE_NEW_DAYS = env_int("LOOM_RESOURCE_NEW_DAYS", 14)
 # Scheduling (groups): a seat offered to the next person on a group session's waitlist
 # is held for them this many hours (never past the session's start).
 LOOM_WAITLIST_OFFER_HOURS = env_int("LOOM_WAITLIST_OFFER_HOURS", 12)
@@ -296,11 +311,16 @@ STATICFILES_DIRS = [
     ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
     ("vendor/inter", BASE_DIR / "node_modules" / "@fontsource" / "inter"),
     ("vendor/heebo", BASE_DIR / "node_modules" / "@fontsource" / "heebo"),
+    ("vendor/pdfjs", BASE_DIR / "node_modules" / "pdfjs-dist" / "build"),
 ]
 MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = "/media-not-public/"
+# Uploaded files: the filesystem under the data directory, or an S3-compatible bucket
+# (LOOM_MEDIA_STORAGE=s3). Either way no file has a public address: every download
+# goes through a view that checks access (docs/configuration.md, "Storage").
+LOOM_MEDIA_STORAGE = env_str("LOOM_MEDIA_STORAGE", "filesystem")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": media_storage(LOOM_MEDIA_STORAGE, media_root=MEDIA_ROOT),
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440

@@ -48,7 +48,7 @@ from loom.accounts.selectors import (
     invitation_token_hash,
     onboarding_steps_for,
 )
-from loom.accounts.signals import client_archived
+from loom.accounts.signals import client_archived, client_joined
 from loom.accounts.sms_mfa import user_has_second_factor
 from loom.accounts.timezones import is_valid_timezone
 from loom.core.audit import audit_record
@@ -447,6 +447,8 @@ def invitation_accept(
             link.archived_at = None
             link.save(update_fields=["status", "archived_at", "updated_at"])
         Invitation.objects.filter(pk=invitation.pk).update(accepted_by=user)
+        if created:
+            client_joined.send(sender=CoachClient, coach=invitation.coach, client=user, at=now)
         audit_record(
             action="invitation.accepted",
             actor=user,

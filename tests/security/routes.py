@@ -59,6 +59,12 @@ from tests.security.matrix import (
     signed_in,
 )
 from tests.security.route_tables import (
+    resources_analytics,
+    resources_api,
+    resources_client,
+    resources_files,
+    resources_library,
+    resources_sharing,
     scheduling_calendar,
     scheduling_client,
     scheduling_coach,
@@ -526,6 +532,12 @@ ROUTES = (
     *scheduling_notes.ROUTES,
     *scheduling_calendar.ROUTES,
     *scheduling_reminders.ROUTES,
+    *resources_files.ROUTES,
+    *resources_library.ROUTES,
+    *resources_sharing.ROUTES,
+    *resources_client.ROUTES,
+    *resources_analytics.ROUTES,
+    *resources_api.ROUTES,
 )
 
 

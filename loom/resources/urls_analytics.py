@@ -1,0 +1,7 @@
+"""Resources: analytics pages (see docs/resources.md)."""
+
+from django.urls import URLPattern, path  # noqa: F401
+
+app_name = "resources_analytics"
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,7 @@
+"""Resources: client pages (see docs/resources.md)."""
+
+from django.urls import URLPattern, path  # noqa: F401
+
+app_name = "resources_client"
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,7 @@
+"""Resources: sharing pages (see docs/resources.md)."""
+
+from django.urls import URLPattern, path  # noqa: F401
+
+app_name = "resources_sharing"
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,7 @@
+"""Authorization matrix rows for the resources library routes (see tests/security/routes.py)."""
+
+from __future__ import annotations
+
+from tests.security.matrix import Route
+
+ROUTES: list[Route] = []
