@@ -36,6 +36,7 @@ demo: install
 	$(UV) run loom collectstatic --no-input -v 0
 	$(UV) run loom load_demo_data
 	$(UV) run loom load_demo_schedule
+	$(UV) run loom load_demo_resources
 	PORT=$(PORT) bash scripts/serve-demo.sh
 
 lint: install-python

@@ -16,6 +16,7 @@ Configuration (environment):
 ``BENCH_SLOT_REPETITIONS``  timed slot computations per range (default 500; quick 50)
 ``BENCH_BOOKING_THREADS``   concurrent booking threads (default 8)
 ``BENCH_BOOKING_ATTEMPTS``  booking attempts per thread (default 40; quick 10)
+``BENCH_LIBRARY_RATE``      requests/s offered to the resource library page and API list (default 10)
 
 The scheduling targets (``scheduling_slots``, ``scheduling_booking``) run in-process in
 ``bench.scheduling``: there are no scheduling pages to load over HTTP yet.
@@ -38,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench import calendar_page
+from bench import calendar_page, resources_library
 from bench.loadgen import Target, run_constant_rate, summarize
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -487,6 +488,7 @@ def main() -> int:
         ),
     ]
     specs += calendar_page.specs(Spec, env=loom_env(), only=only)
+    specs += resources_library.specs(Spec, env=loom_env(), only=only)
     results = []
     for spec in specs:
         if only and spec.name not in only:

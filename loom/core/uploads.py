@@ -6,7 +6,9 @@ declared content type:
 
 * the **type is decided by the content** (magic bytes): PDF, PNG, JPEG, GIF, WebP,
   Office Open XML documents (docx/xlsx/pptx: a zip whose ``[Content_Types].xml``
-  names the right main part) and plain text (valid UTF-8 without NUL bytes).
+  names the right main part), plain text (valid UTF-8 without NUL bytes) and — for
+  policies that list them (``MEDIA_KINDS``) — audio (MP3, M4A, WAV, Ogg) and video
+  (MP4, WebM).
   Everything else is refused — programs (PE, ELF, Mach-O, scripts with ``#!``), HTML,
   SVG and XML outright, with a message saying so;
 * the **file name's extension must match the content** (``invoice.pdf`` that is a
@@ -19,6 +21,12 @@ declared content type:
   ``[Content_Types].xml`` is ever extracted, and only up to a small bound;
 * **image bombs**: the pixel count is read from the header and checked before any
   pixel is decoded (Pillow's ``DecompressionBombWarning`` counts as a bomb too);
+* **polyglots**: an image must be well formed to its end — a GIF's blocks and a PNG's
+  chunks are walked strictly and nothing may follow the GIF trailer, PNG's ``IEND``,
+  JPEG's end marker or WebP's RIFF size — and no image may carry markup or script
+  markers (``<script``, ``<svg``, ``<html``, ``javascript:``) anywhere in its bytes. A
+  file that is also a script or a page (``GIF89a/*…*/=alert(1);``) is refused even
+  though we serve it with ``nosniff``;
 * the **original name is sanitized** for display and downloads (``safe_filename``):
   no path, no control or bidi-override characters, bounded length.
 
@@ -30,16 +38,19 @@ stable ``code``. Storage then streams the file in chunks (``FileField.save``).
 from __future__ import annotations
 
 import codecs
+import struct
 import unicodedata
 import warnings
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.uploadhandler import FileUploadHandler, SkipFile
+from django.core.files.uploadhandler import FileUploadHandler, SkipFile, StopUpload
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from PIL import Image, UnidentifiedImageError
 
 # Bytes read to decide a file's type; every signature we know fits well inside.
@@ -58,7 +69,7 @@ class FileKind:
     name: str
     content_type: str
     extensions: tuple[str, ...]
-    family: str  # "document" or "image": which size limit applies
+    family: str  # "document", "image", "audio" or "video": which size limit applies
 
 
 PDF = FileKind("pdf", "application/pdf", ("pdf",), "document")
@@ -86,7 +97,22 @@ PPTX = FileKind(
 )
 TEXT = FileKind("text", "text/plain; charset=utf-8", ("txt", "md", "csv"), "document")
 
+MP3 = FileKind("mp3", "audio/mpeg", ("mp3",), "audio")
+M4A = FileKind("m4a", "audio/mp4", ("m4a",), "audio")
+WAV = FileKind("wav", "audio/wav", ("wav",), "audio")
+OGG = FileKind("ogg", "audio/ogg", ("ogg", "oga"), "audio")
+MP4 = FileKind("mp4", "video/mp4", ("mp4", "m4v"), "video")
+WEBM = FileKind("webm", "video/webm", ("webm",), "video")
+
+# What session attachments accept (no audio or video there).
 ALL_KINDS: tuple[FileKind, ...] = (PDF, PNG, JPEG, GIF, WEBP, DOCX, XLSX, PPTX, TEXT)
+MEDIA_KINDS: tuple[FileKind, ...] = (MP3, M4A, WAV, OGG, MP4, WEBM)
+IMAGE_KINDS: tuple[FileKind, ...] = (PNG, JPEG, GIF, WEBP)
+
+# ISO base media (MP4) major brands that mean "audio only" (iTunes, phones, audiobooks).
+_AUDIO_BRANDS = (b"M4A ", b"M4B ", b"M4P ", b"F4A ", b"F4B ")
+# Markers of a page or a script inside an image, searched through the whole file.
+_POLYGLOT_MARKERS = (b"<script", b"<svg", b"<html", b"javascript:")
 
 # The main part each Office Open XML kind declares in [Content_Types].xml.
 _OOXML_MAIN = {
@@ -139,7 +165,12 @@ class UploadPolicy:
 
     kinds: tuple[FileKind, ...] = ALL_KINDS
     max_bytes: dict[str, int] = field(
-        default_factory=lambda: {"document": 20 * 1024 * 1024, "image": 10 * 1024 * 1024}
+        default_factory=lambda: {
+            "document": 20 * 1024 * 1024,
+            "image": 10 * 1024 * 1024,
+            "audio": 200 * 1024 * 1024,
+            "video": 1024 * 1024 * 1024,
+        }
     )
     max_image_pixels: int = 40_000_000
     max_zip_entries: int = 2000
@@ -152,6 +183,8 @@ class UploadPolicy:
             max_bytes={
                 "document": settings.LOOM_UPLOAD_MAX_DOCUMENT_BYTES,
                 "image": settings.LOOM_UPLOAD_MAX_IMAGE_BYTES,
+                "audio": settings.LOOM_RESOURCE_MAX_AUDIO_BYTES,
+                "video": settings.LOOM_RESOURCE_MAX_VIDEO_BYTES,
             },
             max_image_pixels=settings.LOOM_UPLOAD_MAX_IMAGE_PIXELS,
             max_zip_entries=settings.LOOM_UPLOAD_MAX_ZIP_ENTRIES,
@@ -255,6 +288,77 @@ def _sniff(head: bytes) -> FileKind | None:
         return WEBP
     if head.startswith(b"PK\x03\x04"):
         return DOCX  # an Office document, if the zip says so (checked later)
+    return _sniff_media(head)
+
+
+def _sniff_media(head: bytes) -> FileKind | None:
+    if len(head) >= 12 and head.startswith(b"RIFF") and head[8:12] == b"WAVE":
+        return WAV
+    if head.startswith(b"OggS"):
+        return OGG
+    if head.startswith(b"ID3") or _is_mpeg_audio_frame(head):
+        return MP3
+    if len(head) >= 12 and head[4:8] == b"ftyp":
+        return _iso_media_kind(head)
+    if head.startswith(b"\x1a\x45\xdf\xa3"):
+        return WEBM if _ebml_doc_type(head) == b"webm" else None
+    return None
+
+
+def _is_mpeg_audio_frame(head: bytes) -> bool:
+    """An MPEG audio frame header: 11 sync bits, a real layer, bitrate and sample rate."""
+    if len(head) < 4 or head[0] != 0xFF or head[1] & 0xE0 != 0xE0:
+        return False
+    version, layer = (head[1] >> 3) & 0b11, (head[1] >> 1) & 0b11
+    bitrate, sample_rate = head[2] >> 4, (head[2] >> 2) & 0b11
+    return version != 0b01 and layer != 0b00 and bitrate not in (0, 0xF) and sample_rate != 0b11
+
+
+def _iso_media_kind(head: bytes) -> FileKind | None:
+    """MP4 family by its ``ftyp`` box: an audio major brand is M4A, anything else MP4."""
+    (box_size,) = struct.unpack(">I", head[:4])
+    if box_size < 16 or box_size > len(head) or box_size % 4:
+        return None
+    major = head[8:12]
+    if major in _AUDIO_BRANDS:
+        return M4A
+    if major.startswith(b"qt"):
+        return None  # QuickTime .mov: browsers don't play it reliably
+    return MP4
+
+
+def _ebml_doc_type(head: bytes) -> bytes | None:
+    """The DocType (``webm``/``matroska``) from the EBML header at the start of ``head``."""
+
+    def vint(offset: int, *, keep_marker: bool) -> tuple[int, int]:
+        if offset >= len(head):
+            raise IndexError
+        first = head[offset]
+        length = 1
+        while length <= 8 and not first & (0x80 >> (length - 1)):
+            length += 1
+        if length > 8 or offset + length > len(head):
+            raise IndexError
+        value = first if keep_marker else first & (0xFF >> length)
+        for byte in head[offset + 1 : offset + length]:
+            value = (value << 8) | byte
+        return value, length
+
+    try:
+        offset = 4
+        size, length = vint(offset, keep_marker=False)
+        offset += length
+        end = min(offset + size, len(head))
+        while offset < end:
+            element, length = vint(offset, keep_marker=True)
+            offset += length
+            size, length = vint(offset, keep_marker=False)
+            offset += length
+            if element == 0x4282:
+                return head[offset : offset + size].rstrip(b"\x00")
+            offset += size
+    except IndexError:
+        return None
     return None
 
 
@@ -278,7 +382,7 @@ def _size_of(upload: Any, limit: int) -> int:
     return total
 
 
-def _check_text(upload: Any, limit: int) -> None:
+def _check_text(upload: Any, limit: int, policy: UploadPolicy) -> None:
     """Valid UTF-8 without NUL bytes, read chunk by chunk."""
     decoder = codecs.getincrementaldecoder("utf-8")(errors="strict")
     handle = _rewind(upload)
@@ -289,11 +393,11 @@ def _check_text(upload: Any, limit: int) -> None:
             if read > limit:
                 break
             if b"\x00" in chunk:
-                raise _not_allowed()
+                raise _not_allowed(policy)
             decoder.decode(chunk)
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        raise _not_allowed() from None
+        raise _not_allowed(policy) from None
     finally:
         handle.seek(0)
 
@@ -359,6 +463,141 @@ def _check_image(upload: Any, kind: FileKind, policy: UploadPolicy) -> None:
         handle.seek(0)
 
 
+def _polyglot() -> ValidationError:
+    return _reject(
+        _(
+            "This image also contains a web page or a script, so it can't be uploaded. "
+            "Save it again from an image editor."
+        ),
+        "polyglot",
+    )
+
+
+class _Reader:
+    """Exact reads from a file for the structure walks; short data is malformed."""
+
+    def __init__(self, handle: IO[bytes]) -> None:
+        self.handle = handle
+
+    def take(self, count: int) -> bytes:
+        data = self.handle.read(count)
+        if len(data) != count:
+            raise _not_allowed()
+        return data
+
+    def skip(self, count: int, crc: int | None = None) -> int | None:
+        """Pass ``count`` bytes in chunks, updating ``crc`` over them when given."""
+        while count > 0:
+            chunk = self.take(min(count, CHUNK_BYTES))
+            if crc is not None:
+                crc = zlib.crc32(chunk, crc)
+            count -= len(chunk)
+        return crc
+
+    def at_end(self) -> bool:
+        return self.handle.read(1) == b""
+
+
+def _gif_sub_blocks(reader: _Reader, *, inspect: bool) -> None:
+    """Pass a chain of data sub-blocks; text blocks (comments, app data) must hold no script."""
+    carried = b""
+    while size := reader.take(1)[0]:
+        if not inspect:
+            reader.skip(size)
+            continue
+        data = carried + reader.take(size).lower()
+        if b"*/" in data or any(marker in data for marker in _POLYGLOT_MARKERS):
+            raise _polyglot()
+        carried = data[-16:]
+
+
+def _walk_gif(reader: _Reader) -> None:
+    header = reader.take(13)
+    # "GIF89a/*": a width that opens a JavaScript comment is how GIF/JS polyglots begin.
+    if header[6:8] == b"/*":
+        raise _polyglot()
+    if header[10] & 0x80:
+        reader.skip(3 * 2 ** ((header[10] & 0x07) + 1))
+    while True:
+        introducer = reader.take(1)[0]
+        if introducer == 0x3B:  # trailer: the file ends here
+            if not reader.at_end():
+                raise _polyglot()
+            return
+        if introducer == 0x21:  # extension: label, then sub-blocks
+            label = reader.take(1)[0]
+            _gif_sub_blocks(reader, inspect=label in (0xFE, 0xFF, 0x01))
+        elif introducer == 0x2C:  # image: descriptor, local colours, LZW size, sub-blocks
+            descriptor = reader.take(9)
+            if descriptor[8] & 0x80:
+                reader.skip(3 * 2 ** ((descriptor[8] & 0x07) + 1))
+            reader.take(1)
+            _gif_sub_blocks(reader, inspect=False)
+        else:
+            raise _not_allowed()
+
+
+def _walk_png(reader: _Reader) -> None:
+    reader.take(8)
+    while True:
+        length, chunk_type = struct.unpack(">I4s", reader.take(8))
+        if length > 0x7FFFFFFF:
+            raise _not_allowed()
+        crc = reader.skip(length, zlib.crc32(chunk_type))
+        if struct.unpack(">I", reader.take(4))[0] != crc:
+            raise _not_allowed()
+        if chunk_type == b"IEND":
+            if not reader.at_end():
+                raise _polyglot()
+            return
+
+
+def _check_jpeg_end(handle: IO[bytes], size: int) -> None:
+    """Nothing but padding may follow the last end-of-image marker."""
+    tail_start = max(0, size - CHUNK_BYTES)
+    handle.seek(tail_start)
+    tail = handle.read(CHUNK_BYTES)
+    end = tail.rfind(b"\xff\xd9")
+    if end < 0:
+        raise _not_allowed()
+    if tail[end + 2 :].strip(b"\x00\r\n\t ") != b"":
+        raise _polyglot()
+
+
+def _check_webp_size(head: bytes, size: int) -> None:
+    (riff_size,) = struct.unpack("<I", head[4:8])
+    if riff_size + 8 + (riff_size & 1) != size and riff_size + 8 != size:
+        raise _polyglot()
+
+
+def _scan_markers(handle: IO[bytes]) -> None:
+    """Look for markup/script markers through the whole file, chunk by chunk."""
+    carried = b""
+    longest = max(len(marker) for marker in _POLYGLOT_MARKERS)
+    while chunk := handle.read(CHUNK_BYTES):
+        window = carried + chunk.lower()
+        if any(marker in window for marker in _POLYGLOT_MARKERS):
+            raise _polyglot()
+        carried = window[-(longest - 1) :]
+
+
+def _check_image_structure(upload: Any, kind: FileKind, head: bytes, size: int) -> None:
+    handle = _rewind(upload)
+    try:
+        if kind is GIF:
+            _walk_gif(_Reader(handle))
+        elif kind is PNG:
+            _walk_png(_Reader(handle))
+        elif kind is JPEG:
+            _check_jpeg_end(handle, size)
+        elif kind is WEBP:
+            _check_webp_size(head, size)
+        handle.seek(0)
+        _scan_markers(handle)
+    finally:
+        handle.seek(0)
+
+
 def validate_upload(
     upload: Any, *, policy: UploadPolicy, name: str | None = None
 ) -> ValidatedUpload:
@@ -367,7 +606,7 @@ def validate_upload(
     ``name`` defaults to ``upload.name``. Returns what to store; raises
     ``ValidationError`` (codes: ``empty``, ``too_large``, ``executable``, ``markup``,
     ``not_allowed``, ``extension_mismatch``, ``zip_bomb``, ``macros``,
-    ``too_many_pixels``).
+    ``too_many_pixels``, ``polyglot``).
     """
     filename = safe_filename(name if name is not None else getattr(upload, "name", "") or "")
     declared = getattr(upload, "size", None)
@@ -390,14 +629,14 @@ def validate_upload(
                 "markup",
             )
         if TEXT in policy.kinds:
-            _check_text(upload, largest)
+            _check_text(upload, largest, policy)
             kind = TEXT
         else:
-            raise _not_allowed()
+            raise _not_allowed(policy)
     elif kind is DOCX:
         kind = _ooxml_kind(upload, policy)
     if kind not in policy.kinds:
-        raise _not_allowed()
+        raise _not_allowed(policy)
     limit = policy.max_bytes.get(kind.family, 0)
     if size > limit:
         raise _too_large(limit)
@@ -412,6 +651,7 @@ def validate_upload(
         )
     if kind in _PILLOW_FORMATS:
         _check_image(upload, kind, policy)
+        _check_image_structure(upload, kind, head, size)
     _rewind(upload)
     return ValidatedUpload(kind=kind, content_type=kind.content_type, size=size, filename=filename)
 
@@ -421,6 +661,9 @@ def validate_upload(
 _TOO_LARGE_ATTRIBUTE = "_loom_upload_too_large"
 
 
+_TOO_MANY_FILES_ATTRIBUTE = "_loom_upload_too_many_files"
+
+
 class UploadLimitHandler(FileUploadHandler):
     """Skips a file as soon as more than ``max_bytes`` of it arrive.
 
@@ -428,11 +671,26 @@ class UploadLimitHandler(FileUploadHandler):
     handlers from keeping the rest — in memory or in a temporary file — so an
     oversize upload costs bandwidth only. The request is marked; ``upload_was_too_large``
     tells the view, which shows the same "too large" message as ``validate_upload``.
+
+    With ``max_files``, a request carrying more files than that is stopped at the first
+    file too many (``upload_had_too_many_files``); nothing of it is kept.
     """
 
-    def __init__(self, request: Any = None, *, max_bytes: int) -> None:
+    def __init__(
+        self, request: Any = None, *, max_bytes: int, max_files: int | None = None
+    ) -> None:
         super().__init__(request)
         self.max_bytes = max_bytes
+        self.max_files = max_files
+        self.files_seen = 0
+
+    def new_file(self, *args: Any, **kwargs: Any) -> None:
+        self.files_seen += 1
+        if self.max_files is not None and self.files_seen > self.max_files:
+            if self.request is not None:
+                setattr(self.request, _TOO_MANY_FILES_ATTRIBUTE, self.max_files)
+            raise StopUpload(connection_reset=False)
+        super().new_file(*args, **kwargs)
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
         if start + len(raw_data) > self.max_bytes:
@@ -445,9 +703,30 @@ class UploadLimitHandler(FileUploadHandler):
         return None
 
 
-def limit_uploads(request: Any, *, max_bytes: int) -> None:
-    """Bound every file of ``request`` to ``max_bytes``; call before reading ``request.POST``."""
-    request.upload_handlers.insert(0, UploadLimitHandler(request, max_bytes=max_bytes))
+def limit_uploads(request: Any, *, max_bytes: int, max_files: int | None = None) -> None:
+    """Bound every file of ``request`` to ``max_bytes`` (and their count to ``max_files``).
+
+    Call before reading ``request.POST`` or ``request.FILES``.
+    """
+    request.upload_handlers.insert(
+        0, UploadLimitHandler(request, max_bytes=max_bytes, max_files=max_files)
+    )
+
+
+def upload_had_too_many_files(request: Any) -> ValidationError | None:
+    """The refusal to show when ``UploadLimitHandler`` stopped a request with too many files."""
+    limit = getattr(request, _TOO_MANY_FILES_ATTRIBUTE, None)
+    if not limit:
+        return None
+    return _reject(
+        ngettext(
+            "You can upload up to %(count)d file at once.",
+            "You can upload up to %(count)d files at once.",
+            limit,
+        )
+        % {"count": limit},
+        "too_many_files",
+    )
 
 
 def upload_was_too_large(request: Any) -> ValidationError | None:
@@ -466,7 +745,16 @@ def _too_large(limit: int) -> ValidationError:
     )
 
 
-def _not_allowed() -> ValidationError:
+def _not_allowed(policy: UploadPolicy | None = None) -> ValidationError:
+    if policy is not None and any(kind in MEDIA_KINDS for kind in policy.kinds):
+        return _reject(
+            _(
+                "This type of file can't be uploaded. Use a PDF, an image (PNG, JPEG, GIF, "
+                "WebP), a Word, Excel or PowerPoint file, plain text, audio (MP3, M4A, WAV, "
+                "Ogg) or video (MP4, WebM)."
+            ),
+            "not_allowed",
+        )
     return _reject(
         _(
             "This type of file can't be uploaded. Use a PDF, an image (PNG, JPEG, GIF, WebP), "
@@ -503,6 +791,8 @@ def file_size_label(size: int) -> str:
 
 __all__ = [
     "ALL_KINDS",
+    "IMAGE_KINDS",
+    "MEDIA_KINDS",
     "FileKind",
     "UploadLimitHandler",
     "UploadPolicy",
@@ -510,6 +800,7 @@ __all__ = [
     "file_size_label",
     "limit_uploads",
     "safe_filename",
+    "upload_had_too_many_files",
     "upload_was_too_large",
     "validate_upload",
 ]

@@ -48,12 +48,17 @@ def live_shares(client: User, *, now: datetime | None = None) -> QuerySet[Share]
 
 
 def _shares_of_resource(client: User, now: datetime | None) -> QuerySet[Share]:
-    """Live shares of ``client`` reaching the resource ``OuterRef("pk")``."""
+    """Live shares of ``client`` reaching the resource ``OuterRef("pk")``.
+
+    Only rows of the resource's own coach count: another coach's share or collection
+    item pointing at it gives nothing (see migration 0003)."""
     in_collection = CollectionItem.objects.filter(
-        resource_id=OuterRef(OuterRef("pk")), collection_id=OuterRef("collection_id")
+        resource_id=OuterRef(OuterRef("pk")),
+        collection_id=OuterRef("collection_id"),
+        coach_id=OuterRef(OuterRef("coach_id")),
     )
     return live_shares(client, now=now).filter(
-        Q(resource_id=OuterRef("pk")) | Exists(in_collection)
+        Q(resource_id=OuterRef("pk")) | Exists(in_collection), coach_id=OuterRef("coach_id")
     )
 
 
@@ -69,7 +74,9 @@ def shared_collections_for_client(
     client: User, *, now: datetime | None = None
 ) -> QuerySet[Collection]:
     """Every collection shared with ``client`` now, annotated with ``can_download``."""
-    reaching = live_shares(client, now=now).filter(collection_id=OuterRef("pk"))
+    reaching = live_shares(client, now=now).filter(
+        collection_id=OuterRef("pk"), coach_id=OuterRef("coach_id")
+    )
     return Collection.objects.filter(Exists(reaching)).annotate(
         can_download=Exists(reaching.filter(can_download=True))
     )

@@ -29,6 +29,7 @@ COACH_NAV = (
     NavItem(_("Clients"), "coach:roster", "users"),
     NavItem(_("Sessions"), "scheduling_coach:today", "clock"),
     NavItem(_("Group sessions"), "scheduling_groups:coach_list", "users"),
+    NavItem(_("Library"), "resources_library:library", "book"),
     NavItem(_("Scheduling setup"), "scheduling_setup:types", "settings"),
 )
 CLIENT_NAV = (
@@ -36,6 +37,7 @@ CLIENT_NAV = (
     NavItem(_("Sessions"), "scheduling_client:list", "clock"),
     NavItem(_("Book a session"), "scheduling_client:book", "calendar"),
     NavItem(_("Group sessions"), "scheduling_groups:client_list", "users"),
+    NavItem(_("Resources"), "resources_client:library", "book"),
 )
 ADMIN_NAV = (
     NavItem(_("Overview"), "admin_area:home", "home"),
