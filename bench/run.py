@@ -17,6 +17,8 @@ Configuration (environment):
 ``BENCH_BOOKING_THREADS``   concurrent booking threads (default 8)
 ``BENCH_BOOKING_ATTEMPTS``  booking attempts per thread (default 40; quick 10)
 ``BENCH_LIBRARY_RATE``      requests/s offered to the resource library page and API list (default 10)
+``BENCH_UPLOAD_COUNT``      video uploads measured by ``resources_upload`` (default 5)
+``BENCH_UPLOAD_MB``         size of each of those uploads in MB (default 100)
 
 The scheduling targets (``scheduling_slots``, ``scheduling_booking``) run in-process in
 ``bench.scheduling``: there are no scheduling pages to load over HTTP yet.
@@ -39,7 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench import calendar_page, resources_library
+from bench import calendar_page, resources_library, resources_upload
 from bench.loadgen import Target, run_constant_rate, summarize
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -524,11 +526,23 @@ def main() -> int:
                 json.dumps(result, indent=2) + "\n", encoding="utf-8"
             )
             scheduling.append(result)
+    uploads = None
+    if not only or resources_upload.NAME in only:
+        print(f"{resources_upload.NAME}: large video uploads …", flush=True)
+        uploads = resources_upload.run(env=loom_env(), cookie=prepared["cookie"], data_dir=DATA_DIR)
+        uploads["machine"] = info
+        (RESULTS / f"{resources_upload.NAME}.json").write_text(
+            json.dumps(uploads, indent=2) + "\n", encoding="utf-8"
+        )
     baselines = [r for r in results if r["kind"] == "baseline"]
     workloads = [r for r in results if r["kind"] == "workload"]
     ratio_rows = ratios(workloads, baselines)
+    text = write_summary(results, info, ratio_rows, scheduling)
+    if uploads is not None:
+        text += "\n".join(resources_upload.summary_lines(uploads))
+        (RESULTS / "summary.md").write_text(text, encoding="utf-8")
     print()
-    print(write_summary(results, info, ratio_rows, scheduling))
+    print(text)
     return 0
 
 

@@ -85,9 +85,7 @@ def etag_for(name: str, size: int) -> str:
 def content_disposition(filename: str, *, attachment: bool) -> str:
     """``inline``/``attachment`` with an ASCII ``filename`` and the UTF-8 ``filename*``."""
     kind = "attachment" if attachment else "inline"
-    ascii_name = (
-        unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
-    )
+    ascii_name = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
     ascii_name = "".join(
         char for char in ascii_name if char.isprintable() and char not in '"\\;'
     ).strip()
@@ -149,13 +147,13 @@ async def _async_chunks(make: Callable[[], Iterator[bytes]]) -> AsyncIterator[by
     it — the whole file in memory.
     """
     iterator = await sync_to_async(make, thread_sensitive=False)()
-    done = object()
+
+    def next_chunk() -> bytes | None:
+        return next(iterator, None)
+
     try:
-        while True:
-            chunk = await sync_to_async(next, thread_sensitive=False)(iterator, done)
-            if chunk is done:
-                break
-            yield chunk  # type: ignore[misc]
+        while (chunk := await sync_to_async(next_chunk, thread_sensitive=False)()) is not None:
+            yield chunk
     finally:
         close = getattr(iterator, "close", None)
         if close is not None:

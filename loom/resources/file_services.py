@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -62,7 +63,7 @@ def check_file(upload: Any, *, policy: Any = None) -> ValidatedUpload:
 def _saved(field_file: FieldFile, filename: str, content: Any) -> Iterator[None]:
     """Store ``content`` into ``field_file`` (in chunks); delete it again if the block fails."""
     field_file.save(filename, content, save=False)
-    storage, name = field_file.storage, field_file.name
+    storage, name = field_file.storage, str(field_file.name)
     try:
         yield
     except BaseException:
@@ -73,8 +74,7 @@ def _saved(field_file: FieldFile, filename: str, content: Any) -> Iterator[None]
 def _delete_after_commit(*field_files: FieldFile) -> None:
     for field_file in field_files:
         if field_file:
-            storage, name = field_file.storage, field_file.name
-            transaction.on_commit(lambda storage=storage, name=name: storage.delete(name))
+            transaction.on_commit(partial(field_file.storage.delete, str(field_file.name)))
 
 
 def _title_from(filename: str) -> str:
@@ -182,7 +182,7 @@ def resources_create_from_uploads(
     except BaseException:
         # The rows are rolled back; the files stored before the failure go too.
         for resource in created:
-            resource.file.storage.delete(resource.file.name)
+            resource.file.storage.delete(str(resource.file.name))
         raise
     return created
 
@@ -310,7 +310,7 @@ def resource_set_captions(*, coach: User, resource_id: Any, upload: Any, languag
 def resource_remove_captions(*, coach: User, resource_id: Any) -> Resource:
     resource = _own_media(coach, resource_id)
     _delete_after_commit(resource.captions)
-    resource.captions = ""  # type: ignore[assignment]
+    resource.captions = ""
     resource.captions_language = ""
     resource.save(update_fields=["captions", "captions_language", "updated_at"])
     return resource
@@ -342,7 +342,7 @@ def collection_set_cover(*, coach: User, collection_id: Any, upload: Any) -> Col
 def collection_remove_cover(*, coach: User, collection_id: Any) -> Collection:
     collection = _own_collection(coach, collection_id)
     _delete_after_commit(collection.cover)
-    collection.cover = ""  # type: ignore[assignment]
+    collection.cover = ""
     collection.cover_content_type = ""
     collection.save(update_fields=["cover", "cover_content_type", "updated_at"])
     return collection

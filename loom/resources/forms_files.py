@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -53,7 +53,9 @@ def upload_help_text() -> str:
 
 
 class UploadForm(forms.Form):
-    files = MultipleFileField(label=gettext_lazy("Files"))
+    # Form.files (the request's files) is shadowed only on the class; Django moves
+    # declared fields into base_fields, so the instance attribute is untouched.
+    files = MultipleFileField(label=gettext_lazy("Files"))  # type: ignore[assignment]
     category = forms.ChoiceField(label=gettext_lazy("Category"), required=False)
     tags = forms.CharField(
         label=gettext_lazy("Tags"),
@@ -67,7 +69,9 @@ class UploadForm(forms.Form):
         policy = resource_upload_policy()
         self.fields["files"].widget.attrs.update({"accept": policy.accept_attribute})
         self.fields["files"].help_text = upload_help_text()
-        self.fields["category"].choices = [("", gettext_lazy("No category"))] + [
+        cast(forms.ChoiceField, self.fields["category"]).choices = [
+            ("", gettext_lazy("No category"))
+        ] + [
             (str(category.pk), category.name)
             for category in Category.objects.filter(coach=coach).only("pk", "name")
         ]
@@ -97,4 +101,4 @@ class CaptionsForm(forms.Form):
         self.fields["file"].help_text = gettext("A .vtt file of up to %(size)s.") % {
             "size": file_size_label(CAPTIONS_MAX_BYTES)
         }
-        self.fields["language"].choices = captions_language_choices()
+        cast(forms.ChoiceField, self.fields["language"]).choices = captions_language_choices()

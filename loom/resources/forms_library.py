@@ -11,7 +11,6 @@ from django.utils.translation import gettext_lazy as _
 from loom.accounts.models import User
 from loom.resources.library_selectors import (
     categories_for_coach,
-    collections_for_coach,
     tags_for_coach,
 )
 from loom.resources.models import (
@@ -19,6 +18,7 @@ from loom.resources.models import (
     DESCRIPTION_MAX,
     TITLE_MAX,
     URL_MAX,
+    Collection,
     Resource,
     ResourceKind,
 )
@@ -35,6 +35,10 @@ SORT_CHOICES = [
 SEARCH_MAX = 200
 
 
+class SearchInput(forms.TextInput):
+    input_type = "search"
+
+
 def _category_choices(coach: User, *, blank: str) -> list[tuple[str, str]]:
     return [("", blank)] + [
         (str(category.pk), category.name) for category in categories_for_coach(coach)
@@ -45,7 +49,9 @@ class LibraryFilterForm(forms.Form):
     """The library toolbar (a GET form). An invalid value is shown as an error and
     that filter is left out."""
 
-    q = forms.CharField(label=_("Search"), required=False, max_length=SEARCH_MAX)
+    q = forms.CharField(
+        label=_("Search"), required=False, max_length=SEARCH_MAX, widget=SearchInput()
+    )
     kind = forms.ChoiceField(label=_("Type"), required=False)
     category = forms.ChoiceField(label=_("Category"), required=False)
     tag = forms.ChoiceField(label=_("Tag"), required=False)
@@ -54,7 +60,6 @@ class LibraryFilterForm(forms.Form):
 
     def __init__(self, data: Any, *, coach: User) -> None:
         super().__init__(data)
-        self.fields["q"].widget.attrs.update({"type": "search", "autocomplete": "off"})
         self._choices("kind").choices = [("", _("All types")), *ResourceKind.choices]
         self._choices("category").choices = _category_choices(coach, blank=str(_("All categories")))
         self._choices("tag").choices = [("", _("All tags"))] + [
@@ -62,7 +67,7 @@ class LibraryFilterForm(forms.Form):
         ]
         self._choices("collection").choices = [("", _("All collections"))] + [
             (str(collection.pk), collection.title)
-            for collection in collections_for_coach(coach).only("pk", "title")
+            for collection in Collection.objects.filter(coach=coach).only("pk", "title")
         ]
 
     def _choices(self, name: str) -> forms.ChoiceField:
@@ -94,6 +99,7 @@ class ResourceForm(forms.Form):
         label=_("Web address"),
         max_length=URL_MAX,
         help_text=_("Starts with https:// or http://."),
+        widget=forms.URLInput(),
     )
     title = forms.CharField(label=_("Title"), max_length=TITLE_MAX)
     description = forms.CharField(
@@ -123,7 +129,7 @@ class ResourceForm(forms.Form):
         super().__init__(data, initial=initial)
         self.fields["title"].widget.attrs["dir"] = "auto"
         self.fields["tags"].widget.attrs["dir"] = "auto"
-        self.fields["url"].widget.attrs.update({"type": "url", "dir": "ltr", "inputmode": "url"})
+        self.fields["url"].widget.attrs.update({"dir": "ltr", "inputmode": "url"})
         category_field: forms.ChoiceField = self.fields["category"]  # type: ignore[assignment]
         category_field.choices = _category_choices(coach, blank=str(_("No category")))
         if resource is not None and not resource.is_link:

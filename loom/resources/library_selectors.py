@@ -188,8 +188,14 @@ def library_for_coach(
     return queryset.order_by(*_ordering(sort, searching=bool(words)))
 
 
-def _id(value: Any) -> Any:
-    return getattr(value, "pk", value)
+def _id(value: Any) -> int:
+    """An object's or a raw id; anything that is not a valid id becomes 0, which
+    matches nothing (rather than a database error for an out-of-range number)."""
+    try:
+        pk = int(getattr(value, "pk", value))
+    except (TypeError, ValueError):
+        return 0
+    return pk if 0 < pk < 2**63 else 0
 
 
 def _ordering(sort: str, *, searching: bool) -> list[Any]:

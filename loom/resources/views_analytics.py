@@ -231,13 +231,10 @@ def overview(request: HttpRequest) -> HttpResponse:
     coach: User = request.user  # type: ignore[assignment]
     period = analytics.period_for(coach, request.GET.get("period"))
     sort = _sort_key(request, analytics.RESOURCE_SORTS, analytics.DEFAULT_RESOURCE_SORT)
-    page = Paginator(analytics.resource_stats(coach, period, sort=sort), ROWS_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
-    most_viewed: list[Any] = list(
-        analytics.resource_stats(coach, period, sort="views")[:TOP_RESOURCES]
-    )
-    top = [row for row in most_viewed if row.views_count]
+    rows: list[Any] = analytics.resource_stats(coach, period, sort=sort)
+    page = Paginator(rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
+    most_viewed = sorted(rows, key=lambda row: (-row.views_count, row.title.casefold(), row.pk))
+    top = [row for row in most_viewed[:TOP_RESOURCES] if row.views_count]
     chart = horizontal_chart(
         "views-chart",
         _("Views per resource, most viewed first. The table below has the same numbers."),
@@ -378,7 +375,7 @@ def _resource_rows(coach: User, period: analytics.Period) -> list[list[Any]]:
         pgettext_lazy("analytics column", "Average watched"),
     ]
     rows: list[list[Any]] = [header]
-    stats: list[Any] = list(analytics.resource_stats(coach, period, sort="title"))
+    stats: list[Any] = analytics.resource_stats(coach, period, sort="title")
     for row in stats:
         rows.append(
             [
@@ -399,7 +396,7 @@ def _resource_rows(coach: User, period: analytics.Period) -> list[list[Any]]:
 def _client_rows(coach: User, period: analytics.Period) -> list[list[Any]]:
     header = [label for _, label in CLIENT_COLUMNS]
     rows: list[list[Any]] = [header]
-    people: list[Any] = list(analytics.client_stats(coach, period, sort="name"))
+    people: list[Any] = analytics.client_stats(coach, period, sort="name")
     for person in people:
         rows.append(
             [

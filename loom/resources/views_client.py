@@ -106,7 +106,12 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     access = get_resource_for_user(client, pk)
     resource = access.resource
     collection = _collection_context(client, resource.pk, request.GET.get("collection"))
-    progress = progress_services.resource_view_record(client=client, resource=resource)
+    # A HEAD request is no opening: only a page actually fetched counts as a view.
+    progress = (
+        progress_services.resource_view_record(client=client, resource=resource)
+        if request.method == "GET"
+        else None
+    )
     is_media = resource.kind in progress_services.MEDIA_KINDS
     return TemplateResponse(
         request,

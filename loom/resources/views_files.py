@@ -337,7 +337,7 @@ def file(request: HttpRequest, pk: int) -> HttpResponse | StreamingHttpResponse:
     return ranged_file_response(
         request,
         storage=resource.file.storage,
-        name=resource.file.name,
+        name=str(resource.file.name),
         size=resource.size_bytes,
         content_type=resource.content_type or "application/octet-stream",
         filename=resource.original_name or resource.title,
@@ -351,7 +351,7 @@ def captions_file(request: HttpRequest, pk: int) -> HttpResponse | StreamingHttp
     resource = get_resource_for_user(_coach(request), pk).resource
     if not resource.captions:
         raise Http404
-    storage, name = resource.captions.storage, resource.captions.name
+    storage, name = resource.captions.storage, str(resource.captions.name)
     return ranged_file_response(
         request,
         storage=storage,
@@ -377,7 +377,7 @@ def cover(request: HttpRequest, pk: int) -> HttpResponse | StreamingHttpResponse
     collection = get_collection_for_user(_coach(request), pk).collection
     if not collection.cover:
         raise Http404
-    storage, name = collection.cover.storage, collection.cover.name
+    storage, name = collection.cover.storage, str(collection.cover.name)
     content_type = collection.cover_content_type or "application/octet-stream"
     return ranged_file_response(
         request,
@@ -390,7 +390,8 @@ def cover(request: HttpRequest, pk: int) -> HttpResponse | StreamingHttpResponse
     )
 
 
-@coach_required
+# coach_required is typed for HttpResponse; it returns whatever the view returns.
+@coach_required  # type: ignore[arg-type]
 @require_http_methods(["GET", "HEAD"])
 def version_file(
     request: HttpRequest, pk: int, version: int
@@ -403,7 +404,7 @@ def version_file(
     return ranged_file_response(
         request,
         storage=earlier.file.storage,
-        name=earlier.file.name,
+        name=str(earlier.file.name),
         size=earlier.size_bytes,
         content_type=earlier.content_type or "application/octet-stream",
         filename=earlier.original_name,

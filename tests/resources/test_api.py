@@ -408,3 +408,25 @@ def test_openapi_documents_every_operation(world: World) -> None:
         assert operation.get("summary"), where
         assert operation.get("description"), where
         assert any(code.startswith("4") for code in operation["responses"]), where
+
+
+def test_analytics_query_count_is_constant(world: World, django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
+    client = signed_in(world.dana)
+    client.get(f"{API}analytics")
+
+    def add(count: int) -> None:
+        for index in range(count):
+            resource = make_resource(world.dana, title=f"R{index}")
+            share(resource, world.avi)
+            ResourceProgress.objects.create(
+                coach=world.dana, client=world.avi, resource=resource, completed_at=timezone.now()
+            )
+
+    add(2)
+    with django_assert_max_num_queries(30) as captured:
+        assert client.get(f"{API}analytics").status_code == 200
+    add(25)
+    with django_assert_max_num_queries(len(captured)):
+        body = client.get(f"{API}analytics").json()
+    assert len(body["resources"]) == 27
+    assert {row["completion_rate"] for row in body["resources"]} == {1.0}

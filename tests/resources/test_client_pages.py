@@ -85,7 +85,7 @@ def test_library_query_count_does_not_grow(world, django_assert_max_num_queries)
     browser = signed_in(world.avi)
     add(2)
     browser.get(library_url())  # warm the session and caches
-    with django_assert_max_num_queries(14) as few:
+    with django_assert_max_num_queries(6) as few:
         assert browser.get(library_url()).status_code == 200
     add(20)
     with django_assert_max_num_queries(len(few.captured_queries)):

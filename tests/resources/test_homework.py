@@ -152,3 +152,29 @@ def test_group_session_page_explains_that_homework_is_one_to_one(world):
     )
     assert "Homework is for one-to-one sessions" in response.content.decode()
     assert not SessionHomework.objects.exists()
+
+
+def test_homework_lists_take_constant_queries(world, django_assert_max_num_queries):
+    session = _session(world.dana, world.avi)
+    dana, avi = signed_in(world.dana), signed_in(world.avi)
+    coach_page = reverse("scheduling_coach:detail", args=[session.pk])
+    client_page = reverse("scheduling_client:detail", args=[session.pk])
+
+    def give(count: int) -> None:
+        for number in range(count):
+            resource = make_resource(world.dana, title=f"Homework {number}")
+            services.homework_add(coach=world.dana, session_id=session.pk, resource_id=resource.pk)
+
+    give(1)
+    assert dana.get(coach_page).status_code == 200 and avi.get(client_page).status_code == 200
+    with django_assert_max_num_queries(60) as coach_few:
+        dana.get(coach_page)
+    with django_assert_max_num_queries(60) as client_few:
+        avi.get(client_page)
+    give(8)
+    with django_assert_max_num_queries(len(coach_few.captured_queries)):
+        page = dana.get(coach_page).content.decode()
+    assert "Homework 7" in page
+    with django_assert_max_num_queries(len(client_few.captured_queries)):
+        page = avi.get(client_page).content.decode()
+    assert "Homework 7" in page

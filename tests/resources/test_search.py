@@ -180,3 +180,11 @@ def test_postgres_search_can_use_the_gin_index(world):
         plan = queryset.explain()
     assert "resource_search" in plan, plan
     assert [r.title for r in queryset] == ["Breathing"]
+
+
+def test_malformed_filter_ids_match_nothing(world):
+    make_resource(world.dana, title="Mine")
+    for bad in (2**70, -1, "abc", None.__class__):
+        assert titles(library_for_coach(world.dana, category=bad)) == []
+        assert titles(library_for_coach(world.dana, tag=bad)) == []
+        assert titles(library_for_coach(world.dana, collection=bad)) == []
