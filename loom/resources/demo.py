@@ -3,8 +3,8 @@
 Built on the people of ``loom load_demo_data`` (run that first). Yael (Hebrew) gets a
 library with Hebrew titles and descriptions, Rachel (English) one in English: worksheet
 PDFs, a breathing-pacer recording (a real WAV), a text practice and web links, filed in
-categories with tags, two collections ("Getting started", shared with every new
-client, and a stress toolkit), shares with their clients — one view-only, one that
+categories with tags, two collections with cover images ("Getting started", shared
+with every new client, and a stress toolkit), shares with their clients — one view-only, one that
 expires, one fresh enough to be "new" — homework on the demo sessions (when
 ``load_demo_schedule`` ran first), and two months of views and progress so the
 analytics have something to show.
@@ -32,6 +32,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.db.models import Min
 from django.utils import timezone
+from PIL import Image, ImageColor, ImageDraw
 
 from loom.accounts.models import CoachClient, User
 from loom.core.context import system_context
@@ -141,6 +142,29 @@ def pacer_seconds() -> int:
     return PACER_CYCLES * 2 * PACER_BREATH_SECONDS
 
 
+COVER_SIZE = (960, 480)
+
+
+def cover_png(sky: str, ground: str) -> bytes:
+    """A calm landscape for a collection's cover (PNG): a sky fading into ``ground``,
+    a low sun and two hills."""
+    width, height = COVER_SIZE
+    top, bottom = ImageColor.getrgb(sky), ImageColor.getrgb(ground)
+    image = Image.new("RGB", COVER_SIZE)
+    draw = ImageDraw.Draw(image)
+    for y in range(height):
+        share = y / (height - 1)
+        colour = tuple(round(a + (b - a) * share) for a, b in zip(top, bottom, strict=True))
+        draw.line([(0, y), (width, y)], fill=colour)
+    draw.ellipse((width * 0.62, height * 0.22, width * 0.78, height * 0.54), fill="#fde9c4")
+    draw.ellipse((-width * 0.2, height * 0.62, width * 0.7, height * 1.5), fill=ground)
+    nearer = tuple(round(channel * 0.8) for channel in bottom)
+    draw.ellipse((width * 0.35, height * 0.7, width * 1.3, height * 1.6), fill=nearer)
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
 # --- What each coach's library holds ------------------------------------------------------
 
 
@@ -170,6 +194,7 @@ class DemoCollection:
     title: str
     description: str
     items: tuple[str, ...]  # keys of files and links, in order
+    cover: tuple[str, str]  # sky and ground colours of the cover image
     auto_share: bool = False
 
 
@@ -356,12 +381,14 @@ ENGLISH = DemoLibrary(
         "Getting started",
         "Where we begin: a weekly reflection, your values, and two tools for calmer days.",
         ("reflection", "values", "pacer", "grounding"),
+        cover=("#f4c7a1", "#7fa88b"),
         auto_share=True,
     ),
     toolkit=DemoCollection(
         "Stress toolkit",
         "For busy weeks: hold a boundary, slow your breathing, and read up on stress.",
         ("boundaries", "pacer", "nhs", "who"),
+        cover=("#9fc2d8", "#4f7a8c"),
     ),
     direct=(("goals", 0, None), ("sleep", 1, 30), ("gratitude", 2, None)),
     fresh=("sleep", 2),
@@ -466,12 +493,14 @@ HEBREW = DemoLibrary(
         "צעדים ראשונים",
         "מכאן מתחילים: רפלקציה שבועית, הערכים שלך ושני כלים לימים רגועים יותר.",
         ("reflection", "values", "pacer", "grounding"),
+        cover=("#f4c7a1", "#7fa88b"),
         auto_share=True,
     ),
     toolkit=DemoCollection(
         "ארגז כלים ללחץ",
         "לשבועות עמוסים: לשמור על גבול, להאט את הנשימה ולקרוא על לחץ.",
         ("boundaries", "pacer", "eran", "who"),
+        cover=("#9fc2d8", "#4f7a8c"),
     ),
     direct=(("goals", 0, None), ("sleep", 1, 30), ("gratitude", 2, None)),
     fresh=("sleep", 2),
@@ -535,6 +564,8 @@ def _create_collection(demo: DemoCollection, coach: User, items: dict[str, Resou
     collection_services.collection_add(
         coach=coach, collection_id=collection.pk, resource_ids=[items[key].pk for key in demo.items]
     )
+    cover = SimpleUploadedFile("cover.png", cover_png(*demo.cover))
+    file_services.collection_set_cover(coach=coach, collection_id=collection.pk, upload=cover)
     if demo.auto_share:
         sharing_services.set_auto_share(coach=coach, collection_id=collection.pk, enabled=True)
     return collection

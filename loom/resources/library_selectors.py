@@ -128,14 +128,14 @@ class UnionCount(Func):
 def shared_with_count(now: Any = None) -> UnionCount:
     """How many clients hold an unexpired share reaching the outer resource, directly
     or through a collection that holds it. Two arms joined by ``UNION`` rather than one
-    ``OR``: each arm can use its own index (shares by resource; items by resource, then
-    shares by collection), where an ``OR`` would scan every share per resource."""
+    ``OR``: each arm can use its own index (shares by resource; the resource's items, then
+    their collections' shares), where an ``OR`` would scan every share per resource."""
     live = Q(expires_at__isnull=True) | Q(expires_at__gt=now or timezone.now())
     direct = Share.objects.filter(live, resource_id=OuterRef("pk")).values("client_id")
-    holds_it = CollectionItem.objects.filter(
-        collection_id=OuterRef("collection_id"), resource_id=OuterRef(OuterRef("pk"))
-    )
-    through_collection = Share.objects.filter(live, Exists(holds_it)).values("client_id")
+    # A join from the resource's items (few) to their collections' shares.
+    through_collection = Share.objects.filter(
+        live, collection__items__resource_id=OuterRef("pk")
+    ).values("client_id")
     return UnionCount(direct, through_collection)
 
 

@@ -17,19 +17,38 @@ def test_debug_play(open_page, server_url, viewport):
     world = World.build()
     page = open_page()
     sign_in_with_cookie(page, world.avi, server_url)
-    r = make_resource(world.dana, kind=ResourceKind.VIDEO, title="v", content=media.webm_bytes(seconds=30), file_kind="webm", content_type="video/webm")
-    share(r, world.avi)
-    detail = reverse("resources_client:detail", args=(r.pk,))
-    page.on("request", lambda q: print("REQ", q.url[-30:], q.headers.get("range"), q.headers.get("if-range")) if "/file/" in q.url else None)
-    page.on("response", lambda q: print("RESP", q.status, q.headers.get("content-range"), q.headers.get("content-length")) if "/file/" in q.url else None)
-    page.on("requestfailed", lambda q: print("FAILED", q.url[-30:], q.failure) if "/file/" in q.url else None)
-    for how in ("clone", "preload-none"):
-        page.goto(detail)
+    cdp = page.context.new_cdp_session(page)
+    cdp.on("Media.playerMessagesLogged", lambda e: [print("MSG", m["level"], m["message"][:300]) for m in e["messages"]])
+    cdp.on("Media.playerErrorsRaised", lambda e: print("ERR", str(e)[:1500]))
+    cdp.on("Media.playerPropertiesChanged", lambda e: [print("PROP", p["name"], str(p["value"])[:100]) for p in e["properties"]])
+    cdp.send("Media.enable")
+    import av, io, numpy
+    def enc(gop, audio):
+        out = io.BytesIO()
+        with av.open(out, mode="w", format="webm") as container:
+            video = container.add_stream("libvpx", rate=10)
+            video.width, video.height = 160, 120
+            video.pix_fmt = "yuv420p"
+            if gop:
+                video.codec_context.gop_size = gop
+            a = None
+            if audio:
+                a = container.add_stream("libopus", rate=48000); a.layout = "mono"
+            for index in range(300):
+                pixels = numpy.full((120, 160, 3), (index * 12) % 256, dtype=numpy.uint8)
+                frame = av.VideoFrame.from_ndarray(pixels, format="rgb24")
+                frame.pts = index
+                container.mux(video.encode(frame))
+            container.mux(video.encode(None))
+            if a is not None:
+                for tone in media._tone(30, 48000, a.codec_context.frame_size or 960):
+                    container.mux(a.encode(tone))
+                container.mux(a.encode(None))
+        return out.getvalue()
+    for name, data in (("gop10+audio", enc(10, True)), ("nogop-noaudio", enc(0, False)), ("gop10-noaudio", enc(10, False))):
+        r = make_resource(world.dana, kind=ResourceKind.VIDEO, title="v", content=data, file_kind="webm", content_type="video/webm")
+        share(r, world.avi)
+        page.goto(reverse("resources_client:detail", args=(r.pk,)))
         time.sleep(1)
-        if how == "clone":
-            page.evaluate("() => { const v = document.querySelector('video'); v.replaceWith(v.cloneNode(true)); }")
-        else:
-            page.evaluate("() => { const v = document.querySelector('video'); const c = v.cloneNode(true); c.preload = 'none'; v.replaceWith(c); }")
-        time.sleep(1)
-        print("R", how, page.evaluate(PLAY))
-        time.sleep(2); print("R", how, page.evaluate(STATE))
+        print("R", name, page.evaluate(PLAY))
+        time.sleep(2); print("R", name, page.evaluate(STATE))

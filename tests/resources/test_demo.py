@@ -26,7 +26,7 @@ from loom.resources.demo import (
     pacer_seconds,
     worksheet_pdf,
 )
-from loom.resources.files import resource_kind_for, resource_upload_policy
+from loom.resources.files import cover_upload_policy, resource_kind_for, resource_upload_policy
 from loom.resources.models import (
     Category,
     Collection,
@@ -103,7 +103,7 @@ def test_each_coach_has_a_library_in_their_language(demo: None) -> None:
         assert positions == sorted(positions) and len(set(positions)) == len(positions)
 
 
-def test_every_stored_file_passes_the_upload_checks(demo: None) -> None:
+def test_every_stored_file_and_cover_passes_the_upload_checks(demo: None) -> None:
     policy = resource_upload_policy()
     stored = Resource.objects.exclude(kind=ResourceKind.LINK)
     assert stored.count() == 14
@@ -114,6 +114,12 @@ def test_every_stored_file_passes_the_upload_checks(demo: None) -> None:
         assert resource_kind_for(resource.file_kind) == resource.kind
         assert checked.size == resource.size_bytes == resource.file.size
         assert checked.content_type == resource.content_type
+    covers = Collection.objects.all()
+    assert covers.count() == 4
+    for collection in covers:
+        with collection.cover.open("rb") as handle:
+            checked = validate_upload(handle, policy=cover_upload_policy(), name="cover.png")
+        assert checked.content_type == collection.cover_content_type == "image/png"
 
 
 def test_the_worksheet_pdf_is_well_formed() -> None:
