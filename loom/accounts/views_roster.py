@@ -192,14 +192,8 @@ CLIENT_TABS: tuple[tuple[str, Any, Any, Any], ...] = (
             "Journal entries your client chooses to share will appear here once the practice journal is available."
         ),
     ),
-    (
-        "resources",
-        gettext_lazy("Resources"),
-        gettext_lazy("No shared resources yet"),
-        gettext_lazy(
-            "Resources you share with this client will appear here once the resource library is available."
-        ),
-    ),
+    # Filled by the resources app's tag library (see client_detail.html).
+    ("resources", gettext_lazy("Resources"), "", ""),
     (
         "messages",
         gettext_lazy("Messages"),

@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 from urllib.parse import quote
@@ -27,7 +27,7 @@ from urllib.parse import quote
 from asgiref.sync import sync_to_async
 from django.core.files.storage import Storage
 from django.core.handlers.asgi import ASGIRequest
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 
 CHUNK_BYTES = 64 * 1024
 FILE_CSP = "default-src 'none'; sandbox"
@@ -106,19 +106,29 @@ def _is_s3(storage: Storage) -> bool:
     return isinstance(storage, S3Storage)
 
 
-def _s3_chunks(storage: Any, name: str, byte_range: ByteRange) -> Iterator[bytes]:
+def _open_s3(storage: Any, name: str, byte_range: ByteRange) -> Iterator[bytes]:
+    from botocore.exceptions import ClientError
+
     key = storage._normalize_name(name)
-    body = storage.bucket.Object(key).get(Range=f"bytes={byte_range.start}-{byte_range.end}")[
-        "Body"
-    ]
+    try:
+        response = storage.bucket.Object(key).get(
+            Range=f"bytes={byte_range.start}-{byte_range.end}"
+        )
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+            raise FileNotFoundError(name) from None
+        raise
+    return _body_chunks(response["Body"])
+
+
+def _body_chunks(body: Any) -> Iterator[bytes]:
     try:
         yield from body.iter_chunks(CHUNK_BYTES)
     finally:
         body.close()
 
 
-def _file_chunks(storage: Storage, name: str, byte_range: ByteRange) -> Iterator[bytes]:
-    handle: IO[bytes] = storage.open(name, "rb")
+def _handle_chunks(handle: IO[bytes], byte_range: ByteRange) -> Iterator[bytes]:
     try:
         handle.seek(byte_range.start)
         left = byte_range.length
@@ -132,21 +142,22 @@ def _file_chunks(storage: Storage, name: str, byte_range: ByteRange) -> Iterator
         handle.close()
 
 
-def _chunks(storage: Storage, name: str, byte_range: ByteRange) -> Iterator[bytes]:
+def open_range(storage: Storage, name: str, byte_range: ByteRange) -> Iterator[bytes]:
+    """The bytes of ``byte_range``, in chunks. The file is opened (or the bucket asked)
+    now, so a missing file raises ``FileNotFoundError`` before any response starts."""
     if byte_range.length <= 0:
         return iter(())
     if _is_s3(storage):
-        return _s3_chunks(storage, name, byte_range)
-    return _file_chunks(storage, name, byte_range)
+        return _open_s3(storage, name, byte_range)
+    return _handle_chunks(storage.open(name, "rb"), byte_range)
 
 
-async def _async_chunks(make: Callable[[], Iterator[bytes]]) -> AsyncIterator[bytes]:
+async def _async_chunks(iterator: Iterator[bytes]) -> AsyncIterator[bytes]:
     """The same chunks for an ASGI server, each read in a worker thread.
 
     Django would otherwise gather a synchronous iterator into one list before sending
     it — the whole file in memory.
     """
-    iterator = await sync_to_async(make, thread_sensitive=False)()
 
     def next_chunk() -> bytes | None:
         return next(iterator, None)
@@ -222,12 +233,14 @@ def ranged_file_response(
             status=status, content_type=content_type
         )
     else:
-
-        def make() -> Iterator[bytes]:
-            return _chunks(storage, name, byte_range)
-
+        try:
+            chunks = open_range(storage, name, byte_range)
+        except FileNotFoundError:
+            # The row names a file the storage no longer has (restored backup, manual
+            # cleanup): a 404 rather than a response that breaks off.
+            raise Http404 from None
         content: Iterator[bytes] | AsyncIterator[bytes] = (
-            _async_chunks(make) if isinstance(request, ASGIRequest) else make()
+            _async_chunks(chunks) if isinstance(request, ASGIRequest) else chunks
         )
         response = StreamingHttpResponse(content, status=status, content_type=content_type)
     response["Content-Length"] = str(max(0, byte_range.length))

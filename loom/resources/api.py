@@ -251,7 +251,7 @@ def resource_detail(request: HttpRequest, resource_id: int) -> ResourceOut:
 )
 def resource_upload(
     request: HttpRequest,
-    file: UploadedFile | None = File(None),
+    file: File[UploadedFile | None] = None,
     title: Form[str] = "",
     description: Form[str] = "",
     category_id: Form[int | None] = None,

@@ -97,7 +97,6 @@ def _category(coach: User, category: Any) -> Category | None:
     return found
 
 
-@transaction.atomic
 def resource_create_from_upload(
     *,
     coach: User,
@@ -112,14 +111,37 @@ def resource_create_from_upload(
     The title defaults to the file name without its extension; the kind of resource
     follows the content (a PDF is a document, a WebM a video).
     """
+    return _create_from_upload(
+        coach=coach,
+        upload=upload,
+        checked=None,
+        title=title,
+        description=description,
+        category=category,
+        tags=tags,
+    )
+
+
+@transaction.atomic
+def _create_from_upload(
+    *,
+    coach: User,
+    upload: Any,
+    checked: ValidatedUpload | None,
+    title: str,
+    description: str,
+    category: Any,
+    tags: Iterable[str],
+) -> Resource:
+    """``resource_create_from_upload``; ``checked`` when the file was validated already."""
     errors: dict[str, Any] = {}
     values: dict[str, Any] = {}
     for key, check in (
-        ("file", lambda: check_file(upload)),
+        ("file", lambda: checked or check_file(upload)),
         (
             "title",
             lambda: library_services.clean_title(
-                title or _title_from(getattr(upload, "name", "") or "")
+                title or _title_from(safe_filename(getattr(upload, "name", "") or ""))
             ),
         ),
         ("description", lambda: library_services.clean_description(description)),
@@ -132,9 +154,7 @@ def resource_create_from_upload(
             errors.update(exc.error_dict)
     if errors:
         raise ValidationError(errors)
-    checked: ValidatedUpload = values["file"]
-    if not title:
-        values["title"] = library_services.clean_title(_title_from(checked.filename))
+    checked = values["file"]
     resource = Resource(
         coach=coach,
         kind=resource_kind_for(checked.kind.name),
@@ -163,9 +183,10 @@ def resources_create_from_uploads(
     Every file is checked before the first is stored; a refusal names the file.
     """
     policy = resource_upload_policy()
+    checked: list[ValidatedUpload] = []
     for upload in uploads:
         try:
-            validate_upload(upload, policy=policy)
+            checked.append(validate_upload(upload, policy=policy))
         except ValidationError as exc:
             raise ValidationError(
                 {"file": [_named_refusal(getattr(upload, "name", ""), exc)]}
@@ -173,10 +194,16 @@ def resources_create_from_uploads(
     created: list[Resource] = []
     try:
         with transaction.atomic():
-            for upload in uploads:
+            for upload, valid in zip(uploads, checked, strict=True):
                 created.append(
-                    resource_create_from_upload(
-                        coach=coach, upload=upload, category=category, tags=tags
+                    _create_from_upload(
+                        coach=coach,
+                        upload=upload,
+                        checked=valid,
+                        title="",
+                        description="",
+                        category=category,
+                        tags=tags,
                     )
                 )
     except BaseException:

@@ -32,6 +32,9 @@ from loom.resources.models import Resource, ResourceKind, ResourceProgress, Reso
 from loom.resources.selectors import get_resource_for_user
 
 MAX_RANGES_PER_REPORT = 200
+# A real player leaves a handful of separate played parts; this bounds the stored row
+# against a client that sends thousands of slivers over many reports.
+MAX_STORED_RANGES = 1000
 MAX_DURATION_SECONDS = 24 * 60 * 60
 # The player's duration and times are floats; a range may end slightly past the
 # duration it reported (rounding, a last timeupdate).
@@ -214,6 +217,8 @@ def progress_report(
     progress = _locked_progress(client, resource)
     stored = [tuple(pair) for pair in progress.played or []]
     merged = merge_ranges([*stored, *ranges])
+    if len(merged) > MAX_STORED_RANGES:
+        raise DomainError(_("Too many separate played parts were reported."), code="invalid_ranges")
     before = progress.watched_share
     progress.played = [[round(start, 3), round(end, 3)] for start, end in merged]
     progress.watched_share = min(1.0, covered_seconds(merged, duration=float(length)) / length)

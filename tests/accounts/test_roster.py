@@ -196,7 +196,6 @@ def test_client_overview_shows_profile_and_intake(world):
     ("tab", "text"),
     [
         ("journal", "once the practice journal is available"),
-        ("resources", "once the resource library is available"),
         ("messages", "once messaging is available"),
         ("progress", "once progress tracking is available"),
     ],

@@ -278,7 +278,8 @@ def test_upload_collect_share_watch_complete_analyse_unshare(
     _coach_unshares(coach, collection, person.full_name)
 
     # Access ends at once: the page and the file are gone for the client.
-    gone = client.goto(pdf_page)
+    assert client.url == pdf_page
+    gone = client.reload()
     assert gone is not None and gone.status == 404
     axe_check(client)
     file_answer = client.request.get(f"/resources/{pdf.pk}/file/")

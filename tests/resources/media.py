@@ -121,16 +121,28 @@ def _encode(
         if audio_codec:
             audio = container.add_stream(audio_codec, rate=audio_rate)
             audio.layout = "mono"
+        tones = iter(())
+        if audio is not None:
+            tones = _tone(seconds, audio_rate, audio.codec_context.frame_size or 1024)
         if video is not None:
+            # Audio is interleaved with the video, second by second, as real files are:
+            # Chromium fails to decode a streamed WebM whose audio all comes after its
+            # video (PIPELINE_ERROR_DECODE), though the same bytes play from a blob.
+            audio_until = 0.0
             for index in range(max(1, round(seconds * _FRAME_RATE))):
                 pixels = numpy.full((120, 160, 3), (index * 12) % 256, dtype=numpy.uint8)
                 frame = av.VideoFrame.from_ndarray(pixels, format="rgb24")
                 frame.pts = index
                 container.mux(video.encode(frame))
+                while audio is not None and audio_until <= (index + 1) / _FRAME_RATE:
+                    tone = next(tones, None)
+                    if tone is None:
+                        break
+                    container.mux(audio.encode(tone))
+                    audio_until = (tone.pts + tone.samples) / audio_rate
             container.mux(video.encode(None))
         if audio is not None:
-            frame_samples = audio.codec_context.frame_size or 1024
-            for tone in _tone(seconds, audio_rate, frame_samples):
+            for tone in tones:
                 container.mux(audio.encode(tone))
             container.mux(audio.encode(None))
     return out.getvalue()

@@ -226,6 +226,13 @@ def test_office_files_are_always_attachments_and_need_download_rights(world: Any
     assert allowed["Content-Disposition"].startswith("attachment;")
 
 
+def test_a_file_missing_from_storage_is_404_not_a_broken_stream(world: Any) -> None:
+    resource = video(world.dana)
+    resource.file.storage.delete(resource.file.name)
+    response = signed_in(world.dana).get(reverse("resources_files:file", args=[resource.pk]))
+    assert response.status_code == 404
+
+
 def test_a_link_has_no_file(world: Any) -> None:
     link = make_resource(world.dana, kind=ResourceKind.LINK)
     assert signed_in(world.dana).get(f"/resources/{link.pk}/file/").status_code == 404

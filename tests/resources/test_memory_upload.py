@@ -1,4 +1,5 @@
-"""A 300 MB video upload through a real uvicorn server stays within a bounded memory.
+"""A 300 MB video upload (and its download) through a real uvicorn server stays within
+a bounded memory.
 
 The server is a separate process (``config.asgi:application``, test settings, this
 test's database); the request body is streamed from a generator, so the test itself
@@ -135,7 +136,9 @@ def _multipart(size: int) -> tuple[int, Iterator[bytes]]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_300_mb_upload_keeps_the_server_small(server: tuple[str, int], capsys: Any) -> None:
+def test_a_300_mb_upload_and_download_keep_the_server_small(
+    server: tuple[str, int], capsys: Any
+) -> None:
     base, pid = server
     coach = make_user("memory.coach@example.com", role=Role.COACH, full_name="Memory Coach")
     login = Client()
@@ -162,7 +165,16 @@ def test_a_300_mb_upload_keeps_the_server_small(server: tuple[str, int], capsys:
         )
         seconds = time.monotonic() - started
         peak = peak_rss_bytes(pid)
-    assert response.status_code == 201, response.text[:500]
+        assert response.status_code == 201, response.text[:500]
+        # And back: the file view streams it (async under uvicorn) without buffering.
+        received = 0
+        file_url = f"/resources/{response.json()['resource']['id']}/file/"
+        with http.stream("GET", file_url) as download:
+            assert download.status_code == 200
+            for chunk in download.iter_bytes():
+                received += len(chunk)
+        download_peak = peak_rss_bytes(pid)
+    assert received == UPLOAD_BYTES
     resource = Resource.objects.get(pk=response.json()["resource"]["id"])
     assert resource.size_bytes == UPLOAD_BYTES
     assert resource.kind == "video"
@@ -170,6 +182,8 @@ def test_a_300_mb_upload_keeps_the_server_small(server: tuple[str, int], capsys:
         sys.stdout.write(
             f"\n300 MB upload: {seconds:.1f} s ({UPLOAD_BYTES / seconds / 1024 / 1024:.0f} MB/s), "
             f"server peak RSS {peak / 1024 / 1024:.0f} MB "
-            f"(after warm-up {before / 1024 / 1024:.0f} MB)\n"
+            f"(after warm-up {before / 1024 / 1024:.0f} MB), "
+            f"after downloading it {download_peak / 1024 / 1024:.0f} MB\n"
         )
     assert peak < PEAK_RSS_LIMIT
+    assert download_peak < PEAK_RSS_LIMIT

@@ -93,6 +93,14 @@ def test_files_upload_one_by_one_with_progress_and_refusals(
     page.wait_for_url(f"**/coach/resources/{resource.pk}/")
     # (Not check_page: the refused file's 400 is, rightly, in this page's console log.)
     expect(page.locator("h1")).to_contain_text("Breathing")
+    # The padded WebM plays: Chromium reads its length through the file view's ranges.
+    page.wait_for_function(
+        "() => { const v = document.querySelector('video'); return v && v.readyState >= 1; }"
+    )
+    duration, error = page.evaluate(
+        "() => { const v = document.querySelector('video'); return [v.duration, v.error]; }"
+    )
+    assert error is None and 0.9 < duration < 1.2
 
 
 def test_choosing_too_many_files_is_stopped_before_sending(
