@@ -55,8 +55,16 @@ async function setUp(viewer) {
     const text = label(viewer.dataset.pageLabel, current, pdf.numPages);
     canvas.setAttribute("aria-label", text);
     status.textContent = text;
+    // A button that becomes disabled while focused would drop the focus to the page:
+    // hand it to the other button instead.
+    const focused = document.activeElement;
     previous.disabled = current <= 1;
     next.disabled = current >= pdf.numPages;
+    if (focused === previous && previous.disabled && !next.disabled) {
+      next.focus();
+    } else if (focused === next && next.disabled && !previous.disabled) {
+      previous.focus();
+    }
     rendering = page.render({ canvasContext: canvas.getContext("2d"), viewport });
     try {
       await rendering.promise;

@@ -2,11 +2,15 @@
 filter, removing access through the confirmation dialog, homework on the coach's and the
 client's session pages, and the roster's Resources tab. Every page passes ``check_page``
 (lang/dir, one h1, no browser errors, axe-core 0 violations).
+
+With ``LOOM_SHOTS_DIR`` set, each page is also saved there as a screenshot.
 """
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -43,10 +47,19 @@ def _sign_in(page: Page, user: object, origin: str) -> None:
     )
 
 
+SHOTS_DIR = os.environ.get("LOOM_SHOTS_DIR", "")
+
+
 def _visit(page: Page, path: str) -> None:
     response = page.goto(path)
     assert response is not None and response.status < 400, path
     check_page(page)
+    if SHOTS_DIR:
+        language = page.locator("html").get_attribute("lang")
+        name = path.strip("/").replace("/", "-")
+        target = Path(SHOTS_DIR) / f"sharing-{name}-{language}.png"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(target), full_page=True)
 
 
 @pytest.mark.parametrize("language", ["en", "he"])

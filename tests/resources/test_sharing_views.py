@@ -71,7 +71,10 @@ def test_view_only_with_an_end_date_in_the_coachs_zone(world):
         ({"audience": "chosen", "clients": ["abc"]}, "Select a valid choice"),
         ({"audience": "nobody", "clients": ["1"]}, "Select a valid choice"),
         (
-            {"audience": "all", "expires_on": (timezone.now().date() - timedelta(days=3)).isoformat()},
+            {
+                "audience": "all",
+                "expires_on": (timezone.now().date() - timedelta(days=3)).isoformat(),
+            },
             "Choose today or a later day",
         ),
         ({"audience": "all", "expires_on": "31/02/2026"}, "Enter a valid date"),
