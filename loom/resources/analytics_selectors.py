@@ -47,6 +47,7 @@ from loom.resources.models import (
     ResourceView,
     Share,
 )
+from loom.resources.selectors import parse_id_or_404
 
 PERIODS: dict[str, int | None] = {"7": 7, "30": 30, "90": 90, "all": None}
 DEFAULT_PERIOD = "30"
@@ -138,16 +139,6 @@ def _in_period(period: Period, field: str) -> Q:
     if period.start is None:
         return Q(**{f"{field}__lte": period.end})
     return Q(**{f"{field}__gt": period.start, f"{field}__lte": period.end})
-
-
-def _pk(value: Any) -> int:
-    try:
-        pk = int(value)
-    except (TypeError, ValueError):
-        raise Http404 from None
-    if not 0 < pk < 2**63:
-        raise Http404
-    return pk
 
 
 def _access_pairs(
@@ -245,7 +236,7 @@ def resource_stats(
 
 def get_resource_stats(coach: User, resource_id: Any, period: Period) -> Resource:
     """One of ``coach``'s resources with the figures of ``resource_stats``, or 404."""
-    pk = _pk(resource_id)
+    pk = parse_id_or_404(resource_id)
     resource = Resource.objects.filter(pk=pk, coach=coach).select_related("category").first()
     if resource is None:
         raise Http404
@@ -438,7 +429,7 @@ def client_stats(coach: User, period: Period, *, sort: str = DEFAULT_CLIENT_SORT
 
 def get_client_stats(coach: User, client_id: Any, period: Period) -> User:
     """One active client of ``coach`` with the figures of ``client_stats``, or 404."""
-    pk = _pk(client_id)
+    pk = parse_id_or_404(client_id)
     client = _active_clients(coach).filter(pk=pk).first()
     if client is None:
         raise Http404

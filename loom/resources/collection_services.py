@@ -25,10 +25,11 @@ from loom.resources.library_services import (
     delete_files_after_commit,
 )
 from loom.resources.models import Collection, CollectionItem, Resource
-from loom.resources.selectors import get_own_collection
+from loom.resources.selectors import get_own_collection, parse_id
 
 
-def _own_collection(coach: User, collection_id: Any) -> Collection:
+def own_collection_for_change(coach: User, collection_id: Any) -> Collection:
+    """``coach``'s collection, locked for a change; a foreign id is ``NotFound``."""
     try:
         return get_own_collection(coach, collection_id, for_update=True)
     except Http404:
@@ -38,11 +39,8 @@ def _own_collection(coach: User, collection_id: Any) -> Collection:
 def _pks(values: Iterable[Any]) -> list[int]:
     pks: list[int] = []
     for value in values:
-        try:
-            pk = int(value)
-        except (TypeError, ValueError):
-            raise NotFound(_("That resource was not found.")) from None
-        if not 0 < pk < 2**63:
+        pk = parse_id(value)
+        if pk is None:
             raise NotFound(_("That resource was not found."))
         pks.append(pk)
     return pks
@@ -80,7 +78,7 @@ def collection_create(*, coach: User, title: str, description: str = "") -> Coll
 def collection_update(
     *, coach: User, collection_id: Any, title: str, description: str
 ) -> Collection:
-    collection = _own_collection(coach, collection_id)
+    collection = own_collection_for_change(coach, collection_id)
     collection.title, collection.description = _validated(title, description)
     collection.save(update_fields=["title", "description", "updated_at"])
     return collection
@@ -90,7 +88,7 @@ def collection_update(
 def collection_delete(*, coach: User, collection_id: Any) -> str:
     """Delete a collection (its resources stay in the library; its shares go, so
     clients who had the resources only through it lose them). Returns the title."""
-    collection = _own_collection(coach, collection_id)
+    collection = own_collection_for_change(coach, collection_id)
     title = collection.title
     cover = collection.cover
     collection.delete()
@@ -103,7 +101,7 @@ def collection_add(*, coach: User, collection_id: Any, resource_ids: Iterable[An
     """Append the coach's resources to the end of the collection, in the given order;
     ones already in it are skipped. Any id that is not the coach's resource is a
     ``NotFound`` and nothing is added. Returns how many were added."""
-    collection = _own_collection(coach, collection_id)
+    collection = own_collection_for_change(coach, collection_id)
     wanted = list(dict.fromkeys(_pks(resource_ids)))
     found = set(Resource.objects.filter(coach=coach, pk__in=wanted).values_list("pk", flat=True))
     if len(found) != len(wanted):
@@ -138,7 +136,7 @@ def _item(collection: Collection, resource_id: Any) -> CollectionItem:
 @transaction.atomic
 def collection_remove(*, coach: User, collection_id: Any, resource_id: Any) -> Resource:
     """Take a resource out of the collection (it stays in the library)."""
-    collection = _own_collection(coach, collection_id)
+    collection = own_collection_for_change(coach, collection_id)
     item = _item(collection, resource_id)
     resource = Resource.objects.get(pk=item.resource_id)
     item.delete()
@@ -157,7 +155,7 @@ def collection_move(
 ) -> int:
     """Move an item one place ``"up"``/``"down"``, or to ``position`` (0-based, clamped).
     Returns its new position."""
-    collection = _own_collection(coach, collection_id)
+    collection = own_collection_for_change(coach, collection_id)
     item = _item(collection, resource_id)
     _renumber(collection)
     ordered = list(CollectionItem.objects.filter(collection=collection))

@@ -21,14 +21,13 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models.fields.files import FieldFile
-from django.http import Http404
 from django.utils.translation import gettext as _
 
 from loom.accounts.models import User
 from loom.core.audit import audit_record
-from loom.core.errors import NotFound
 from loom.core.uploads import ValidatedUpload, safe_filename, validate_upload
 from loom.resources import library_services
+from loom.resources.collection_services import own_collection_for_change
 from loom.resources.files import (
     cover_upload_policy,
     resource_kind_for,
@@ -37,14 +36,12 @@ from loom.resources.files import (
 )
 from loom.resources.models import (
     TITLE_MAX,
-    Category,
     Collection,
     Resource,
     ResourceKind,
     ResourceTag,
     ResourceVersion,
 )
-from loom.resources.selectors import get_own_collection, get_own_resource
 
 # A BCP 47 tag as players use it for <track srclang>: "en", "he", "pt-BR", "zh-Hant".
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,4})?$")
@@ -80,21 +77,6 @@ def _delete_after_commit(*field_files: FieldFile) -> None:
 def _title_from(filename: str) -> str:
     stem, dot, _ext = filename.rpartition(".")
     return (stem if dot and stem else filename)[:TITLE_MAX]
-
-
-def _category(coach: User, category: Any) -> Category | None:
-    if category in (None, ""):
-        return None
-    if isinstance(category, Category):
-        category = category.pk
-    try:
-        pk = int(category)
-    except (TypeError, ValueError):
-        pk = 0
-    found = Category.objects.filter(pk=pk, coach=coach).first() if pk > 0 else None
-    if found is None:
-        raise ValidationError({"category": _("Choose one of your categories.")}, code="invalid")
-    return found
 
 
 def resource_create_from_upload(
@@ -145,7 +127,7 @@ def _create_from_upload(
             ),
         ),
         ("description", lambda: library_services.clean_description(description)),
-        ("category", lambda: _category(coach, category)),
+        ("category", lambda: library_services.own_category(coach, category)),
         ("tags", lambda: library_services.tags_for(coach, tags)),
     ):
         try:
@@ -221,13 +203,6 @@ def _named_refusal(name: str, error: ValidationError) -> ValidationError:
     )
 
 
-def _own_resource(coach: User, resource_id: Any) -> Resource:
-    try:
-        return get_own_resource(coach, resource_id, for_update=True)
-    except Http404:
-        raise NotFound(_("That resource was not found.")) from None
-
-
 def _file_error(message: str, code: str) -> ValidationError:
     return ValidationError({"file": [ValidationError(message, code=code)]})
 
@@ -240,7 +215,7 @@ def resource_replace_file(*, coach: User, resource_id: Any, upload: Any) -> Reso
     resource (a video stays a video), because a client's progress means something per
     kind.
     """
-    resource = _own_resource(coach, resource_id)
+    resource = library_services.own_resource_for_change(coach, resource_id)
     if resource.is_link:
         raise _file_error(_("A web link has no file to replace."), "link")
     checked = check_file(upload)
@@ -292,7 +267,7 @@ def resource_replace_file(*, coach: User, resource_id: Any, upload: Any) -> Reso
 
 
 def _own_media(coach: User, resource_id: Any) -> Resource:
-    resource = _own_resource(coach, resource_id)
+    resource = library_services.own_resource_for_change(coach, resource_id)
     if resource.kind not in _MEDIA_KINDS:
         raise _file_error(_("Only audio and video can have captions."), "not_media")
     return resource
@@ -343,17 +318,10 @@ def resource_remove_captions(*, coach: User, resource_id: Any) -> Resource:
     return resource
 
 
-def _own_collection(coach: User, collection_id: Any) -> Collection:
-    try:
-        return get_own_collection(coach, collection_id, for_update=True)
-    except Http404:
-        raise NotFound(_("That collection was not found.")) from None
-
-
 @transaction.atomic
 def collection_set_cover(*, coach: User, collection_id: Any, upload: Any) -> Collection:
     """Give a collection a cover image (replacing any)."""
-    collection = _own_collection(coach, collection_id)
+    collection = own_collection_for_change(coach, collection_id)
     checked = check_file(upload, policy=cover_upload_policy())
     previous = collection.cover.name
     with _saved(collection.cover, checked.filename, upload):
@@ -367,7 +335,7 @@ def collection_set_cover(*, coach: User, collection_id: Any, upload: Any) -> Col
 
 @transaction.atomic
 def collection_remove_cover(*, coach: User, collection_id: Any) -> Collection:
-    collection = _own_collection(coach, collection_id)
+    collection = own_collection_for_change(coach, collection_id)
     _delete_after_commit(collection.cover)
     collection.cover = ""
     collection.cover_content_type = ""

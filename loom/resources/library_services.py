@@ -39,7 +39,7 @@ from loom.resources.models import (
     ResourceVersion,
     Tag,
 )
-from loom.resources.selectors import get_own_resource
+from loom.resources.selectors import get_own_resource, parse_id
 
 # Characters that would reorder or hide text around a coach's words (bidi overrides
 # and isolates, zero-width joiners kept out of names used as labels).
@@ -166,14 +166,14 @@ def clean_link_url(value: str) -> str:
     return url
 
 
-def _own_category(coach: User, category_id: Any) -> Category | None:
+def own_category(coach: User, category_id: Any) -> Category | None:
+    """The resource's category from a form or upload: none, or one of ``coach``'s."""
     if category_id in (None, ""):
         return None
-    try:
-        pk = int(category_id)
-    except (TypeError, ValueError):
-        pk = 0
-    category = Category.objects.filter(pk=pk, coach=coach).first() if pk > 0 else None
+    if isinstance(category_id, Category):
+        category_id = category_id.pk
+    pk = parse_id(category_id)
+    category = Category.objects.filter(pk=pk, coach=coach).first() if pk is not None else None
     if category is None:
         raise ValidationError({"category": _("Choose one of your categories.")}, code="invalid")
     return category
@@ -244,7 +244,8 @@ def _set_tags(resource: Resource, tags: list[Tag]) -> None:
 # --- Resources -----------------------------------------------------------------------------
 
 
-def _own_resource(coach: User, resource_id: Any) -> Resource:
+def own_resource_for_change(coach: User, resource_id: Any) -> Resource:
+    """``coach``'s resource, locked for a change; a foreign id is ``NotFound``."""
     try:
         return get_own_resource(coach, resource_id, for_update=True)
     except Http404:
@@ -270,7 +271,7 @@ def link_create(
         ("description", lambda: clean_description(description)),
         (
             "category",
-            lambda: _own_category(
+            lambda: own_category(
                 coach, category.pk if isinstance(category, Category) else category
             ),
         ),
@@ -307,13 +308,13 @@ def resource_update(
     url: str | None = None,
 ) -> Resource:
     """Change what the coach wrote about a resource (and a link's address)."""
-    resource = _own_resource(coach, resource_id)
+    resource = own_resource_for_change(coach, resource_id)
     errors: dict[str, Any] = {}
     values: dict[str, Any] = {}
     checks: list[tuple[str, Any]] = [
         ("title", lambda: clean_title(title)),
         ("description", lambda: clean_description(description)),
-        ("category", lambda: _own_category(coach, category_id)),
+        ("category", lambda: own_category(coach, category_id)),
         ("tags", lambda: tags_for(coach, tags)),
     ]
     if resource.is_link and url is not None:
@@ -365,7 +366,7 @@ def delete_files_after_commit(files: Iterable[Any]) -> None:
 def resource_delete(*, coach: User, resource_id: Any) -> str:
     """Delete a resource with its shares, progress, views and earlier versions; the
     stored files are removed once the deletion is committed. Returns the title."""
-    resource = _own_resource(coach, resource_id)
+    resource = own_resource_for_change(coach, resource_id)
     files = [resource.file, resource.captions]
     files += [version.file for version in ResourceVersion.objects.filter(resource=resource)]
     title = resource.title
@@ -404,13 +405,10 @@ def _duplicate_category(name: str) -> ValidationError:
 
 
 def _own_category_for_change(coach: User, category_id: Any) -> Category:
-    try:
-        pk = int(category_id)
-    except (TypeError, ValueError):
-        pk = 0
+    pk = parse_id(category_id)
     category = (
         Category.objects.select_for_update().filter(pk=pk, coach=coach).first()
-        if 0 < pk < 2**63
+        if pk is not None
         else None
     )
     if category is None:

@@ -21,12 +21,23 @@ from loom.accounts.models import CoachClient, User
 from loom.resources.models import Collection, CollectionItem, Resource, Share
 
 
-def _pk(value: Any) -> int:
+def parse_id(value: Any) -> int | None:
+    """``value`` as a row id, or ``None`` when it cannot be one.
+
+    Ids come from URLs, forms and JSON as anything; one outside PostgreSQL's bigint
+    range would make the query itself fail, so it is refused here like a word is.
+    Callers choose the error (404, form error, problem JSON)."""
     try:
         pk = int(value)
     except (TypeError, ValueError):
-        raise Http404 from None
-    if not 0 < pk < 2**63:
+        return None
+    return pk if 0 < pk < 2**63 else None
+
+
+def parse_id_or_404(value: Any) -> int:
+    """``parse_id`` for lookups: a malformed id is ``Http404``, like a foreign one."""
+    pk = parse_id(value)
+    if pk is None:
         raise Http404
     return pk
 
@@ -95,7 +106,7 @@ def get_resource_for_user(
     user: User, resource_id: Any, *, now: datetime | None = None
 ) -> ResourceAccess:
     """The resource with what ``user`` may do with it, or ``Http404``."""
-    pk = _pk(resource_id)
+    pk = parse_id_or_404(resource_id)
     if not user.is_authenticated:
         raise Http404
     resource = (
@@ -116,18 +127,25 @@ def get_resource_for_user(
     )
 
 
-def get_own_resource(coach: User, resource_id: Any, *, for_update: bool = False) -> Resource:
-    """One of ``coach``'s resources (for changes), or ``Http404``."""
-    pk = _pk(resource_id)
+def _owned_row[Owned: (Resource, Collection)](
+    queryset: QuerySet[Owned], coach: User, row_id: Any, *, for_update: bool
+) -> Owned:
+    """The row of ``queryset`` with ``row_id`` that ``coach`` owns, or ``Http404``."""
+    pk = parse_id_or_404(row_id)
     if not coach.is_authenticated:
         raise Http404
-    queryset = Resource.objects.filter(pk=pk, coach=coach)
+    queryset = queryset.filter(pk=pk, coach=coach)
     if for_update:
         queryset = queryset.select_for_update()
-    resource = queryset.first()
-    if resource is None:
+    row = queryset.first()
+    if row is None:
         raise Http404
-    return resource
+    return row
+
+
+def get_own_resource(coach: User, resource_id: Any, *, for_update: bool = False) -> Resource:
+    """One of ``coach``'s resources (for changes), or ``Http404``."""
+    return _owned_row(Resource.objects.all(), coach, resource_id, for_update=for_update)
 
 
 @dataclass(frozen=True)
@@ -141,7 +159,7 @@ def get_collection_for_user(
     user: User, collection_id: Any, *, now: datetime | None = None
 ) -> CollectionAccess:
     """The collection with what ``user`` may do with it, or ``Http404``."""
-    pk = _pk(collection_id)
+    pk = parse_id_or_404(collection_id)
     if not user.is_authenticated:
         raise Http404
     collection = Collection.objects.filter(pk=pk, coach=user).first()
@@ -159,13 +177,4 @@ def get_collection_for_user(
 
 def get_own_collection(coach: User, collection_id: Any, *, for_update: bool = False) -> Collection:
     """One of ``coach``'s collections (for changes), or ``Http404``."""
-    pk = _pk(collection_id)
-    if not coach.is_authenticated:
-        raise Http404
-    queryset = Collection.objects.filter(pk=pk, coach=coach)
-    if for_update:
-        queryset = queryset.select_for_update()
-    collection = queryset.first()
-    if collection is None:
-        raise Http404
-    return collection
+    return _owned_row(Collection.objects.all(), coach, collection_id, for_update=for_update)

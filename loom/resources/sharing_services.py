@@ -39,7 +39,7 @@ from loom.resources.models import (
     Share,
     ShareSource,
 )
-from loom.resources.selectors import get_own_collection, get_own_resource
+from loom.resources.selectors import get_own_collection, get_own_resource, parse_id
 
 # Ids in one request; a coach's roster or a batch of resources is far below it.
 MAX_IDS = 1000
@@ -60,14 +60,8 @@ def _ids(values: Iterable[Any] | None) -> list[int]:
     """Distinct positive integer ids, in the order given; anything else is refused."""
     seen: dict[int, None] = {}
     for value in values or ():
-        try:
-            pk = int(value)
-        except (TypeError, ValueError):
-            raise DomainError(
-                _("“%(value)s” is not a valid choice.") % {"value": str(value)[:40]},
-                code="invalid_id",
-            ) from None
-        if not 0 < pk < 2**63:
+        pk = parse_id(value)
+        if pk is None:
             raise DomainError(
                 _("“%(value)s” is not a valid choice.") % {"value": str(value)[:40]},
                 code="invalid_id",
