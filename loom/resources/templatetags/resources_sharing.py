@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django import template
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from loom.accounts.models import CoachClient, Role, User
@@ -72,6 +72,17 @@ def _share_rows(shares: QuerySet[Share], coach: User) -> list[dict[str, Any]]:
     ]
 
 
+def _shared_collections_holding(resource: Resource) -> list[Collection]:
+    """The coach's shared collections that hold ``resource``: clients reach it through
+    them as well, so the resource page names them next to its own shares."""
+    return list(
+        Collection.objects.filter(coach_id=resource.coach_id, items__resource=resource)
+        .annotate(clients=Count("shares__client", distinct=True))
+        .filter(clients__gt=0)
+        .order_by("title", "id")
+    )
+
+
 def _shares_context(
     context: template.Context, target: Resource | Collection, *, is_collection: bool
 ) -> dict[str, Any]:
@@ -86,6 +97,9 @@ def _shares_context(
         "target": target,
         "is_collection": is_collection,
         "rows": _share_rows(shares, user),
+        "via_collections": (
+            _shared_collections_holding(target) if isinstance(target, Resource) else []
+        ),
         "next": request.get_full_path() if request is not None else "",
     }
 
