@@ -160,6 +160,11 @@ def progress(request: HttpRequest, pk: int) -> HttpResponse:
         get_resource_for_user(client, pk)
     except Http404:
         return problem_response(404, "Not found", _("This resource is not shared with you."))
+    if request.content_type != "application/json":
+        # A form post has had its body read already (CSRF looks for the token there).
+        return problem_response(
+            400, "Request refused", _("The progress report must be sent as JSON.")
+        )
     if len(request.body) > PROGRESS_BODY_MAX_BYTES:
         return problem_response(400, "Request refused", _("The progress report is too large."))
     try:

@@ -51,7 +51,8 @@ from loom.resources.selectors import (
 TOO_LARGE = "too_large"
 
 
-def _coach(request: HttpRequest) -> User:
+def _user(request: HttpRequest) -> User:
+    """The signed-in person (``login_required`` has run): a coach or a client."""
     return request.user  # type: ignore[return-value]
 
 
@@ -136,7 +137,7 @@ def _upload_context() -> dict[str, Any]:
 @csrf_protect
 @coach_required
 def _upload(request: HttpRequest) -> HttpResponse:
-    coach = _coach(request)
+    coach = _user(request)
     template = "resources/upload.html"
     if request.method != "POST":
         return TemplateResponse(request, template, {**_upload_context(), "form": UploadForm(coach)})
@@ -216,7 +217,7 @@ def _replace_context(coach: User, pk: int) -> dict[str, Any]:
 @csrf_protect
 @coach_required
 def _replace(request: HttpRequest, pk: int) -> HttpResponse:
-    coach = _coach(request)
+    coach = _user(request)
     context = _replace_context(coach, pk)
     template = "resources/replace.html"
     if request.method != "POST":
@@ -267,7 +268,7 @@ def _captions_context(coach: User, pk: int) -> dict[str, Any]:
 @csrf_protect
 @coach_required
 def _captions(request: HttpRequest, pk: int) -> HttpResponse:
-    coach = _coach(request)
+    coach = _user(request)
     context = _captions_context(coach, pk)
     template = "resources/captions.html"
     initial = {"language": context["resource"].captions_language or coach.language}
@@ -327,7 +328,7 @@ def file(request: HttpRequest, pk: int) -> HttpResponse | StreamingHttpResponse:
     ``?download=1`` asks for an attachment; office files are always attachments. Both
     need a share that allows downloading (403 otherwise, with the reason).
     """
-    access = get_resource_for_user(_coach(request), pk)
+    access = get_resource_for_user(_user(request), pk)
     resource = access.resource
     if resource.is_link or not resource.file:
         raise Http404
@@ -348,7 +349,7 @@ def file(request: HttpRequest, pk: int) -> HttpResponse | StreamingHttpResponse:
 @login_required
 @require_http_methods(["GET", "HEAD"])
 def captions_file(request: HttpRequest, pk: int) -> HttpResponse | StreamingHttpResponse:
-    resource = get_resource_for_user(_coach(request), pk).resource
+    resource = get_resource_for_user(_user(request), pk).resource
     if not resource.captions:
         raise Http404
     storage, name = resource.captions.storage, str(resource.captions.name)
@@ -374,7 +375,7 @@ _COVER_EXTENSIONS = {
 @login_required
 @require_http_methods(["GET", "HEAD"])
 def cover(request: HttpRequest, pk: int) -> HttpResponse | StreamingHttpResponse:
-    collection = get_collection_for_user(_coach(request), pk).collection
+    collection = get_collection_for_user(_user(request), pk).collection
     if not collection.cover:
         raise Http404
     storage, name = collection.cover.storage, str(collection.cover.name)
@@ -397,7 +398,7 @@ def version_file(
     request: HttpRequest, pk: int, version: int
 ) -> HttpResponse | StreamingHttpResponse:
     """An earlier file of a resource, for its coach only (always a download)."""
-    resource = get_own_resource(_coach(request), pk)
+    resource = get_own_resource(_user(request), pk)
     earlier = ResourceVersion.objects.filter(resource=resource, version=version).first()
     if earlier is None:
         raise Http404

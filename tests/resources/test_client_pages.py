@@ -389,3 +389,14 @@ def test_pages_render_in_hebrew(world):
         assert response.status_code == 200
         assert 'lang="he"' in html and 'dir="rtl"' in html
         assert "דף עבודה" in html
+
+
+def test_a_form_post_to_the_progress_report_is_refused_as_not_json(world):
+    # CSRF reads a form body for its token first; the view must not read it again.
+    video = make_video(world.dana)
+    share(video, world.avi)
+    response = signed_in(world.avi).post(progress_url(video), {"played": "0,10"})
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    assert "JSON" in response.json()["detail"]
+    assert not ResourceProgress.objects.exists()

@@ -74,7 +74,7 @@ def _active_clients(coach: User) -> list[User]:
     ]
 
 
-def test_each_coach_has_a_library_in_their_language(demo: None) -> None:
+def _each_coach_has_a_library_in_their_language() -> None:
     for spec, hebrew in ((HEBREW, True), (ENGLISH, False)):
         coach = _coach(spec.coach_email)
         resources = Resource.objects.filter(coach=coach)
@@ -103,7 +103,7 @@ def test_each_coach_has_a_library_in_their_language(demo: None) -> None:
         assert positions == sorted(positions) and len(set(positions)) == len(positions)
 
 
-def test_every_stored_file_and_cover_passes_the_upload_checks(demo: None) -> None:
+def _every_stored_file_and_cover_passes_the_upload_checks() -> None:
     policy = resource_upload_policy()
     stored = Resource.objects.exclude(kind=ResourceKind.LINK)
     assert stored.count() == 14
@@ -149,7 +149,7 @@ def test_the_breathing_pacer_is_real_audio() -> None:
     assert decoded == 32 * 8000
 
 
-def test_clients_get_the_starter_collection_and_chosen_shares(demo: None) -> None:
+def _clients_get_the_starter_collection_and_chosen_shares() -> None:
     now = timezone.now()
     for spec in (HEBREW, ENGLISH):
         coach = _coach(spec.coach_email)
@@ -171,7 +171,7 @@ def test_clients_get_the_starter_collection_and_chosen_shares(demo: None) -> Non
     assert not Share.objects.filter(client=archived).exists()
 
 
-def test_history_is_spread_over_two_months_and_only_on_shared_resources(demo: None) -> None:
+def _history_is_spread_over_two_months_and_only_on_shared_resources() -> None:
     now = timezone.now()
     views = list(ResourceView.objects.select_related("client"))
     assert len(views) > 40
@@ -201,7 +201,7 @@ def test_history_is_spread_over_two_months_and_only_on_shared_resources(demo: No
     assert progress.filter(completed_at__isnull=True).exists()
 
 
-def test_a_recent_share_stays_new_for_the_client(demo: None) -> None:
+def _a_recent_share_stays_new_for_the_client() -> None:
     now = timezone.now()
     for spec in (HEBREW, ENGLISH):
         coach = _coach(spec.coach_email)
@@ -215,7 +215,7 @@ def test_a_recent_share_stays_new_for_the_client(demo: None) -> None:
         assert all(share.created_at < now - timedelta(days=3) for share in older)
 
 
-def test_homework_is_given_on_the_demo_sessions(demo: None) -> None:
+def _homework_is_given_on_the_demo_sessions() -> None:
     for spec in (HEBREW, ENGLISH):
         coach = _coach(spec.coach_email)
         clients = _active_clients(coach)
@@ -229,7 +229,7 @@ def test_homework_is_given_on_the_demo_sessions(demo: None) -> None:
             assert row.resource in shared_resources_for_client(row.client)
 
 
-def test_a_client_joining_later_gets_the_starter_collection(demo: None) -> None:
+def _a_client_joining_later_gets_the_starter_collection() -> None:
     coach = _coach(HEBREW.coach_email)
     newcomer = User.objects.create_user(email="newcomer@example.com", password="x" * 12)
     CoachClient.objects.create(coach=coach, client=newcomer)
@@ -242,7 +242,7 @@ def test_a_client_joining_later_gets_the_starter_collection(demo: None) -> None:
     assert titles == {HEBREW.starter.title}
 
 
-def test_loading_twice_changes_nothing(demo: None) -> None:
+def _loading_twice_changes_nothing() -> None:
     before = (Resource.objects.count(), Share.objects.count(), ResourceView.objects.count())
     out = io.StringIO()
     call_command("load_demo_resources", "--force", stdout=out)
@@ -265,7 +265,7 @@ def test_refuses_outside_demo_mode(settings) -> None:
         call_command("load_demo_resources", stdout=io.StringIO())
 
 
-def test_the_demo_pages_open_for_coaches_and_clients(demo: None) -> None:
+def _the_demo_pages_open_for_coaches_and_clients() -> None:
     for spec in (HEBREW, ENGLISH):
         coach = _coach(spec.coach_email)
         browser = signed_in(coach)
@@ -294,3 +294,20 @@ def test_the_demo_pages_open_for_coaches_and_clients(demo: None) -> None:
                         headers={"range": "bytes=0-99"},
                     )
                     assert served.status_code == 206
+
+
+# Loading the demo takes seconds, so each load is checked for several things at once:
+# the read-only checks first, then the pages (which record views).
+def test_the_demo_library(demo: None) -> None:
+    _each_coach_has_a_library_in_their_language()
+    _every_stored_file_and_cover_passes_the_upload_checks()
+    _clients_get_the_starter_collection_and_chosen_shares()
+    _history_is_spread_over_two_months_and_only_on_shared_resources()
+    _a_recent_share_stays_new_for_the_client()
+    _homework_is_given_on_the_demo_sessions()
+    _the_demo_pages_open_for_coaches_and_clients()
+
+
+def test_reloading_changes_nothing_and_newcomers_get_the_starter(demo: None) -> None:
+    _loading_twice_changes_nothing()
+    _a_client_joining_later_gets_the_starter_collection()

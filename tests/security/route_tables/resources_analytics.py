@@ -23,7 +23,7 @@ GET_ONLY = expect(NOT_ALLOWED)
 
 
 def dana_resource(world: World) -> dict[str, Any]:
-    return {"pk": make_resource(world.dana, title="Matrix analytics").pk}
+    return {"pk": make_resource(world.dana, title="ניתוח מטריצה").pk}
 
 
 def avi(world: World) -> dict[str, Any]:

@@ -47,7 +47,7 @@ PARTIES_READ = expect(NOT_FOUND, anonymous=UNAUTHORIZED, coach=OK, client=OK)
 
 
 def shared_resource(world: World) -> dict[str, Any]:
-    resource = make_resource(world.dana, title="Matrix API")
+    resource = make_resource(world.dana, title="ממשק מטריצה")
     share(resource, world.avi)
     return {"resource_id": resource.pk}
 
@@ -56,7 +56,7 @@ def shared_video(world: World) -> dict[str, Any]:
     resource = make_resource(
         world.dana,
         kind=ResourceKind.VIDEO,
-        title="Matrix video",
+        title="וידאו מטריצה",
         content=media.webm_bytes(),
         file_kind="webm",
         content_type="video/webm",
@@ -66,11 +66,11 @@ def shared_video(world: World) -> dict[str, Any]:
 
 
 def avi_share(world: World) -> dict[str, Any]:
-    return {"share_id": share(make_resource(world.dana, title="Matrix share"), world.avi).pk}
+    return {"share_id": share(make_resource(world.dana, title="שיתוף מטריצה"), world.avi).pk}
 
 
 def shared_collection(world: World) -> dict[str, Any]:
-    collection = make_collection(world.dana, make_resource(world.dana, title="Matrix item"))
+    collection = make_collection(world.dana, make_resource(world.dana, title="פריט מטריצה"))
     share(collection, world.avi)
     return {"collection_id": collection.pk}
 

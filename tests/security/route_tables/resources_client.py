@@ -26,13 +26,13 @@ from tests.world import World
 
 
 def shared_resource(world: World) -> dict[str, Any]:
-    resource = make_resource(world.dana, title="Matrix worksheet")
+    resource = make_resource(world.dana, title="דף עבודה מטריצה")
     share(resource, world.avi)
     return {"pk": resource.pk}
 
 
 def shared_collection(world: World) -> dict[str, Any]:
-    collection = make_collection(world.dana, make_resource(world.dana, title="Matrix item"))
+    collection = make_collection(world.dana, make_resource(world.dana, title="פריט מטריצה"))
     share(collection, world.avi)
     return {"pk": collection.pk}
 

@@ -31,19 +31,19 @@ COLLECTION = redirect("resources_library:collection_detail")
 
 
 def dana_resource(world: World) -> dict[str, Any]:
-    return {"pk": make_resource(world.dana, title="Matrix resource").pk}
+    return {"pk": make_resource(world.dana, title="משאב מטריצה").pk}
 
 
 def dana_category(world: World) -> dict[str, Any]:
-    return {"pk": Category.objects.create(coach=world.dana, name="Matrix category").pk}
+    return {"pk": Category.objects.create(coach=world.dana, name="קטגוריית מטריצה").pk}
 
 
 def dana_collection(world: World) -> dict[str, Any]:
-    return {"pk": make_collection(world.dana, title="Matrix collection").pk}
+    return {"pk": make_collection(world.dana, title="אוסף מטריצה").pk}
 
 
 def dana_collection_item(world: World) -> dict[str, Any]:
-    resource = make_resource(world.dana, title="Matrix item")
+    resource = make_resource(world.dana, title="פריט מטריצה")
     return {"pk": make_collection(world.dana, resource).pk, "resource_id": resource.pk}
 
 

@@ -39,15 +39,15 @@ def own(outcome: Any) -> Any:
 
 
 def dana_resource(world: World) -> dict[str, Any]:
-    return {"pk": make_resource(world.dana, title="Matrix share").pk}
+    return {"pk": make_resource(world.dana, title="שיתוף מטריצה").pk}
 
 
 def dana_collection(world: World) -> dict[str, Any]:
-    return {"pk": make_collection(world.dana, title="Matrix share kit").pk}
+    return {"pk": make_collection(world.dana, title="ערכת מטריצה").pk}
 
 
 def dana_share(world: World) -> dict[str, Any]:
-    return {"share_id": share(make_resource(world.dana, title="Matrix shared"), world.avi).pk}
+    return {"share_id": share(make_resource(world.dana, title="משותף מטריצה"), world.avi).pk}
 
 
 def _session(world: World) -> Session:
@@ -72,7 +72,7 @@ def dana_session(world: World) -> dict[str, Any]:
 
 def dana_homework(world: World) -> dict[str, Any]:
     session = _session(world)
-    resource = make_resource(world.dana, title="Matrix homework")
+    resource = make_resource(world.dana, title="שיעורי בית מטריצה")
     share(resource, world.avi)
     homework = SessionHomework.objects.create(
         coach=world.dana, client=world.avi, session=session, resource=resource

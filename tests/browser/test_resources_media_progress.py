@@ -15,10 +15,9 @@ import pytest
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from loom.resources.models import ResourceProgress
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.resources import media
 from tests.resources.factories import share
 from tests.resources.test_progress import make_video
@@ -27,30 +26,15 @@ from tests.world import World
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    # Module scope: Playwright's sync API leaves an asyncio loop running on this thread
-    # until it stops, which the ORM would refuse in the tests that follow.
-    if not CHROMIUM.exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}")
-    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
-def client_page(chromium: Browser, live_server: Any, transactional_db: None) -> Iterator[Any]:
+def client_page(browser: Browser, live_server: Any, transactional_db: None) -> Iterator[Any]:
     assert os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE") == "true"
     world = World.build()
     video = make_video(world.dana, title="Short stretch", content=media.webm_bytes(seconds=3))
     share(video, world.avi)
     session = Client()
     session.force_login(world.avi)
-    context = chromium.new_context(base_url=str(live_server.url))
+    context = browser.new_context(base_url=str(live_server.url))
     context.add_cookies(
         [
             {

@@ -1,7 +1,7 @@
 """The upload page's script in Chromium: one request per file, progress, refusals shown.
 
-Chromium is launched for this module only (module scope), so Playwright's event loop
-does not outlive it; the live server is pytest-django's.
+Chromium is the browser tier's (``tests/browser/conftest.py``); the live server is
+pytest-django's.
 """
 
 from __future__ import annotations
@@ -13,11 +13,10 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.test import Client
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from loom.accounts.models import Role
 from loom.resources.models import Resource
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.browser.support import check_page, watch_page
 from tests.resources import media
 from tests.world import make_user
@@ -25,22 +24,9 @@ from tests.world import make_user
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: `make test` installs Debian's chromium.")
-    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
 def coach_page(
-    chromium: Browser, live_server: Any, transactional_db: None, settings: Any, tmp_path: Path
+    browser: Browser, live_server: Any, transactional_db: None, settings: Any, tmp_path: Path
 ) -> Iterator[Page]:
     settings.STORAGES = {
         **settings.STORAGES,
@@ -52,7 +38,7 @@ def coach_page(
     coach = make_user("upload.coach@example.com", role=Role.COACH, full_name="Upload Coach")
     login = Client()
     login.force_login(coach)
-    context = chromium.new_context(base_url=live_server.url, viewport={"width": 375, "height": 812})
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 375, "height": 812})
     context.add_cookies(
         [
             {
