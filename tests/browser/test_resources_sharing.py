@@ -21,11 +21,6 @@ from playwright.sync_api import Page, expect
 
 from loom.resources.models import SessionHomework, Share
 from loom.scheduling.models import Session, SessionType
-from tests.browser.conftest import (  # noqa: F401 (fixtures of the browser tier)
-    browser,
-    open_page,
-    server_url,
-)
 from tests.browser.support import check_page, exact, submit, t
 from tests.resources.factories import make_resource, share
 from tests.world import World
@@ -63,7 +58,7 @@ def _visit(page: Page, path: str) -> None:
 
 
 @pytest.mark.parametrize("language", ["en", "he"])
-def test_share_remove_homework_and_roster(open_page, server_url, language) -> None:  # noqa: F811
+def test_share_remove_homework_and_roster(open_page, server_url, language) -> None:
     world = World.build()
     for person in (world.dana, world.avi):
         person.language = language
