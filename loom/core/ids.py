@@ -12,14 +12,21 @@ from django.http import Http404
 MAX_ID = 2**63 - 1
 
 
-def object_id(value: Any) -> int:
-    """``value`` as a primary key, or ``Http404`` when it cannot be one."""
+def parse_object_id(value: Any) -> int | None:
+    """``value`` as a primary key, or ``None`` when it cannot be one (the caller picks
+    the error: a 404, a form error, problem JSON)."""
     if isinstance(value, bool):
-        raise Http404
+        return None
     try:
         number = int(value)
     except (TypeError, ValueError, OverflowError):
-        raise Http404 from None
-    if not 0 < number <= MAX_ID:
+        return None
+    return number if 0 < number <= MAX_ID else None
+
+
+def object_id(value: Any) -> int:
+    """``value`` as a primary key, or ``Http404`` when it cannot be one."""
+    number = parse_object_id(value)
+    if number is None:
         raise Http404
     return number

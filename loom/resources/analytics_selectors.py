@@ -40,6 +40,7 @@ from django.utils import timezone
 
 from loom.accounts.models import CoachClient, Role, User
 from loom.accounts.timezones import zone_named
+from loom.core.ids import object_id
 from loom.resources.models import (
     Resource,
     ResourceKind,
@@ -47,7 +48,6 @@ from loom.resources.models import (
     ResourceView,
     Share,
 )
-from loom.resources.selectors import parse_id_or_404
 
 PERIODS: dict[str, int | None] = {"7": 7, "30": 30, "90": 90, "all": None}
 DEFAULT_PERIOD = "30"
@@ -236,7 +236,7 @@ def resource_stats(
 
 def get_resource_stats(coach: User, resource_id: Any, period: Period) -> Resource:
     """One of ``coach``'s resources with the figures of ``resource_stats``, or 404."""
-    pk = parse_id_or_404(resource_id)
+    pk = object_id(resource_id)
     resource = Resource.objects.filter(pk=pk, coach=coach).select_related("category").first()
     if resource is None:
         raise Http404
@@ -429,7 +429,7 @@ def client_stats(coach: User, period: Period, *, sort: str = DEFAULT_CLIENT_SORT
 
 def get_client_stats(coach: User, client_id: Any, period: Period) -> User:
     """One active client of ``coach`` with the figures of ``client_stats``, or 404."""
-    pk = parse_id_or_404(client_id)
+    pk = object_id(client_id)
     client = _active_clients(coach).filter(pk=pk).first()
     if client is None:
         raise Http404

@@ -19,13 +19,14 @@ from django.utils.translation import gettext as _
 
 from loom.accounts.models import User
 from loom.core.errors import NotFound
+from loom.core.ids import parse_object_id
 from loom.resources.library_services import (
     clean_description,
     clean_title,
     delete_files_after_commit,
 )
 from loom.resources.models import Collection, CollectionItem, Resource
-from loom.resources.selectors import get_own_collection, parse_id
+from loom.resources.selectors import get_own_collection
 
 
 def own_collection_for_change(coach: User, collection_id: Any) -> Collection:
@@ -39,7 +40,7 @@ def own_collection_for_change(coach: User, collection_id: Any) -> Collection:
 def _pks(values: Iterable[Any]) -> list[int]:
     pks: list[int] = []
     for value in values:
-        pk = parse_id(value)
+        pk = parse_object_id(value)
         if pk is None:
             raise NotFound(_("That resource was not found."))
         pks.append(pk)

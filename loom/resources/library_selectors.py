@@ -34,6 +34,7 @@ from django.db.models import (
 from django.utils import timezone
 
 from loom.accounts.models import User
+from loom.core.ids import parse_object_id
 from loom.resources.models import (
     Category,
     Collection,
@@ -191,11 +192,7 @@ def library_for_coach(
 def _id(value: Any) -> int:
     """An object's or a raw id; anything that is not a valid id becomes 0, which
     matches nothing (rather than a database error for an out-of-range number)."""
-    try:
-        pk = int(getattr(value, "pk", value))
-    except (TypeError, ValueError):
-        return 0
-    return pk if 0 < pk < 2**63 else 0
+    return parse_object_id(getattr(value, "pk", value)) or 0
 
 
 def _ordering(sort: str, *, searching: bool) -> list[Any]:

@@ -25,6 +25,7 @@ from django.utils.translation import ngettext
 
 from loom.accounts.models import User
 from loom.core.errors import NotFound
+from loom.core.ids import parse_object_id
 from loom.resources.models import (
     CATEGORY_NAME_MAX,
     DESCRIPTION_MAX,
@@ -39,7 +40,7 @@ from loom.resources.models import (
     ResourceVersion,
     Tag,
 )
-from loom.resources.selectors import get_own_resource, parse_id
+from loom.resources.selectors import get_own_resource
 
 # Characters that would reorder or hide text around a coach's words (bidi overrides
 # and isolates, zero-width joiners kept out of names used as labels).
@@ -172,7 +173,7 @@ def own_category(coach: User, category_id: Any) -> Category | None:
         return None
     if isinstance(category_id, Category):
         category_id = category_id.pk
-    pk = parse_id(category_id)
+    pk = parse_object_id(category_id)
     category = Category.objects.filter(pk=pk, coach=coach).first() if pk is not None else None
     if category is None:
         raise ValidationError({"category": _("Choose one of your categories.")}, code="invalid")
@@ -405,7 +406,7 @@ def _duplicate_category(name: str) -> ValidationError:
 
 
 def _own_category_for_change(coach: User, category_id: Any) -> Category:
-    pk = parse_id(category_id)
+    pk = parse_object_id(category_id)
     category = (
         Category.objects.select_for_update().filter(pk=pk, coach=coach).first()
         if pk is not None

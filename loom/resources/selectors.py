@@ -18,28 +18,8 @@ from django.http import Http404
 from django.utils import timezone
 
 from loom.accounts.models import CoachClient, User
+from loom.core.ids import object_id
 from loom.resources.models import Collection, CollectionItem, Resource, Share
-
-
-def parse_id(value: Any) -> int | None:
-    """``value`` as a row id, or ``None`` when it cannot be one.
-
-    Ids come from URLs, forms and JSON as anything; one outside PostgreSQL's bigint
-    range would make the query itself fail, so it is refused here like a word is.
-    Callers choose the error (404, form error, problem JSON)."""
-    try:
-        pk = int(value)
-    except (TypeError, ValueError):
-        return None
-    return pk if 0 < pk < 2**63 else None
-
-
-def parse_id_or_404(value: Any) -> int:
-    """``parse_id`` for lookups: a malformed id is ``Http404``, like a foreign one."""
-    pk = parse_id(value)
-    if pk is None:
-        raise Http404
-    return pk
 
 
 def _now(now: datetime | None) -> datetime:
@@ -106,7 +86,7 @@ def get_resource_for_user(
     user: User, resource_id: Any, *, now: datetime | None = None
 ) -> ResourceAccess:
     """The resource with what ``user`` may do with it, or ``Http404``."""
-    pk = parse_id_or_404(resource_id)
+    pk = object_id(resource_id)
     if not user.is_authenticated:
         raise Http404
     resource = (
@@ -131,7 +111,7 @@ def _owned_row[Owned: (Resource, Collection)](
     queryset: QuerySet[Owned], coach: User, row_id: Any, *, for_update: bool
 ) -> Owned:
     """The row of ``queryset`` with ``row_id`` that ``coach`` owns, or ``Http404``."""
-    pk = parse_id_or_404(row_id)
+    pk = object_id(row_id)
     if not coach.is_authenticated:
         raise Http404
     queryset = queryset.filter(pk=pk, coach=coach)
@@ -159,7 +139,7 @@ def get_collection_for_user(
     user: User, collection_id: Any, *, now: datetime | None = None
 ) -> CollectionAccess:
     """The collection with what ``user`` may do with it, or ``Http404``."""
-    pk = parse_id_or_404(collection_id)
+    pk = object_id(collection_id)
     if not user.is_authenticated:
         raise Http404
     collection = Collection.objects.filter(pk=pk, coach=user).first()

@@ -30,6 +30,7 @@ from loom.accounts.models import CoachClient, Role, User
 from loom.core.audit import audit_record
 from loom.core.context import system_context
 from loom.core.errors import DomainError, Forbidden, NotFound
+from loom.core.ids import parse_object_id
 from loom.resources import emails
 from loom.resources.models import (
     Collection,
@@ -39,7 +40,7 @@ from loom.resources.models import (
     Share,
     ShareSource,
 )
-from loom.resources.selectors import get_own_collection, get_own_resource, parse_id
+from loom.resources.selectors import get_own_collection, get_own_resource
 
 # Ids in one request; a coach's roster or a batch of resources is far below it.
 MAX_IDS = 1000
@@ -60,7 +61,7 @@ def _ids(values: Iterable[Any] | None) -> list[int]:
     """Distinct positive integer ids, in the order given; anything else is refused."""
     seen: dict[int, None] = {}
     for value in values or ():
-        pk = parse_id(value)
+        pk = parse_object_id(value)
         if pk is None:
             raise DomainError(
                 _("“%(value)s” is not a valid choice.") % {"value": str(value)[:40]},
