@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "loom.accounts",
     "loom.scheduling",
     "loom.resources",
+    "loom.messaging",
     "loom.notifications",
     "loom.web",
 ]
@@ -257,6 +258,25 @@ LOOM_RESOURCE_COMPLETE_PERCENT = env_int("LOOM_RESOURCE_COMPLETE_PERCENT", 90)
 LOOM_RESOURCE_VIEW_DEDUPE_MINUTES = env_int("LOOM_RESOURCE_VIEW_DEDUPE_MINUTES", 30)
 # A shared resource is "new" on the client's home for this many days, until opened.
 LOOM_RESOURCE_NEW_DAYS = env_int("LOOM_RESOURCE_NEW_DAYS", 14)
+# Realtime (docs/messaging.md): events a reconnecting socket may replay before it is told
+# to refetch, days events are kept, and how recently a person must have shown activity
+# to count as "active in Loom" (new-message email and push wait while they are).
+LOOM_REALTIME_REPLAY_LIMIT = env_int("LOOM_REALTIME_REPLAY_LIMIT", 1000)
+LOOM_REALTIME_RETENTION_DAYS = env_int("LOOM_REALTIME_RETENTION_DAYS", 14)
+LOOM_PRESENCE_SECONDS = env_int("LOOM_PRESENCE_SECONDS", 120)
+# Websocket limits: the largest frame in bytes, and frames per second (average, burst).
+LOOM_SOCKET_MAX_FRAME_BYTES = env_int("LOOM_SOCKET_MAX_FRAME_BYTES", 65536)
+LOOM_SOCKET_RATE_PER_SECOND = env_int("LOOM_SOCKET_RATE_PER_SECOND", 10)
+LOOM_SOCKET_RATE_BURST = env_int("LOOM_SOCKET_RATE_BURST", 40)
+# Messaging: minutes a message may be edited after sending; attachment size in bytes.
+LOOM_MESSAGE_EDIT_MINUTES = env_int("LOOM_MESSAGE_EDIT_MINUTES", 15)
+LOOM_MESSAGE_MAX_ATTACHMENT_BYTES = env_int("LOOM_MESSAGE_MAX_ATTACHMENT_BYTES", 20 * 1024 * 1024)
+# Notifications (docs/notifications.md): minutes a new message waits, unread, before it
+# is emailed or pushed; Web Push keys (VAPID, RFC 8292) — without them push is off.
+LOOM_MESSAGE_NOTIFY_DELAY_MINUTES = env_int("LOOM_MESSAGE_NOTIFY_DELAY_MINUTES", 10)
+LOOM_VAPID_PUBLIC_KEY = env_str("LOOM_VAPID_PUBLIC_KEY")
+LOOM_VAPID_PRIVATE_KEY = env_str("LOOM_VAPID_PRIVATE_KEY")
+LOOM_VAPID_SUBJECT = env_str("LOOM_VAPID_SUBJECT", "mailto:admin@loom.localhost")
 # Scheduling (groups): a seat offered to the next person on a group session's waitlist
 # is held for them this many hours (never past the session's start).
 LOOM_WAITLIST_OFFER_HOURS = env_int("LOOM_WAITLIST_OFFER_HOURS", 12)

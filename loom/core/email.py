@@ -68,18 +68,16 @@ def email_render(
     return {"subject": subject, "text": text, "html": html}
 
 
-def email_enqueue(
+def email_payload(
     *,
-    to: str,
     template: str,
     context: Mapping[str, Any],
     language: str,
-    dedupe_key: str | None = None,
     time_zone: str | None = None,
     subject_prefix: str = "",
     attachments: Sequence[tuple[str, bytes, str]] = (),
-) -> OutboxMessage:
-    """Render an email now and put it in the outbox; it is sent after the commit.
+) -> dict[str, Any]:
+    """Render an email now into an outbox payload (also what a ``Notice`` carries).
 
     ``attachments`` are ``(filename, content, mimetype)`` triples (an
     ``IcsAttachment`` is one).
@@ -102,6 +100,29 @@ def email_enqueue(
             }
             for filename, content, mimetype in attachments
         ]
+    return payload
+
+
+def email_enqueue(
+    *,
+    to: str,
+    template: str,
+    context: Mapping[str, Any],
+    language: str,
+    dedupe_key: str | None = None,
+    time_zone: str | None = None,
+    subject_prefix: str = "",
+    attachments: Sequence[tuple[str, bytes, str]] = (),
+) -> OutboxMessage:
+    """Render an email now and put it in the outbox; it is sent after the commit."""
+    payload = email_payload(
+        template=template,
+        context=context,
+        language=language,
+        time_zone=time_zone,
+        subject_prefix=subject_prefix,
+        attachments=attachments,
+    )
     return outbox_enqueue(channel=CHANNEL, recipient=to, payload=payload, dedupe_key=dedupe_key)
 
 

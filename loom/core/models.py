@@ -127,3 +127,50 @@ class OutboxMessage(models.Model):
             "recipient": self.recipient,
             "status": self.get_status_display(),
         }
+
+
+class UserStream(models.Model):
+    """One person's realtime stream: the last sequence number handed out to them.
+
+    Every event a person receives (a message, a reaction, a notification…) is a
+    ``UserEvent`` numbered from this counter, so a socket that reconnects can ask for
+    everything after the last number it saw (DESIGN.md rule 6). The counter row is
+    locked while an event is appended, which keeps one person's numbers gap-free and
+    in commit order.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    last_seq = models.BigIntegerField(default=0)
+    # When a socket or page of this person last showed activity (presence): a new
+    # message is not emailed or pushed while its reader is active in Loom.
+    last_active_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("realtime stream")
+        verbose_name_plural = _("realtime streams")
+
+    def __str__(self) -> str:
+        return f"Stream of {self.user_id} at {self.last_seq}"
+
+
+class UserEvent(models.Model):
+    """One numbered event in a person's stream; its ``data`` is what the socket sends."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    seq = models.BigIntegerField()
+    kind = models.CharField(max_length=40)
+    data = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("realtime event")
+        verbose_name_plural = _("realtime events")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "seq"], name="userevent_user_seq_unique")
+        ]
+        indexes = [models.Index(fields=["created_at"], name="userevent_created")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.seq} for {self.user_id}"

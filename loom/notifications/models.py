@@ -52,3 +52,188 @@ class Notification(models.Model):
     @property
     def is_unread(self) -> bool:
         return self.read_at is None
+
+
+class ChannelChoice(models.Model):
+    """One cell of a person's preferences matrix (kind × channel) that differs from the default.
+
+    A missing row means the default (``loom.notifications.preferences.DEFAULTS``).
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_choices"
+    )
+    kind = models.CharField(max_length=40)
+    channel = models.CharField(max_length=16)
+    enabled = models.BooleanField()
+
+    class Meta:
+        verbose_name = _("notification choice")
+        verbose_name_plural = _("notification choices")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "kind", "channel"], name="channelchoice_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.kind}/{self.channel}={self.enabled}"
+
+
+class DigestFrequency(models.TextChoices):
+    IMMEDIATE = "immediate", _("Right away")
+    HOURLY = "hourly", _("Hourly summary")
+    DAILY = "daily", _("Daily summary")
+
+
+class NotificationSettings(models.Model):
+    """A person's email digest choice. Quiet hours live with reminder preferences."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="notification_settings",
+    )
+    # Messages and activity (shared resources, accepted invitations) by email.
+    messages_digest = models.CharField(
+        _("email for messages"),
+        max_length=16,
+        choices=DigestFrequency.choices,
+        default=DigestFrequency.IMMEDIATE,
+    )
+    activity_digest = models.CharField(
+        _("email for activity"),
+        max_length=16,
+        choices=DigestFrequency.choices,
+        default=DigestFrequency.IMMEDIATE,
+    )
+    # Local hour (person's zone) of the daily summary.
+    daily_digest_hour = models.PositiveSmallIntegerField(_("daily summary at"), default=8)
+
+    class Meta:
+        verbose_name = _("notification settings")
+        verbose_name_plural = _("notification settings")
+
+    def __str__(self) -> str:
+        return f"Notification settings of {self.user_id}"
+
+
+class NotificationDelivery(models.Model):
+    """How one notification went out on one channel (the status people and admins see)."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        WAITING = "waiting", _("Waiting (quiet hours or delay)")
+        DIGEST = "digest", _("In the next summary")
+        SENT = "sent", _("Sent")
+        SKIPPED = "skipped", _("Not sent")
+        FAILED = "failed", _("Failed")
+
+    notification = models.ForeignKey(
+        Notification, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    channel = models.CharField(max_length=16)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
+    # Why it was skipped ("preference", "read", "active", "no phone", "no device"…).
+    reason = models.CharField(max_length=40, blank=True)
+    outbox_message = models.ForeignKey(
+        "core.OutboxMessage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("notification delivery")
+        verbose_name_plural = _("notification deliveries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["notification", "channel"], name="notificationdelivery_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.notification_id} by {self.channel}: {self.state}"
+
+
+class DigestItem(models.Model):
+    """A notification waiting for the person's next hourly or daily summary email."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digest_items"
+    )
+    notification = models.OneToOneField(
+        Notification, on_delete=models.CASCADE, related_name="digest_item"
+    )
+    category = models.CharField(max_length=16)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("summary item")
+        verbose_name_plural = _("summary items")
+        indexes = [
+            models.Index(
+                fields=["user", "category"],
+                condition=models.Q(sent_at__isnull=True),
+                name="digestitem_pending",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Summary item {self.notification_id} for {self.user_id}"
+
+
+class PushSubscription(models.Model):
+    """One device (browser) that has turned on push for a person (Web Push, RFC 8030)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="push_subscriptions"
+    )
+    endpoint = models.URLField(max_length=1000, unique=True)
+    p256dh = models.CharField(max_length=200)
+    auth = models.CharField(max_length=100)
+    # A label the person recognises ("Chrome on Android"), from the browser.
+    device_label = models.CharField(_("device"), max_length=120, blank=True)
+    created_at = models.DateTimeField(_("turned on"), default=timezone.now)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    failures = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("push device")
+        verbose_name_plural = _("push devices")
+        indexes = [models.Index(fields=["user"], name="pushsubscription_user")]
+
+    def __str__(self) -> str:
+        return f"Push device {self.pk} of {self.user_id}"
+
+
+class Announcement(models.Model):
+    """A system announcement from an admin, told to everyone in an audience."""
+
+    class Audience(models.TextChoices):
+        EVERYONE = "everyone", _("Everyone")
+        COACHES = "coaches", _("Coaches")
+        CLIENTS = "clients", _("Clients")
+
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    audience = models.CharField(
+        _("audience"), max_length=16, choices=Audience.choices, default=Audience.EVERYONE
+    )
+    title_en = models.CharField(_("title in English"), max_length=TITLE_MAX)
+    body_en = models.TextField(_("text in English"), max_length=2000, blank=True)
+    title_he = models.CharField(_("title in Hebrew"), max_length=TITLE_MAX)
+    body_he = models.TextField(_("text in Hebrew"), max_length=2000, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    # Set once the worker has told everyone in the audience.
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    recipients = models.PositiveIntegerField(_("recipients"), default=0)
+
+    class Meta:
+        verbose_name = _("announcement")
+        verbose_name_plural = _("announcements")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.title_en
