@@ -296,6 +296,10 @@ class StreamConsumer(ActingUserConsumerMixin, AsyncWebsocketConsumer):
         else:
             code, detail = error
             await self._send(
-                {"type": "reply", "ref": ref, "ok": False, "error": {"code": code, "detail": detail}}
+                {
+                    "type": "reply",
+                    "ref": ref,
+                    "ok": False,
+                    "error": {"code": code, "detail": detail},
+                }
             )
-

@@ -80,9 +80,7 @@ class Participant(models.Model):
         verbose_name = _("participant")
         verbose_name_plural = _("participants")
         constraints = [
-            models.UniqueConstraint(
-                fields=["conversation", "user"], name="participant_unique"
-            )
+            models.UniqueConstraint(fields=["conversation", "user"], name="participant_unique")
         ]
         indexes = [models.Index(fields=["user"], name="participant_user")]
 

@@ -32,6 +32,12 @@ class Notification(models.Model):
     source = models.CharField(max_length=120, unique=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    # False when the person turned in-app notices of this kind off: the row still
+    # carries the email/push/SMS deliveries but is not listed or counted.
+    listed = models.BooleanField(default=True)
+    # Email and push of this notice wait (``Notice.delay_seconds``) and go only if it
+    # is still unread and the person is not active in Loom at send time.
+    hold_while_active = models.BooleanField(default=False)
 
     class Meta:
         verbose_name = _("notification")
@@ -71,9 +77,7 @@ class ChannelChoice(models.Model):
         verbose_name = _("notification choice")
         verbose_name_plural = _("notification choices")
         constraints = [
-            models.UniqueConstraint(
-                fields=["user", "kind", "channel"], name="channelchoice_unique"
-            )
+            models.UniqueConstraint(fields=["user", "kind", "channel"], name="channelchoice_unique")
         ]
 
     def __str__(self) -> str:

@@ -1,12 +1,14 @@
 """Telling a client that their coach shared something with them.
 
 One action (a share form sent, homework added, a client joining a coach with
-auto-share items) gives each client who gained access one in-app notice and one
-email, in the client's language, listing everything they gained. Both go through
-the outbox inside the sharing transaction: a rolled-back share tells nobody, and the
-worker sends after the commit. The dedupe key is made from the share rows the action
-wrote for that client (their ids and change times), so the same action cannot queue
-a second notice, while a later action always gets its own.
+auto-share items) gives each client who gained access one ``resource_shared`` notice
+(``loom.core.notices``), in the client's language, listing everything they gained;
+it carries the email, and the client's preferences decide whether that goes out now,
+in a digest, or not at all. The notice goes through the outbox inside the sharing
+transaction: a rolled-back share tells nobody, and the worker sends after the commit.
+The notice's source is made from the share rows the action wrote for that client
+(their ids and change times), so the same action cannot queue a second notice, while
+a later action always gets its own.
 """
 
 from __future__ import annotations
@@ -22,11 +24,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from loom.accounts.models import Language, User
-from loom.core.email import email_enqueue
-from loom.core.outbox import outbox_channels, outbox_enqueue
+from loom.core.email import email_payload
+from loom.core.notices import Notice, notice_send
 from loom.resources.models import Collection, Resource, Share
 
-IN_APP_CHANNEL = "in_app"
 TEMPLATE = "resources/email/shared"
 KIND = "resource_shared"
 
@@ -87,7 +88,7 @@ def shares_notify(
     homework: bool = False,
     welcome: bool = False,
 ) -> None:
-    """Queue the notice and the email for ``client``, who gained ``targets`` now."""
+    """Tell ``client``, who gained ``targets`` now (one notice carrying the email)."""
     if not targets:
         return
     language = _language(client)
@@ -117,26 +118,16 @@ def shares_notify(
         "titles": titles,
         "url": settings.LOOM_BASE_URL.rstrip("/") + path,
     }
-    email_enqueue(
-        to=client.email,
-        template=TEMPLATE,
-        context=context,
-        language=language,
-        time_zone=client.timezone,
-        dedupe_key=f"{source}:email",
-    )
-    # In Loom as well, when the in-app channel is registered (loom.notifications).
-    if IN_APP_CHANNEL in outbox_channels():
-        outbox_enqueue(
-            channel=IN_APP_CHANNEL,
-            recipient=str(client.pk),
-            payload={
-                "user_id": client.pk,
-                "kind": KIND,
-                "title": title[:200],
-                "body": body,
-                "url": path,
-                "source": source,
-            },
-            dedupe_key=f"{source}:in_app",
+    notice_send(
+        Notice(
+            user_id=client.pk,
+            kind=KIND,
+            source=source,
+            title=title[:200],
+            body=body,
+            url=path,
+            email=email_payload(
+                template=TEMPLATE, context=context, language=language, time_zone=client.timezone
+            ),
         )
+    )

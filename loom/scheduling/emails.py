@@ -1,8 +1,16 @@
-"""Booking notifications: an email to each party, with a calendar file, per change.
+"""Booking notifications: a notice (or, for one's own act, an email) per party and change.
 
 The services call :func:`session_notify` inside their transaction, right after the
 change and its ``SessionEvent``: the outbox rows are written with the change and roll
 back with it, and the worker sends them after the commit.
+
+The other party is *told* through ``loom.core.notices`` (kind ``session_booked``,
+``session_approved``, ``session_rescheduled`` or ``session_cancelled``), so their
+preferences matrix, quiet hours and push apply; the notice carries the email rendered
+here. The person who made the change gets the same email directly, as a receipt with
+its calendar file: telling someone in Loom what they just did there is noise, and
+their calendar still needs the file. A cancellation (or decline) of a session that
+starts within 24 hours is urgent and ignores quiet hours.
 
 Each recipient gets the email in their own language, with times in their own zone
 (and the coach's zone alongside when it differs). A confirmed, approved or moved
@@ -24,19 +32,22 @@ SEQUENCE; a release is also told to the coach, without a calendar file.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.utils import translation
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.formats import date_format, time_format
 from django.utils.translation import gettext as _
 
 from loom.accounts.models import Language, Role, User
 from loom.accounts.timezones import zone_named
 from loom.core.context import system_context
-from loom.core.email import email_enqueue
+from loom.core.email import email_payload
+from loom.core.notices import Notice, notice_send
+from loom.core.outbox import outbox_enqueue
 from loom.scheduling.calendar_feed import (
     calendar_uri,
     session_description,
@@ -78,6 +89,24 @@ _GROUP_RECIPIENTS: dict[str, tuple[str, ...]] = {
     SessionEventKind.SEAT_TAKEN: ("seat",),
     SessionEventKind.SEAT_RELEASED: ("seat", "coach"),
 }
+
+
+# The notice kind each change is told as. A request waiting for approval is a booking
+# to the coach; a declined request, like a released seat, is a session that will not
+# take place for that person.
+NOTICE_KINDS: dict[str, str] = {
+    SessionEventKind.BOOKED: "session_booked",
+    SessionEventKind.REQUESTED: "session_booked",
+    SessionEventKind.APPROVED: "session_approved",
+    SessionEventKind.DECLINED: "session_cancelled",
+    SessionEventKind.RESCHEDULED: "session_rescheduled",
+    SessionEventKind.CANCELLED: "session_cancelled",
+    SessionEventKind.SEAT_TAKEN: "session_booked",
+    SessionEventKind.SEAT_RELEASED: "session_cancelled",
+}
+
+# A session cancelled this close to its start is told even during quiet hours.
+URGENT_WITHIN = timedelta(hours=24)
 
 
 def _language(user: User) -> str:
@@ -316,8 +345,54 @@ def _group_facts(session: Session, event: SessionEvent) -> dict[str, Any]:
     return {"taken": taken, "capacity": session.capacity, "late": late}
 
 
-def session_notify(*, session: Session, event: SessionEvent) -> list[Any]:
-    """Queue the emails for ``event`` (one row per recipient); returns the outbox rows.
+def session_path(session: Session) -> str:
+    """The site path of the role-neutral session page (where a notice links)."""
+    return reverse("scheduling_calendar:session_link", args=[session.pk])
+
+
+def tell(
+    *,
+    recipient: User,
+    kind: str,
+    source: str,
+    title: str,
+    body: str,
+    url: str,
+    email: dict[str, Any],
+    own_act: bool = False,
+    urgent: bool = False,
+) -> str:
+    """Tell ``recipient`` through a notice, or send ``email`` as a receipt of their own act.
+
+    ``source`` is the notice's source and, for a receipt, the email's dedupe key: the
+    same change is told once either way. Returns ``source``.
+    """
+    if own_act:
+        outbox_enqueue(channel="email", recipient=recipient.email, payload=email, dedupe_key=source)
+    else:
+        notice_send(
+            Notice(
+                user_id=recipient.pk,
+                kind=kind,
+                source=source,
+                title=title,
+                body=body,
+                url=url,
+                email=email,
+                urgent=urgent,
+            )
+        )
+    return source
+
+
+def _urgent(kind: str, session: Session) -> bool:
+    if kind not in (SessionEventKind.CANCELLED, SessionEventKind.DECLINED):
+        return False
+    return session.starts_at - timezone.now() <= URGENT_WITHIN
+
+
+def session_notify(*, session: Session, event: SessionEvent) -> list[str]:
+    """Tell each party about ``event``; returns the sources (one per recipient).
 
     Call inside the transaction that made the change. Events that notify nobody
     (start, complete, no-show) queue nothing.
@@ -347,11 +422,9 @@ def session_notify(*, session: Session, event: SessionEvent) -> list[Any]:
                 "taken": str(group.get("taken", "")),
                 "capacity": str(session.capacity),
             }
+            actor_is = _actor(actor, recipient=recipient, session=session)
             subject, lead = _subject_and_lead(
-                event.kind,
-                role=role,
-                actor=_actor(actor, recipient=recipient, session=session),
-                names=names,
+                event.kind, role=role, actor=actor_is, names=names
             )
             late = bool(
                 event.kind == SessionEventKind.CANCELLED and session.late_cancellation
@@ -388,15 +461,24 @@ def session_notify(*, session: Session, event: SessionEvent) -> list[Any]:
                 if method is not None
                 else []
             )
+        email = email_payload(
+            template=f"{TEMPLATE_DIR}/session",
+            context=context,
+            language=language,
+            time_zone=recipient.timezone,
+            attachments=attachments,
+        )
         messages.append(
-            email_enqueue(
-                to=recipient.email,
-                template=f"{TEMPLATE_DIR}/session",
-                context=context,
-                language=language,
-                time_zone=recipient.timezone,
-                dedupe_key=f"session:{session.pk}:event:{event.pk}:user:{recipient.pk}",
-                attachments=attachments,
+            tell(
+                recipient=recipient,
+                kind=NOTICE_KINDS[event.kind],
+                source=f"session:{session.pk}:event:{event.pk}:user:{recipient.pk}",
+                title=subject,
+                body=f"{lead} {context['when']}",
+                url=session_path(session),
+                email=email,
+                own_act=actor_is == "self",
+                urgent=_urgent(event.kind, session),
             )
         )
     return messages

@@ -16,8 +16,8 @@ and writing then run in the system context (see migration 0004's docstring).
 The waitlist: a client may join only when no place is left. A freed seat is offered
 to the first person waiting (``offered``), held for them for
 ``LOOM_WAITLIST_OFFER_HOURS`` but never past the session's start, and they are
-emailed a link to accept it. A live offer counts as a held seat when anyone else
-tries to take one. ``waitlist_expire_offers`` (``loom waitlist_expire [--loop]``)
+told (a notice with an email) with a link to accept it. A live offer counts as a held
+seat when anyone else tries to take one. ``waitlist_expire_offers`` (``loom waitlist_expire [--loop]``)
 expires the offers not accepted in time and offers the seat to the next person.
 
 Each seat change raises the session's ``sequence`` so that a calendar file sent to
@@ -41,10 +41,9 @@ from django.utils.translation import gettext as _
 from loom.accounts.models import Role, User
 from loom.accounts.timezones import zone_named
 from loom.core.context import system_context
-from loom.core.email import email_enqueue
+from loom.core.email import email_payload
 from loom.core.errors import Conflict, DomainError, Forbidden, NotFound
-from loom.core.outbox import outbox_channels, outbox_enqueue
-from loom.scheduling.emails import _language, _times
+from loom.scheduling.emails import _language, _times, tell
 from loom.scheduling.group_selectors import live_offer_q
 from loom.scheduling.models import (
     SeatStatus,
@@ -73,7 +72,6 @@ from loom.scheduling.services import (
 from loom.scheduling.video import meeting_url_for_new_session
 
 OFFER_TEMPLATE = "scheduling/groups/email/offer"
-IN_APP_CHANNEL = "in_app"
 
 
 class SessionFull(Conflict):
@@ -413,7 +411,8 @@ def _moment(value: datetime, zone: ZoneInfo) -> str:
 
 
 def _notify_offer(entry: WaitlistEntry, session: Session) -> None:
-    """Email the person offered a seat, in their language and zone, with the link."""
+    """Tell the person offered a seat (a notice with the email), in their language and
+    zone, with the link."""
     recipient = entry.client
     language = _language(recipient)
     coach_tz = zone_named(session.coach_timezone)
@@ -430,33 +429,24 @@ def _notify_offer(entry: WaitlistEntry, session: Session) -> None:
             + reverse("scheduling_groups:client_detail", args=[session.pk]),
             **_times(session.starts_at, session.ends_at, recipient=recipient, coach_zone=coach_tz),
         }
-    source = f"waitlist:{entry.pk}:offer:{entry.offered_at.isoformat()}"
-    email_enqueue(
-        to=recipient.email,
-        template=OFFER_TEMPLATE,
-        context=context,
-        language=language,
-        time_zone=recipient.timezone,
-        dedupe_key=source,
+    with translation.override(language):
+        title = _("A seat is free for you: %(type)s") % {"type": context["type_name"]}
+        body = _("Accept it before %(expires)s.") % {"expires": context["expires"]}
+    email = email_payload(
+        template=OFFER_TEMPLATE, context=context, language=language, time_zone=recipient.timezone
     )
-    # In Loom as well, when the in-app channel is registered (loom.notifications).
-    if IN_APP_CHANNEL in outbox_channels():
-        with translation.override(language):
-            title = _("A seat is free for you: %(type)s") % {"type": context["type_name"]}
-            body = _("Accept it before %(expires)s.") % {"expires": context["expires"]}
-        outbox_enqueue(
-            channel=IN_APP_CHANNEL,
-            recipient=str(recipient.pk),
-            payload={
-                "user_id": recipient.pk,
-                "kind": "waitlist_offer",
-                "title": title,
-                "body": body,
-                "url": reverse("scheduling_groups:client_detail", args=[session.pk]),
-                "source": source,
-            },
-            dedupe_key=f"{source}:in_app",
-        )
+    # Told as an answer to the person's wish to attend. Urgent: the seat is held for
+    # hours only, and quiet hours could outlast the offer.
+    tell(
+        recipient=recipient,
+        kind="session_approved",
+        source=f"waitlist:{entry.pk}:offer:{entry.offered_at.isoformat()}",
+        title=title,
+        body=body,
+        url=reverse("scheduling_groups:client_detail", args=[session.pk]),
+        email=email,
+        urgent=True,
+    )
 
 
 @transaction.atomic

@@ -1,4 +1,4 @@
-"""The words of reminders and follow-ups: email, text message and in-app notice.
+"""The words of reminders and follow-ups: the notice, its email and text message.
 
 Everything is rendered in the recipient's language, with times in the recipient's
 zone and the coach's zone alongside when it differs (``emails.format_when``). Links
@@ -13,13 +13,14 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
-from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from loom.accounts.models import Language, User
 from loom.accounts.sms import SMS_BODY_MAX_CHARS
-from loom.scheduling.emails import format_when
+from loom.core.email import email_payload
+from loom.core.notices import Notice
+from loom.scheduling.emails import format_when, session_path
 from loom.scheduling.models import (
     ActionItem,
     LocationKind,
@@ -43,11 +44,6 @@ def zone_of(name: str | None) -> ZoneInfo:
 
 def language_of(user: User) -> str:
     return user.language if user.language in Language.values else settings.LANGUAGE_CODE
-
-
-def session_path(session: Session) -> str:
-    """The site-relative, role-neutral session link (in-app notices stay on the site)."""
-    return reverse("scheduling_calendar:session_link", args=[session.pk])
 
 
 def session_link(session: Session) -> str:
@@ -106,8 +102,19 @@ def session_context(session: Session, recipient: User) -> dict[str, Any]:
     }
 
 
+def reminder_source(reminder: Reminder) -> str:
+    """One reminder per person, session, offset and sequence, whatever its channels:
+    a reminder planned again for a moved session is a new one, the same one is never
+    told twice."""
+    session = reminder.session
+    return (
+        f"reminder:{session.pk}:{reminder.recipient_id}:"
+        f"{reminder.offset_minutes}:{session.sequence}"
+    )
+
+
 def reminder_email_message(reminder: Reminder) -> dict[str, Any]:
-    """The arguments of ``email_enqueue`` for one reminder."""
+    """The reminder email's template, context, language and zone."""
     session = reminder.session
     recipient = reminder.recipient
     language = language_of(recipient)
@@ -120,14 +127,10 @@ def reminder_email_message(reminder: Reminder) -> dict[str, Any]:
         }
         context["lead"] = _("Your session with %(other)s is coming up.") % context
     return {
-        "to": recipient.email,
         "template": f"{TEMPLATE_DIR}/reminder",
         "context": context,
         "language": language,
         "time_zone": recipient.timezone,
-        # The sequence is part of the key: a reminder planned again for a moved
-        # session is a new message; the same one is never queued twice.
-        "dedupe_key": f"reminder:{reminder.pk}:{session.sequence}",
     }
 
 
@@ -146,8 +149,9 @@ def reminder_sms_body(reminder: Reminder) -> str:
     return body[:SMS_BODY_MAX_CHARS]
 
 
-def reminder_in_app_payload(reminder: Reminder) -> dict[str, Any]:
-    """The in-app notice, rendered now in the recipient's language."""
+def reminder_notice(reminder: Reminder) -> Notice:
+    """The ``session_reminder`` notice: in-app words, the email and the text message,
+    all in the recipient's language. Which of them go out is the dispatcher's choice."""
     session = reminder.session
     recipient = reminder.recipient
     with translation.override(language_of(recipient)):
@@ -157,18 +161,24 @@ def reminder_in_app_payload(reminder: Reminder) -> dict[str, Any]:
             "other": context["other"],
         }
         body = context["when"]
-    return {
-        "user_id": recipient.pk,
-        "kind": "session_reminder",
-        "title": title,
-        "body": body,
-        "url": session_path(session),
-        "source": f"reminder:{reminder.pk}:{session.sequence}",
-    }
+    return Notice(
+        user_id=recipient.pk,
+        kind="session_reminder",
+        source=reminder_source(reminder),
+        title=title,
+        body=body,
+        url=session_path(session),
+        email=email_payload(**reminder_email_message(reminder)),
+        sms=reminder_sms_body(reminder),
+        # Planning already moved it out of quiet hours.
+        urgent=True,
+        # A text message is useless once the session has begun.
+        extra={"sms_expires_at": session.starts_at.isoformat()},
+    )
 
 
 def followup_email_message(session: Session, client: User) -> dict[str, Any]:
-    """The follow-up for ``client`` after ``session``: the shared summary and their open
+    """The follow-up email (template, context, language, zone) for ``client`` after ``session``: the shared summary and their open
     action items, or, when the coach wrote no summary, a short "how did it go" note.
 
     Reads ``SessionSummary`` and ``ActionItem`` only, never the private note.
@@ -205,10 +215,23 @@ def followup_email_message(session: Session, client: User) -> dict[str, Any]:
                 % context
             )
     return {
-        "to": client.email,
         "template": f"{TEMPLATE_DIR}/followup",
         "context": context,
         "language": language,
         "time_zone": client.timezone,
-        "dedupe_key": f"followup-email:{session.pk}:{client.pk}",
     }
+
+
+def followup_notice(session: Session, client: User) -> Notice:
+    """The ``session_followup`` notice for ``client``, with the follow-up email."""
+    message = followup_email_message(session, client)
+    context = message["context"]
+    return Notice(
+        user_id=client.pk,
+        kind="session_followup",
+        source=f"followup-email:{session.pk}:{client.pk}",
+        title=context["subject_line"],
+        body=context["lead"],
+        url=session_path(session),
+        email=email_payload(**message),
+    )

@@ -19,15 +19,17 @@ ends the session (cancel, decline, start, complete, no-show) cancels pending row
 a released seat cancels that person's.
 
 Dispatch (``reminders_dispatch``) runs in the worker: it picks due pending rows and,
-in one transaction per reminder, locks the row (``FOR UPDATE SKIP LOCKED``), queues
-its outbox message (email, SMS or in-app) and marks it sent. The outbox then
-delivers the message with its own lease, retries and dedupe key. So a reminder is
-queued exactly once; the outbox's delivery guarantee is explained in
-docs/scheduling.md (Reminders).
+in one transaction per reminder, locks the row (``FOR UPDATE SKIP LOCKED``), sends
+its ``session_reminder`` notice (``loom.core.notices``; the notifications dispatcher
+turns it into the in-app notice, the email and the text message the person chose)
+and marks it sent. The outbox then delivers with its own lease, retries and dedupe
+key. So a reminder is queued exactly once; the outbox's delivery guarantee is
+explained in docs/scheduling.md (Reminders).
 
 Follow-up: completing a session queues, per client, an outbox message on the
 ``session_followup`` channel that becomes due ``LOOM_FOLLOWUP_DELAY_MINUTES`` later;
-its deliverer renders the email then, so the coach has time to write the summary.
+its deliverer then sends the ``session_followup`` notice with the email rendered
+then, so the coach has time to write the summary.
 """
 
 from __future__ import annotations
@@ -46,11 +48,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from loom.accounts.models import User
-from loom.accounts.sms import sms_enqueue
 from loom.core.context import system_context
-from loom.core.email import email_enqueue
 from loom.core.logging import get_logger
 from loom.core.models import OutboxMessage
+from loom.core.notices import notice_send
 from loom.core.outbox import OutboxPermanentError, outbox_enqueue, outbox_register_channel
 from loom.scheduling import reminder_emails
 from loom.scheduling.models import (
@@ -73,6 +74,8 @@ from loom.scheduling.models import (
 
 logger = get_logger(__name__)
 
+# The in-app channel of notices queued before they went through loom.core.notices;
+# loom.notifications still registers it so such rows are delivered.
 IN_APP_CHANNEL = "in_app"
 FOLLOWUP_CHANNEL = "session_followup"
 TEMPLATE_DIR = "scheduling/email"
@@ -421,27 +424,16 @@ class DispatchResult:
 
 
 def _queue(reminder: Reminder) -> None:
-    """Queue the outbox message of ``reminder`` (inside the caller's transaction)."""
-    session = reminder.session
-    if reminder.channel == ReminderChannel.EMAIL:
-        email_enqueue(**reminder_emails.reminder_email_message(reminder))
-    elif reminder.channel == ReminderChannel.SMS:
-        # Useless once the session has begun: the outbox drops it after that.
-        sms_enqueue(
-            to=reminder.recipient.phone,
-            body=reminder_emails.reminder_sms_body(reminder),
-            expires_at=session.starts_at,
-        )
-    else:
-        payload = reminder_emails.reminder_in_app_payload(reminder)
-        outbox_enqueue(
-            channel=IN_APP_CHANNEL,
-            recipient=str(reminder.recipient_id),
-            payload=payload,
-            dedupe_key=payload["source"],
-        )
+    """Tell the recipient of ``reminder`` (inside the caller's transaction).
 
-
+    One notice per person, session, offset and sequence, whichever of that person's
+    channel rows comes first: the rows of one offset fall due together, and the later
+    ones find the notice already sent. The dispatcher picks the channels from the same
+    choices planning read (``ReminderPreferences.email_reminders`` / ``sms_reminders``
+    are the reminder row of the preferences matrix), so the rows here only say when.
+    Urgent: the time was already moved earlier, out of the person's quiet hours.
+    """
+    notice_send(reminder_emails.reminder_notice(reminder))
 def _dispatch_one(pk: int, now: datetime) -> str:
     """Queue one due reminder and mark it sent, in one transaction. Returns the outcome."""
     with transaction.atomic():
@@ -583,9 +575,10 @@ def followup_plan(session: Session, *, now: datetime | None = None) -> list[Outb
 
 
 def deliver_followup(message: OutboxMessage) -> None:
-    """Outbox deliverer of ``session_followup``: queue the follow-up email now.
+    """Outbox deliverer of ``session_followup``: tell the client now (a notice whose
+    email is rendered now, with the summary as it is).
 
-    Idempotent: the email's own dedupe key makes a redelivery queue nothing new.
+    Idempotent: the notice's source makes a redelivery queue nothing new.
     """
     with system_context():
         session = (
@@ -598,7 +591,7 @@ def deliver_followup(message: OutboxMessage) -> None:
             raise OutboxPermanentError("The session or the client no longer exists.")
         if session.status != SessionStatus.COMPLETED:
             return
-        email_enqueue(**reminder_emails.followup_email_message(session, client))
+        notice_send(reminder_emails.followup_notice(session, client))
 
 
 def register_outbox_channels() -> None:

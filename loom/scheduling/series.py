@@ -7,7 +7,8 @@ clock, so a series at 09:00 in Jerusalem stays at 09:00 there when either countr
 changes its clocks (and moves, for a client in New York, by the hour the two changes
 differ). The booking is all or nothing: if one week cannot be booked, nothing is, and
 the error names that week. Both parties get one email for the whole series, with one
-calendar file holding every session.
+calendar file holding every session: the client through a ``session_booked`` notice,
+the coach who booked it as a receipt (``emails.tell``).
 """
 
 from __future__ import annotations
@@ -23,9 +24,9 @@ from django.utils.translation import gettext as _
 
 from loom.accounts.models import Role, User
 from loom.accounts.timezones import zone_named
-from loom.core.email import email_enqueue
+from loom.core.email import email_payload
 from loom.core.errors import Conflict, DomainError, Forbidden
-from loom.scheduling.emails import _language, format_when
+from loom.scheduling.emails import _language, format_when, session_path, tell
 from loom.scheduling.ics import CalendarEvent, IcsAttachment, calendar_for
 from loom.scheduling.models import Session, SessionType
 from loom.scheduling.selectors import coach_zone
@@ -179,12 +180,21 @@ def series_notify(sessions: list[Session]) -> None:
                 "url": f"{base}/sessions/{first.pk}/",
             }
             attachment = _series_calendar(sessions, recipient=recipient, other=other)
-        email_enqueue(
-            to=recipient.email,
+        email = email_payload(
             template="scheduling/email/series",
             context=context,
             language=language,
             time_zone=recipient.timezone,
-            dedupe_key=f"series:{first.series}:user:{recipient.pk}",
             attachments=[attachment],
+        )
+        tell(
+            recipient=recipient,
+            kind="session_booked",
+            source=f"series:{first.series}:user:{recipient.pk}",
+            title=context["subject_line"],
+            body=context["lead"],
+            url=session_path(first),
+            email=email,
+            # Only a coach books a series.
+            own_act=recipient == coach,
         )

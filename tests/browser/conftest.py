@@ -5,6 +5,9 @@
   they parametrize it) and ``language`` (``"en"`` unless a test parametrizes it).
 - ``server_url``: pytest-django's live server (WSGI in a thread; static files come from
   the finders, so the real CSS, fonts and htmx load), with ``LOOM_BASE_URL`` set to it.
+- ``asgi_server_url``: uvicorn serving ``config.asgi.application`` (HTTP and the
+  ``/ws/stream/`` socket) in a thread against the test database; ``asgi_server.call``
+  runs set-up code in its worker thread so after-commit doorbells reach open sockets.
 - ``open_page(language=..., viewport=...)``: a page in a fresh browser context (another
   person's browser); ``page`` is the first one. When a test fails, each of its pages is
   saved as a screenshot and HTML in ``test-results/``.
@@ -24,6 +27,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from tests.browser import support
+from tests.browser.asgi_server import AsgiServer
 
 CHROMIUM = Path(os.environ.get("LOOM_CHROMIUM", "/usr/bin/chromium"))
 # Playwright cannot download its own browsers here; these flags keep Debian's Chromium
@@ -170,3 +174,35 @@ def _save_failure_artifacts(nodeid: str, pages: list[Page]) -> None:
             Path(f"{target}.html").write_text(failed_page.content(), encoding="utf-8")
         except Exception as error:  # a crashed page must not hide the test's own failure
             Path(f"{target}.txt").write_text(f"{failed_page.url}\n{error!r}\n", encoding="utf-8")
+
+
+# --- ASGI live server (websockets) -------------------------------------------------------
+
+
+@pytest.fixture(scope="package")
+def asgi_server(django_db_setup: None) -> Iterator[AsgiServer]:
+    """uvicorn serving ``config.asgi.application`` in a thread, for the whole package.
+
+    Started once (after the test database exists); each test gets its own data through
+    ``transactional_db`` in ``asgi_server_url``.
+    """
+    server = AsgiServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def asgi_server_url(asgi_server: AsgiServer, settings: Any, transactional_db: None) -> str:
+    """The ASGI live server's origin: pages there open ``/ws/stream/`` for real.
+
+    A test module points the page fixtures at it by overriding ``server_url``::
+
+        @pytest.fixture
+        def server_url(asgi_server_url: str) -> str:
+            return asgi_server_url
+    """
+    url = asgi_server.url
+    settings.LOOM_BASE_URL = url
+    settings.CSRF_TRUSTED_ORIGINS = [*settings.CSRF_TRUSTED_ORIGINS, url]
+    return url

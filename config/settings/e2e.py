@@ -1,0 +1,30 @@
+"""Server processes started by end-to-end tests (tests/realtime) and the websocket bench.
+
+The test settings (same secret and field keys, so a session signed in by the test
+process is valid here), with what makes several processes one deployment: the Redis
+channel layer and cache from ``REDIS_URL``, and the database the test process is
+using (``DATABASE_URL``, set by the harness to the current test database).
+"""
+
+from config.env import env_int, env_list, env_str
+from config.settings.test import *  # noqa: F403
+from config.settings.test import DATABASES
+
+REDIS_URL = env_str("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL]},
+        }
+    }
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1"])
+# The test settings leave the test database's name empty on SQLite (a memory database),
+# which another process cannot share; these processes use the file in DATABASE_URL.
+DATABASES["default"].pop("TEST", None)
+# A socket's stream reads happen in worker threads; reopening a connection for each
+# would measure PostgreSQL's connection setup instead of Loom.
+DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60)
