@@ -16,7 +16,10 @@ reminders=$!
 # Passes a group-session seat to the next person when a waitlist offer runs out.
 uv run loom waitlist_expire --loop &
 waitlist=$!
-trap 'kill "$worker" "$sweeper" "$reminders" "$waitlist" 2>/dev/null || true' EXIT INT TERM
+# Deletes realtime events past their retention (a socket that far behind resyncs).
+uv run loom stream_prune --loop &
+prune=$!
+trap 'kill "$worker" "$sweeper" "$reminders" "$waitlist" "$prune" 2>/dev/null || true' EXIT INT TERM
 uv run loom demo_signins
 echo "Serving Loom on http://127.0.0.1:${PORT}"
 uv run uvicorn config.asgi:application --host 127.0.0.1 --port "$PORT" --ws websockets-sansio --lifespan off

@@ -174,3 +174,19 @@ def test_concurrent_appenders_to_one_stream_get_distinct_consecutive_numbers() -
             UserEvent.objects.filter(user=world.dana).order_by("seq").values_list("seq", flat=True)
         )
     assert numbers == list(range(1, 101))
+
+
+def test_the_prune_command_deletes_only_old_events(world: World) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    event_append(world.dana.pk, "old", {})
+    event_append(world.dana.pk, "new", {})
+    with system_context():
+        UserEvent.objects.filter(kind="old").update(created_at=timezone.now() - timedelta(days=15))
+    out = StringIO()
+    call_command("stream_prune", stdout=out)
+    assert "1 old event(s) deleted" in out.getvalue()
+    with system_context():
+        assert list(UserEvent.objects.values_list("kind", flat=True)) == ["new"]
