@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,7 +38,13 @@ from django.conf import settings
 
 from loom.core.context import ActingUserConsumerMixin
 from loom.core.logging import get_logger
-from loom.core.realtime import Replay, events_after, presence_touch, stream_group
+from loom.core.realtime import (
+    Replay,
+    events_after,
+    presence_touch,
+    stream_group,
+    stream_position,
+)
 
 logger = get_logger(__name__)
 
@@ -162,12 +169,17 @@ class StreamConsumer(ActingUserConsumerMixin, AsyncWebsocketConsumer):
     async def _heal(self) -> None:
         """Check the stream now and then, so a lost bell delays an event, never loses it."""
         while True:
-            await asyncio.sleep(HEAL_SECONDS)
-            if self.ready:
-                try:
+            # Jitter spreads the checks of many sockets opened at once.
+            await asyncio.sleep(HEAL_SECONDS * (0.75 + random.random() / 2))  # noqa: S311
+            if not self.ready:
+                continue
+            try:
+                # One primary-key read; the replay only when something is waiting.
+                position = await database_sync_to_async(stream_position)(self.user.pk)
+                if position > self.last_sent:
                     await self.flush()
-                except Exception as exc:
-                    logger.warning("realtime.heal_failed", error=str(exc))
+            except Exception as exc:
+                logger.warning("realtime.heal_failed", error=str(exc))
 
     async def flush(self) -> None:
         """Send every committed event after the last one this socket sent, in order."""
