@@ -19,6 +19,7 @@ from ninja.security import SessionAuth
 
 from loom.accounts.api import router as accounts_router
 from loom.core.errors import DomainError
+from loom.messaging.api import router as messaging_router
 from loom.resources.api import router as resources_router
 from loom.scheduling.api import router as scheduling_router
 from loom.scheduling.api_calendar import router as scheduling_calendar_router
@@ -135,3 +136,4 @@ api.add_router("/", scheduling_groups_router)
 api.add_router("/", scheduling_notes_router)
 api.add_router("/", scheduling_calendar_router)
 api.add_router("/resources/", resources_router)
+api.add_router("/messaging/", messaging_router)

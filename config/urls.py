@@ -8,6 +8,7 @@ from config.api import api
 from loom.accounts import urls_onboarding, views_admin_sms
 from loom.web import views as web_views
 from loom.web import views_admin, views_gallery
+from loom.web import views_pwa
 
 coach_patterns: tuple[list[URLPattern | URLResolver], str] = (
     [
@@ -47,6 +48,10 @@ urlpatterns = [
     *scheduling_patterns,
     *resources_patterns,
     path("", include("loom.notifications.urls")),
+    path("", include("loom.messaging.urls")),
+    path("push/", include("loom.notifications.urls_push")),
+    path("manifest.webmanifest", views_pwa.manifest, name="manifest"),
+    path("sw.js", views_pwa.service_worker, name="service_worker"),
     path("", web_views.landing, name="landing"),
     path("home/", web_views.home, name="home"),
     path("coach/", include(coach_patterns)),

@@ -96,6 +96,9 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # Before ``layout``: the stream position is read before the badge counts,
+                # so an event between the two is replayed rather than missed.
+                "loom.web.context_processors.stream",
                 "loom.web.context_processors.layout",
             ],
             "builtins": ["django.templatetags.i18n"],

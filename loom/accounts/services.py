@@ -26,6 +26,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from loom.accounts.emails import invitation_accepted_notify
 from loom.accounts.mfa_policy import mfa_required_for
 from loom.accounts.models import (
     ClientProfile,
@@ -449,6 +450,7 @@ def invitation_accept(
         Invitation.objects.filter(pk=invitation.pk).update(accepted_by=user)
         if created:
             client_joined.send(sender=CoachClient, coach=invitation.coach, client=user, at=now)
+        invitation_accepted_notify(invitation=invitation, client=user)
         audit_record(
             action="invitation.accepted",
             actor=user,

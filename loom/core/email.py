@@ -33,6 +33,10 @@ from loom.core.outbox import OutboxPermanentError, outbox_enqueue
 
 CHANNEL = "email"
 
+# Headers a payload may add (``payload["headers"]``): the unsubscribe pair of RFC 2369
+# and RFC 8058. Anything else is dropped, so a payload cannot forge From or Bcc.
+PAYLOAD_HEADERS = frozenset({"List-Unsubscribe", "List-Unsubscribe-Post"})
+
 
 def email_base_context() -> dict[str, Any]:
     """Values every email template may use."""
@@ -179,6 +183,11 @@ def deliver_email(message: OutboxMessage) -> None:
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[message.recipient],
         headers={
+            **{
+                name: " ".join(str(value).split())
+                for name, value in (payload.get("headers") or {}).items()
+                if name in PAYLOAD_HEADERS
+            },
             "Message-ID": _message_id(message),
             "Content-Language": payload.get("language", "en"),
         },

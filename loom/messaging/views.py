@@ -13,6 +13,8 @@ stream from there: whatever happens between the two reads is replayed, never mis
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -23,7 +25,8 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import translation
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -33,12 +36,10 @@ from loom.accounts.permissions import role_required
 from loom.core.errors import PROBLEM_CONTENT_TYPE, DomainError, NotFound
 from loom.core.media import ranged_file_response
 from loom.core.realtime import stream_position
-from loom.core.uploads import upload_had_too_many_files, upload_was_too_large
-from loom.core.uploads import limit_uploads
+from loom.core.uploads import limit_uploads, upload_had_too_many_files, upload_was_too_large
 from loom.messaging import selectors, services
 from loom.messaging.forms import MessagingSettingsForm, SearchForm, SendForm
-from loom.messaging.models import Attachment, Conversation, MessagingPreference, Participant
-from loom.messaging.presenters import chat_config, conversation_rows, message_views
+from loom.messaging.models import Attachment, Conversation, Message
 
 PAGE_SIZE = 50
 HISTORY_MAX = 100
@@ -83,6 +84,159 @@ def _page(user: User, conversation: Conversation, before: int | None) -> tuple[l
     return list(reversed(rows[:PAGE_SIZE])), has_more
 
 
+# --- What the templates and the script are given ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConversationRow:
+    """One line of the inbox."""
+
+    pk: int
+    other: User
+    name: str
+    preview: str
+    at: datetime | None
+    unread: int
+    read_only: bool
+
+
+def _conversation_rows(conversations: list[Conversation]) -> list[ConversationRow]:
+    return [
+        ConversationRow(
+            pk=chat.pk,
+            other=chat.other,  # type: ignore[attr-defined]
+            name=chat.other.display_name,  # type: ignore[attr-defined]
+            preview=chat.preview,  # type: ignore[attr-defined]
+            at=chat.last_message_at,
+            unread=int(chat.unread),  # type: ignore[attr-defined]
+            read_only=bool(chat.read_only),  # type: ignore[attr-defined]
+        )
+        for chat in conversations
+    ]
+
+
+@dataclass(frozen=True)
+class MessageView:
+    """A message as the server-rendered page shows it (the script renders the same dict)."""
+
+    message: Message
+    data: dict[str, Any]
+    own: bool
+    sender_name: str
+    first_unread: bool
+    body_html: SafeString
+
+
+def _message_views(
+    user: User, chat: Conversation, page: list[Message], *, last_read: int
+) -> list[MessageView]:
+    names = {chat.coach_id: chat.coach.display_name, chat.client_id: chat.client.display_name}
+    views: list[MessageView] = []
+    divider_placed = False
+    for message in page:
+        data = selectors.message_dict(message)
+        first_unread = (
+            not divider_placed and message.pk > last_read and message.sender_id != user.pk
+        )
+        divider_placed = divider_placed or first_unread
+        views.append(
+            MessageView(
+                message=message,
+                data=data,
+                own=message.sender_id == user.pk,
+                sender_name=names.get(message.sender_id, ""),
+                first_unread=first_unread,
+                # Rendered from markdown and cleaned with an allowlist when it was stored.
+                body_html=mark_safe(data["body_html"]),  # noqa: S308
+            )
+        )
+    return views
+
+
+def _chat_labels() -> dict[str, str]:
+    return {
+        "message": _("Message"),
+        "send": _("Send"),
+        "attach": _("Attach a file"),
+        "react": _("React"),
+        "reply": _("Reply"),
+        "edit": _("Edit"),
+        "delete": _("Delete"),
+        "save": _("Save"),
+        "cancel": _("Cancel"),
+        "retry": _("Retry"),
+        "sending": _("Sending…"),
+        "notSent": _("Not sent"),
+        "deleted": _("Message deleted"),
+        "edited": _("(edited)"),
+        "seen": _("Seen %(time)s"),
+        "typing": _("%(name)s is typing…"),
+        "loadEarlier": _("Load earlier messages"),
+        "newMessages": _("New messages"),
+        "cancelReply": _("Cancel reply"),
+        "replyingTo": _("Replying to %(name)s"),
+        "editMessage": _("Edit message"),
+        "messageFrom": _("%(name)s, %(time)s"),
+        "reactionCount": _("%(name)s: %(count)s"),
+        "reactions": _("Reactions"),
+        "actions": _("Message actions"),
+        "uploading": _("Uploading %(name)s…"),
+        "remove": _("Remove %(name)s"),
+        "notAttached": _("%(name)s was not attached: %(reason)s"),
+        "attachments": _("Files to send"),
+        "network": _("The connection was lost. Try again."),
+        "unknownReason": _("Something went wrong."),
+        "tooLong": _("The message is too long."),
+        "editWindow": _("The time to edit this message has passed."),
+        "deletedReason": _("The message was deleted."),
+        "rate": _("You are sending too fast. Wait a moment."),
+        "readOnly": _("This conversation is read-only."),
+        "empty": _("No messages yet. Say hello!"),
+        "tooLarge": _("The file is too large."),
+    }
+
+
+def _chat_config(
+    user: User,
+    chat: Conversation,
+    views: list[MessageView],
+    *,
+    has_more: bool,
+    read_state: dict[str, Any] | None,
+    last_read: int,
+    newest: bool,
+    read_only: bool,
+) -> dict[str, Any]:
+    """Everything ``static/js/chat.js`` needs, as one JSON document in the page."""
+    return {
+        "conversation": chat.pk,
+        "me": user.pk,
+        "people": {
+            str(chat.coach_id): chat.coach.display_name,
+            str(chat.client_id): chat.client.display_name,
+        },
+        "messages": [view.data for view in views],
+        "hasMore": has_more,
+        "newest": newest,
+        "readOnly": read_only,
+        "readState": read_state,
+        "lastRead": last_read,
+        "editMinutes": int(settings.LOOM_MESSAGE_EDIT_MINUTES),
+        "maxBytes": int(settings.LOOM_MESSAGE_MAX_ATTACHMENT_BYTES),
+        "reactions": [
+            {"emoji": emoji, "name": str(name)} for emoji, name in services.REACTION_EMOJI.items()
+        ],
+        "timeZone": user.timezone,
+        "language": translation.get_language(),
+        "urls": {
+            "history": reverse("messaging:history", args=[chat.pk]),
+            "upload": reverse("messaging:attachment_upload", args=[chat.pk]),
+            "editHistory": reverse("messaging:edit_history", args=[0]),
+        },
+        "labels": _chat_labels(),
+    }
+
+
 # --- Inbox ------------------------------------------------------------------------------------
 
 
@@ -93,7 +247,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     conversations = list(selectors.conversations_for(user))
     if user.role == Role.CLIENT and len(conversations) == 1:
         return redirect("messaging:conversation", conversations[0].pk)
-    rows = conversation_rows(user, conversations)
+    rows = _conversation_rows(conversations)
     query = request.GET.get("q", "").strip()[:120]
     shown = [row for row in rows if query.casefold() in row.name.casefold()] if query else rows
     return TemplateResponse(
@@ -120,28 +274,24 @@ def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
     chat = _conversation(user, conversation_id)
     before = _message_id(request.GET.get("before"))
     # Where "New messages" goes: read before this visit marks the conversation read.
-    last_read = (
-        Participant.objects.filter(conversation=chat, user=user)
-        .values_list("last_read_message_id", flat=True)
-        .first()
-        or 0
-    )
+    last_read = selectors.own_last_read(user=user, conversation=chat)
     seq = stream_position(user.pk)
     page, has_more = _page(user, chat, before)
     if before is None and page and page[-1].pk > last_read:
         # Opening the newest page is reading it; the script keeps it so while the tab is
         # visible. Without this, people without JavaScript would never read anything.
         services.conversation_mark_read(user=user, conversation_id=chat.pk, message_id=page[-1].pk)
-    read_state = selectors.read_state(user=user, conversation=chat)
-    views = message_views(user, chat, page, last_read=last_read)
-    config = chat_config(
+    read_only = selectors.conversation_is_read_only(chat)
+    views = _message_views(user, chat, page, last_read=last_read)
+    config = _chat_config(
         user,
         chat,
         views,
         has_more=has_more,
-        read_state=read_state,
+        read_state=selectors.read_state(user=user, conversation=chat),
         last_read=last_read,
         newest=before is None,
+        read_only=read_only,
     )
     other = chat.client if chat.coach_id == user.pk else chat.coach
     return TemplateResponse(
@@ -154,6 +304,7 @@ def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
             "has_more": has_more,
             "older_cursor": page[0].pk if page else None,
             "newest": before is None,
+            "read_only": read_only,
             "chat_config": config,
             "stream_seq": seq,
             "form": SendForm(initial={"client_id": uuid.uuid4()}),
@@ -204,16 +355,9 @@ def history(request: HttpRequest, conversation_id: int) -> HttpResponse:
             "messages": [selectors.message_dict(message) for message in page],
             "has_more": has_more,
             "seq": seq,
-            "read_state": _read_state_json(selectors.read_state(user=user, conversation=chat)),
+            "read_state": selectors.read_state(user=user, conversation=chat),
         }
     )
-
-
-def _read_state_json(state: Any) -> dict[str, Any] | None:
-    if not state:
-        return None
-    message_id, at = state
-    return {"message": message_id, "at": at.isoformat() if at else None}
 
 
 @messaging_required
@@ -359,19 +503,13 @@ def attachment(request: HttpRequest, attachment_id: int) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 def messaging_settings(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    current = (
-        MessagingPreference.objects.filter(user=user)
-        .values_list("send_read_receipts", flat=True)
-        .first()
-    )
-    initial = {"send_read_receipts": True if current is None else current}
-    form = MessagingSettingsForm(request.POST or None, initial=initial)
+    initial = {"send_read_receipts": selectors.sends_read_receipts(user)}
+    bound = request.POST if request.method == "POST" else None
+    form = MessagingSettingsForm(bound, initial=initial)
     if request.method == "POST" and form.is_valid():
         services.messaging_preference_set(
             user=user, send_read_receipts=form.cleaned_data["send_read_receipts"]
         )
         messages.success(request, _("Your messaging settings were saved."))
         return redirect("messaging:settings")
-    return TemplateResponse(
-        request, "messaging/settings.html", {"form": form, "saved_at": timezone.now()}
-    )
+    return TemplateResponse(request, "messaging/settings.html", {"form": form})

@@ -53,9 +53,11 @@ from loom.core.errors import DomainError, NotFound
 from loom.core.logging import get_logger
 from loom.core.models import OutboxMessage
 from loom.core.outbox import OutboxPermanentError, outbox_register_channel
-from loom.notifications.models import PushSubscription
+from loom.notifications.guards import delivery_mark, should_send
+from loom.notifications.models import NotificationDelivery, PushSubscription
 
 logger = get_logger(__name__)
+State = NotificationDelivery.State
 
 CHANNEL = "push"
 ENDPOINT_MAX = 1000
@@ -324,20 +326,9 @@ def _device_data(payload: dict[str, Any]) -> bytes:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def _mark(notification_id: Any, state: str, reason: str = "") -> None:
-    if notification_id is None:
-        return
-    # Imported late: the notifications services import this app's models and the
-    # deliverer is registered before they are needed.
-    from loom.notifications.services import delivery_mark
-
-    delivery_mark(int(notification_id), CHANNEL, state, reason)
-
-
-def _should_send(notification_id: int) -> tuple[bool, str]:
-    from loom.notifications.guards import should_send
-
-    return should_send(notification_id)
+def _mark(notification_id: int | None, state: str, reason: str = "") -> None:
+    if notification_id is not None:
+        delivery_mark(notification_id, CHANNEL, state, reason)
 
 
 @dataclass
@@ -364,7 +355,7 @@ def _send_to_device(
                 "endpoint": device.endpoint,
                 "keys": {"p256dh": device.p256dh, "auth": device.auth},
             },
-            data=data,  # type: ignore[arg-type]
+            data=data,
             vapid_private_key=keys.vapid,
             # A fresh dict each time: webpush writes "aud" (this endpoint's origin) into it.
             vapid_claims={"sub": settings.LOOM_VAPID_SUBJECT},
@@ -406,16 +397,21 @@ def deliver_push(message: OutboxMessage) -> None:
     keys = vapid_keys()
     if keys is None:
         if kind == "show":
-            _mark(notification_id, "skipped", "push off")
+            _mark(notification_id, State.SKIPPED, "push off")
         return
+    served = {int(pk) for pk in payload.get("served", [])}
     if kind == "show":
         assert notification_id is not None
-        allowed, reason = _should_send(notification_id)
+        allowed, reason = should_send(notification_id, channel=CHANNEL, payload=payload)
         if not allowed:
-            _mark(notification_id, "skipped", reason)
+            if served and reason != State.SENT:
+                # Read (or cancelled) between two attempts: the devices that already
+                # show it are cleared, since nothing recorded them as sent.
+                _clear_devices(user_id, served, str(payload.get("tag") or ""), keys)
+            elif not served:
+                _mark(notification_id, State.SKIPPED, reason)
             return
 
-    served = {int(pk) for pk in payload.get("served", [])}
     devices = [
         device
         for device in PushSubscription.objects.filter(user_id=user_id).order_by("pk")
@@ -423,7 +419,7 @@ def deliver_push(message: OutboxMessage) -> None:
     ]
     if not devices and not served:
         if kind == "show":
-            _mark(notification_id, "skipped", "no device")
+            _mark(notification_id, State.SKIPPED, "no device")
         return
 
     data = _device_data(payload)
@@ -465,20 +461,37 @@ def deliver_push(message: OutboxMessage) -> None:
     )
     if result.retry:
         if kind == "show" and message.attempts >= message.max_attempts:
-            _mark(notification_id, "sent" if result.sent else "failed", "" if result.sent else "unreachable")
+            _mark(
+                notification_id,
+                State.SENT if result.sent else State.FAILED,
+                "" if result.sent else "unreachable",
+            )
         raise PushRetry(f"{result.retry} device(s) could not be reached; retrying later.")
     if kind == "show":
         if result.sent:
-            _mark(notification_id, "sent")
+            _mark(notification_id, State.SENT)
         elif result.rejected:
-            _mark(notification_id, "failed", "rejected")
+            _mark(notification_id, State.FAILED, "rejected")
         else:
-            _mark(notification_id, "skipped", "no device")
+            _mark(notification_id, State.SKIPPED, "no device")
+
+
+def _clear_devices(user_id: int, device_ids: set[int], tag: str, keys: VapidKeys) -> None:
+    if not tag:
+        return
+    data = _device_data({"kind": "clear", "tag": tag})
+    headers = {"Urgency": "normal", "Topic": topic_for(tag)}
+    for device in PushSubscription.objects.filter(user_id=user_id, pk__in=device_ids):
+        # Best effort: a device that misses it keeps a notice that links to a read thing.
+        if _send_to_device(device, data, keys, headers) == "gone":
+            device.delete()
 
 
 def summarize_push(payload: dict[str, Any]) -> dict[str, Any]:
     # Titles and bodies are personal; the status page only needs what and how many.
-    summary = {key: payload[key] for key in ("kind", "notification_id", "tag") if key in payload}
+    summary: dict[str, Any] = {
+        key: payload[key] for key in ("kind", "notification_id", "tag") if key in payload
+    }
     summary["devices"] = len(payload.get("served", []))
     return summary
 

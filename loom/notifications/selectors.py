@@ -6,9 +6,10 @@ from typing import Any
 
 from django.core.cache import cache
 from django.core.paginator import Page, Paginator
+from django.db.models import Prefetch
 
 from loom.accounts.models import User
-from loom.notifications.models import Notification
+from loom.notifications.models import Notification, NotificationDelivery
 
 PAGE_SIZE = 25
 # The header shows the unread count on every page: it is cached briefly, and dropped
@@ -32,12 +33,19 @@ def unread_count(user: Any) -> int:
     key = _unread_key(user.pk)
     count = cache.get(key)
     if count is None:
-        count = Notification.objects.filter(user=user, read_at__isnull=True).count()
+        count = Notification.objects.filter(user=user, read_at__isnull=True, listed=True).count()
         cache.set(key, count, UNREAD_CACHE_SECONDS)
     return int(count)
 
 
 def notifications_page(*, user: User, page: Any = 1) -> Page[Notification]:
-    """The person's notices, newest first, one page (two queries: count and rows)."""
-    rows = Notification.objects.filter(user=user).order_by("-created_at", "-id")
+    """The person's notices, newest first, one page with each notice's deliveries (three
+    queries: count, rows, deliveries)."""
+    rows = (
+        Notification.objects.filter(user=user, listed=True)
+        .prefetch_related(
+            Prefetch("deliveries", queryset=NotificationDelivery.objects.order_by("id"))
+        )
+        .order_by("-created_at", "-id")
+    )
     return Paginator(rows, PAGE_SIZE).get_page(page)

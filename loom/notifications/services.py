@@ -14,11 +14,13 @@ from loom.core.context import system_context
 from loom.core.errors import NotFound
 from loom.core.models import OutboxMessage
 from loom.core.outbox import OutboxPermanentError
+from loom.core.realtime import event_append
+from loom.notifications.guards import delivery_mark as delivery_mark  # push records here
 from loom.notifications.models import TITLE_MAX, URL_MAX, Notification
 from loom.notifications.selectors import forget_unread_count
 
 
-def _site_path(url: str) -> str:
+def site_path(url: str) -> str:
     """Only a path on this site is kept as a notification's link."""
     url = (url or "").strip()[:URL_MAX]
     if url.startswith("/") and url_has_allowed_host_and_scheme(url, allowed_hosts=None):
@@ -41,13 +43,31 @@ def notification_create(
                     kind=kind[:40],
                     title=title[:TITLE_MAX],
                     body=body,
-                    url=_site_path(url),
+                    url=site_path(url),
                     source=source,
                 )
         except IntegrityError:
             return Notification.objects.get(source=source)
     forget_unread_count(user_id)
     return notification
+
+
+def notification_dict(notification: Notification) -> dict[str, Any]:
+    """The ``notification.created`` event data (without the unread count)."""
+    return {
+        "id": notification.pk,
+        "kind": notification.kind,
+        "title": notification.title,
+        "url": notification.url,
+    }
+
+
+def unread_count_fresh(user_id: int) -> int:
+    """The person's unread count from the database (what events carry)."""
+    with system_context():
+        return Notification.objects.filter(
+            user_id=user_id, read_at__isnull=True, listed=True
+        ).count()
 
 
 def deliver_in_app(message: OutboxMessage) -> None:
@@ -94,14 +114,72 @@ def notification_mark_read(*, user: User, notification_id: int) -> Notification:
         )
         notification.refresh_from_db(fields=["read_at"])
         _forget_now_and_after_commit(user.pk)
+        _after_read(user.pk, [notification.pk])
+        event_append(
+            user.pk, "notification.read", {"ids": [notification.pk], "unread": _unread(user)}
+        )
     return notification
 
 
 @transaction.atomic
 def notifications_mark_all_read(*, user: User) -> int:
     """Mark every unread notice of the person read; returns how many changed."""
-    changed = Notification.objects.filter(user=user, read_at__isnull=True).update(
-        read_at=timezone.now()
-    )
+    unread = Notification.objects.filter(user=user, read_at__isnull=True)
+    ids = list(unread.values_list("pk", flat=True))
+    changed = Notification.objects.filter(pk__in=ids).update(read_at=timezone.now())
     _forget_now_and_after_commit(user.pk)
+    if ids:
+        _after_read(user.pk, ids)
+        event_append(user.pk, "notification.read", {"all": True, "unread": _unread(user)})
     return changed
+
+
+def _unread(user: User) -> int:
+    return Notification.objects.filter(user=user, read_at__isnull=True, listed=True).count()
+
+
+def _after_read(user_id: int, notification_ids: list[int]) -> None:
+    """Read in Loom: what still waits to be emailed, pushed or texted is not sent, and
+    pushes already shown are cleared from every device."""
+    from loom.notifications.dispatch import deliveries_cancel_for_read
+
+    deliveries_cancel_for_read(user_id=user_id, notification_ids=notification_ids)
+
+
+def notices_seen_receive(*, user_id: int, source_prefix: str, **_: Any) -> None:
+    """``notices_seen``: the person saw what these notices are about (e.g. read the messages)."""
+    if not source_prefix:
+        return
+    with system_context():
+        rows = Notification.objects.filter(
+            user_id=user_id, source__startswith=source_prefix, read_at__isnull=True
+        )
+        ids = list(rows.values_list("pk", flat=True))
+        if not ids:
+            return
+        Notification.objects.filter(pk__in=ids).update(read_at=timezone.now())
+        _forget_now_and_after_commit(user_id)
+        _after_read(user_id, ids)
+        unread = Notification.objects.filter(
+            user_id=user_id, read_at__isnull=True, listed=True
+        ).count()
+        event_append(user_id, "notification.read", {"ids": ids, "unread": unread})
+
+
+def email_unsubscribe(*, user_id: int, scope: str) -> list[str]:
+    """Turn email off for the kinds of an unsubscribe link's ``scope``; returns them.
+
+    The signed link stands in for signing in, so this runs as the system, for the
+    person the link names. Unknown or inactive people change nothing.
+    """
+    from loom.notifications.preferences import channel_choice_set
+    from loom.notifications.tokens import scope_kinds
+
+    kinds = scope_kinds(scope)
+    with system_context(), transaction.atomic():
+        user = User.objects.filter(pk=user_id, is_active=True).first()
+        if user is None:
+            raise NotFound(_("This link no longer works."))
+        for kind in kinds:
+            channel_choice_set(user=user, kind=kind, channel="email", enabled=False)
+    return kinds

@@ -11,4 +11,5 @@ urlpatterns = [
     path("notifications/read-all/", views.mark_all_read, name="mark_all_read"),
     path("notifications/<int:notification_id>/read/", views.mark_read, name="mark_read"),
     path("account/notifications/", views.preferences, name="preferences"),
+    path("notifications/unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
 ]

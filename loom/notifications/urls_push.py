@@ -9,7 +9,5 @@ app_name = "push"
 urlpatterns = [
     path("devices/", views_push.devices, name="devices"),
     path("subscriptions/", views_push.subscribe, name="subscribe"),
-    path(
-        "subscriptions/<int:subscription_id>/delete/", views_push.delete, name="delete"
-    ),
+    path("subscriptions/<int:subscription_id>/delete/", views_push.delete, name="delete"),
 ]

@@ -9,15 +9,22 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from loom.accounts.forms import apply_service_error, form_data
 from loom.accounts.models import User
 from loom.core.errors import DomainError, NotFound
-from loom.notifications.forms import ReminderPreferencesForm
+from loom.core.notices import KINDS
+from loom.notifications.forms import NotificationPreferencesForm
+from loom.notifications.preferences import notification_preferences_update, preferences_for
 from loom.notifications.selectors import notifications_page, unread_count
-from loom.notifications.services import notification_mark_read, notifications_mark_all_read
-from loom.scheduling.reminders import reminder_preferences_for, reminder_preferences_update
+from loom.notifications.services import (
+    email_unsubscribe,
+    notification_mark_read,
+    notifications_mark_all_read,
+)
+from loom.notifications.tokens import BadUnsubscribeToken, scope_kinds, unsubscribe_token_read
 
 
 @login_required
@@ -56,31 +63,23 @@ def mark_read(request: HttpRequest, notification_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def preferences(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    current = reminder_preferences_for(user)
-    form = ReminderPreferencesForm(
-        form_data(request),
-        user=user,
-        initial={
-            "quiet_start": current.quiet_start,
-            "quiet_end": current.quiet_end,
-            "email_reminders": current.email_reminders,
-            "sms_reminders": current.sms_reminders,
-        },
-    )
+    form = NotificationPreferencesForm(form_data(request), user=user, prefs=preferences_for(user))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            reminder_preferences_update(
+            notification_preferences_update(
                 user=user,
+                cells=form.cells(),
                 quiet_start=data["quiet_start"],
                 quiet_end=data["quiet_end"],
-                email_reminders=data["email_reminders"],
-                sms_reminders=bool(data["sms_reminders"]) and form.phone_verified,
+                messages_digest=data["messages_digest"],
+                activity_digest=data["activity_digest"],
+                daily_digest_hour=data["daily_digest_hour"],
             )
         except (ValidationError, DomainError) as exc:
             apply_service_error(form, exc)
         else:
-            messages.success(request, _("Your reminder choices are saved."))
+            messages.success(request, _("Your notification choices are saved."))
             return redirect("notifications:preferences")
     status = 400 if request.method == "POST" else 200
     return TemplateResponse(
@@ -89,3 +88,34 @@ def preferences(request: HttpRequest) -> HttpResponse:
         {"form": form, "time_zone": user.timezone},
         status=status,
     )
+
+
+def _bad_unsubscribe_link(request: HttpRequest) -> HttpResponse:
+    return TemplateResponse(request, "notifications/unsubscribe_invalid.html", status=400)
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """The link in every notice email. Needs no sign-in: the signed token says who.
+
+    GET asks for confirmation (mail scanners follow links; only a POST changes
+    anything). POST turns the emails off — also the RFC 8058 one-click POST a mail
+    client sends by itself, without cookies, hence no CSRF check: the token is the
+    proof, and all it can do is stop emails.
+    """
+    try:
+        user_id, scope = unsubscribe_token_read(token)
+    except BadUnsubscribeToken:
+        return _bad_unsubscribe_link(request)
+    kinds = scope_kinds(scope)
+    context = {"kinds": [KINDS[kind] for kind in kinds], "token": token}
+    if request.method == "GET":
+        return TemplateResponse(request, "notifications/unsubscribe.html", context)
+    try:
+        email_unsubscribe(user_id=user_id, scope=scope)
+    except NotFound:
+        return _bad_unsubscribe_link(request)
+    if request.POST.get("List-Unsubscribe") == "One-Click":
+        return HttpResponse(_("You will get no more emails like this."), content_type="text/plain")
+    return TemplateResponse(request, "notifications/unsubscribe.html", {**context, "done": True})

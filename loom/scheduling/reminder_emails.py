@@ -173,7 +173,7 @@ def reminder_notice(reminder: Reminder) -> Notice:
         # Planning already moved it out of quiet hours.
         urgent=True,
         # A text message is useless once the session has begun.
-        extra={"sms_expires_at": session.starts_at.isoformat()},
+        extra={"expires_at": session.starts_at.isoformat()},
     )
 
 

@@ -9,8 +9,8 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 
 @dataclass(frozen=True)
@@ -18,6 +18,11 @@ class NavItem:
     label: str | Promise
     url_name: str
     icon: str
+    # Items with a live count: which count (static/js/stream.js updates the link), the
+    # plain name for the link's accessible name, and that name with the count.
+    badge: str = ""
+    plain_label: str | Promise = ""
+    aria_label: str = ""
 
     @property
     def url(self) -> str:
@@ -55,22 +60,35 @@ def navigation_for(request: HttpRequest) -> tuple[NavItem, ...]:
         # Reminders and offers go to coaches and clients; admins receive no notices.
         return (*ADMIN_NAV, *ACCOUNT_NAV)
     role_nav = {"coach": COACH_NAV, "client": CLIENT_NAV}.get(user.role, ())
-    return (*role_nav, _notifications_item(user), *ACCOUNT_NAV)
+    return (*role_nav, _messages_item(user), _notifications_item(user), *ACCOUNT_NAV)
+
+
+def _counted_item(name: Promise, url_name: str, icon: str, badge: str, count: int) -> NavItem:
+    if not count:
+        return NavItem(name, url_name, icon, badge=badge, plain_label=name)
+    unread = ngettext("%(count)d unread", "%(count)d unread", count) % {"count": count}
+    label = format_html(
+        '{} <span class="badge badge-info nav-count" aria-hidden="true">{}</span>'
+        '<span class="visually-hidden nav-count-text"> ({})</span>',
+        name,
+        count,
+        unread,
+    )
+    aria_label = gettext("%(label)s, %(count)s unread") % {"label": name, "count": count}
+    return NavItem(label, url_name, icon, badge=badge, plain_label=name, aria_label=aria_label)
 
 
 def _notifications_item(user: Any) -> NavItem:
     """The "Notifications" entry, with the unread count as a badge (cached briefly)."""
     from loom.notifications.selectors import unread_count
 
-    count = unread_count(user)
-    if not count:
-        return NavItem(_("Notifications"), "notifications:list", "bell")
-    unread = ngettext("%(count)d unread", "%(count)d unread", count) % {"count": count}
-    label = format_html(
-        '{} <span class="badge badge-info nav-count" aria-hidden="true">{}</span>'
-        '<span class="visually-hidden"> ({})</span>',
-        _("Notifications"),
-        count,
-        unread,
+    return _counted_item(
+        _("Notifications"), "notifications:list", "bell", "notifications", unread_count(user)
     )
-    return NavItem(label, "notifications:list", "bell")
+
+
+def _messages_item(user: Any) -> NavItem:
+    """The "Messages" entry, with the number of unread messages (one query)."""
+    from loom.messaging.selectors import unread_total
+
+    return _counted_item(_("Messages"), "messaging:inbox", "inbox", "messages", unread_total(user))

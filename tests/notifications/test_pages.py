@@ -147,10 +147,9 @@ def test_preferences_page_shows_the_zone_and_explains_disabled_text_messages(
     html = signed_in(world.avi).get("/account/notifications/").content.decode()
     assert "Asia/Jerusalem" in html
     assert 'href="/account/security/sms/"' in html
-    assert 'name="sms_reminders"' in html
-    sms_input = html[
-        html.index('name="sms_reminders"') - 200 : html.index('name="sms_reminders"') + 200
-    ]
+    name = 'name="session_reminder__sms"'
+    assert name in html
+    sms_input = html[html.index(name) - 200 : html.index(name) + 200]
     assert "disabled" in sms_input
 
 
@@ -158,7 +157,7 @@ def test_preferences_save_quiet_hours_and_channels(world: World) -> None:
     browser = signed_in(world.avi)
     response = browser.post(
         "/account/notifications/",
-        {"quiet_start": "22:00", "quiet_end": "07:30", "email_reminders": "on"},
+        {"quiet_start": "22:00", "quiet_end": "07:30", "session_reminder__email": "on"},
     )
     assert response.status_code == 302
     prefs = ReminderPreferences.objects.get(user=world.avi)
@@ -170,13 +169,16 @@ def test_preferences_save_quiet_hours_and_channels(world: World) -> None:
 
 def test_text_messages_cannot_be_turned_on_without_a_verified_phone(world: World) -> None:
     browser = signed_in(world.avi)
-    browser.post("/account/notifications/", {"sms_reminders": "on", "email_reminders": "on"})
+    browser.post(
+        "/account/notifications/",
+        {"session_reminder__sms": "on", "session_reminder__email": "on"},
+    )
     assert not ReminderPreferences.objects.get(user=world.avi).sms_reminders
 
     world.avi.phone = "+972501234567"
     world.avi.phone_verified_at = timezone.now()
     world.avi.save(update_fields=["phone", "phone_verified_at"])
-    browser.post("/account/notifications/", {"sms_reminders": "on"})
+    browser.post("/account/notifications/", {"session_reminder__sms": "on"})
     assert ReminderPreferences.objects.get(user=world.avi).sms_reminders
 
 

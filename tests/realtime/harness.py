@@ -57,6 +57,21 @@ def database_url() -> str:
     return f"postgres://{user}{password}@{host}:{port}/{params['NAME']}"
 
 
+async def in_thread(function: Any, *args: Any, **kwargs: Any) -> Any:
+    """Run database work from async test code in a thread of its own, and close the
+    thread's connection afterwards (a left-open one keeps the test database from being
+    dropped)."""
+    from django.db import connections
+
+    def run() -> Any:
+        try:
+            return function(*args, **kwargs)
+        finally:
+            connections.close_all()
+
+    return await asyncio.to_thread(run)
+
+
 def rss_bytes(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -74,7 +89,8 @@ def _wait(process: subprocess.Popen[bytes], check: Any, what: str, log: Path) ->
             if check():
                 return
         time.sleep(0.1)
-    raise RuntimeError(f"{what} did not become ready within 60 s")
+    tail = log.read_text(errors="replace")[-3000:] if log.exists() else ""
+    raise RuntimeError(f"{what} did not become ready within 60 s:\n{tail}")
 
 
 def _end(process: subprocess.Popen[bytes] | None, sig: int) -> None:

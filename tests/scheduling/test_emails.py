@@ -1,4 +1,8 @@
-"""Booking notifications: each party's email, in their language and zone, with a calendar file."""
+"""Booking notifications: each party's email, in their language and zone, with a calendar file.
+
+The other party is told through a notice carrying the email; the person who made the
+change gets the email as a receipt (tests/scheduling/told.py reads both).
+"""
 
 from __future__ import annotations
 
@@ -25,6 +29,7 @@ from loom.scheduling.services import (
     session_reschedule,
 )
 from tests.scheduling.support import hours, session_type, utc
+from tests.scheduling.told import Told, emails_to, notices_to
 from tests.smtp import SmtpServer
 from tests.world import World
 
@@ -59,11 +64,11 @@ def _book(world: World, starts_at: Any = TUESDAY_10, **kwargs: Any) -> Session:
     )
 
 
-def _emails_to(user: User) -> list[OutboxMessage]:
-    return list(OutboxMessage.objects.filter(recipient=user.email).order_by("id"))
+def _emails_to(user: User) -> list[Told]:
+    return emails_to(user)
 
 
-def _calendar(message: OutboxMessage) -> icalendar.Calendar:
+def _calendar(message: Told) -> icalendar.Calendar:
     [attachment] = message.payload["attachments"]
     assert attachment["filename"].endswith(".ics")
     return icalendar.Calendar.from_ical(base64.b64decode(attachment["content"]))
@@ -225,12 +230,12 @@ def test_notifying_the_same_change_twice_queues_each_email_once(dana: World) -> 
     session = _book(dana)
     event = SessionEvent.objects.get(session=session)
 
+    first = {told.source for told in emails_to(dana.noa) + emails_to(dana.dana)}
+
     again = session_notify(session=session, event=event)
 
     assert OutboxMessage.objects.count() == 2
-    assert {message.pk for message in again} == set(
-        OutboxMessage.objects.values_list("pk", flat=True)
-    )
+    assert set(again) == first
 
 
 def test_booking_email_with_calendar_reaches_a_real_smtp_server(
@@ -271,3 +276,85 @@ def test_hebrew_times_keep_their_hours_left_to_right() -> None:
     assert "\u206617:00–18:00\u2069" in hebrew
     assert "(\u2066Asia/Jerusalem\u2069)" in hebrew
     assert "\u2066" not in english
+
+
+# --- Notices ----------------------------------------------------------------------------
+
+
+def test_the_other_party_gets_one_notice_and_the_booker_a_receipt(dana: World) -> None:
+    session = _book(dana)
+    event = SessionEvent.objects.get(session=session)
+
+    [notice] = notices_to(dana.dana)
+    assert notice["kind"] == "session_booked"
+    assert notice["source"] == f"session:{session.pk}:event:{event.pk}:user:{dana.dana.pk}"
+    assert notice["title"] == "Session booked: Coaching with Noa Peretz"
+    assert notice["body"].startswith("Noa Peretz booked a session with you.")
+    assert notice["url"] == f"/sessions/{session.pk}/"
+    assert notice["urgent"] is False
+    assert notice["email"]["subject"] == notice["title"]
+    # Noa booked it herself: her email is a receipt, not a notification.
+    assert notices_to(dana.noa) == []
+    [receipt] = emails_to(dana.noa)
+    assert receipt.notice is None
+    assert receipt.row.channel == "email"
+
+
+def test_each_change_is_told_to_the_other_party_as_its_kind_in_their_language(
+    dana: World,
+) -> None:
+    kind = session_type(dana.dana, booking_mode=BookingMode.REQUEST)
+    requested = _book(dana, kind=kind)
+    session_approve(actor=dana.dana, session=requested)
+    session_reschedule(
+        actor=dana.dana, session=requested, starts_at=TUESDAY_10 + timedelta(days=1)
+    )
+    session_cancel(actor=dana.dana, session=requested, reason="")
+    declined = _book(dana, kind=kind, starts_at=TUESDAY_10 + timedelta(days=2))
+    session_decline(actor=dana.dana, session=declined, reason="Away")
+
+    assert [n["kind"] for n in notices_to(dana.dana)] == ["session_booked", "session_booked"]
+    to_noa = notices_to(dana.noa)
+    assert [n["kind"] for n in to_noa] == [
+        "session_approved",
+        "session_rescheduled",
+        "session_cancelled",
+        "session_cancelled",
+    ]
+    # Noa reads Hebrew: the in-app words as well as the email.
+    for notice in to_noa:
+        assert HEBREW.search(notice["title"]), notice["title"]
+        assert notice["email"]["language"] == "he"
+    assert to_noa[0]["title"] == _he("Session confirmed: %(type)s with %(other)s") % {
+        "type": "Coaching",
+        "other": "Dana Levi",
+    }
+    # Every source is distinct: each change is told once.
+    assert len({n["source"] for n in to_noa}) == 4
+
+
+def test_a_cancellation_within_a_day_is_urgent_and_a_later_one_is_not(
+    dana: World, clock: Any
+) -> None:
+    soon = _book(dana)
+    later = _book(dana, starts_at=TUESDAY_10 + timedelta(days=3))
+    clock.move_to(soon.starts_at - timedelta(hours=23))
+
+    session_cancel(actor=dana.noa, session=soon, reason="")
+    session_cancel(actor=dana.noa, session=later, reason="")
+
+    urgent, not_urgent = notices_to(dana.dana, kind="session_cancelled")
+    assert urgent["source"].startswith(f"session:{soon.pk}:")
+    assert urgent["urgent"] is True
+    assert not_urgent["urgent"] is False
+
+
+def test_an_administrator_change_is_told_to_both_parties(dana: World) -> None:
+    session = _book(dana)
+    admin = dana.admin
+
+    session_cancel(actor=admin, session=session, reason="")
+
+    for person in (dana.dana, dana.noa):
+        [cancelled] = notices_to(person, kind="session_cancelled")
+        assert cancelled["email"]["attachments"][0]["filename"] == "cancel.ics"

@@ -1,0 +1,147 @@
+"""Every payload of the XSS corpus, sent through the chat, stays inert in a real browser.
+
+The coach sends each payload from the composer; the client's page renders them live
+(chat.js, from the socket's message dicts) and then again from the server (a reload).
+Nothing may run: no dialog opens, no marker a payload sets appears on ``window``, and
+no script, frame, embedded object, event-handler attribute or script URL reaches the
+message DOM. CSP violation reports (something slipped past the sanitizer but the
+policy stopped it) are counted and reported, not failed on.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.sync_api import Dialog, Page, expect
+
+from loom.messaging.models import Message
+from tests.browser.conftest import PageOpener
+from tests.browser.messaging_support import (
+    composer,
+    conversation_of,
+    conversation_path,
+    go_signed_in,
+    wait_chat_ready,
+)
+from tests.browser.support import exact, t
+from tests.messaging.xss_corpus import PAYLOADS
+from tests.world import World
+
+pytestmark = pytest.mark.browser
+
+# The corpus calls alert(); these set a marker instead, so a payload that ran without a
+# dialog (a blocked alert, a detached node) is caught too.
+MARKER_PAYLOADS = [
+    '<img src=x onerror="window.__loomXss=1">',
+    "<svg><animate onbegin=\"window.__loomXss=2\" attributeName=x dur=1s>",
+    '[x](javascript:window.__loomXss=3)',
+    '<a href="javascript:window.__loomXss=4" id="xss-link">link</a>',
+    "<script>window.__loomXss=5</script>",
+    '<input autofocus onfocus="window.__loomXss=6">',
+]
+
+WATCH = """() => {
+  window.__loomCsp = [];
+  document.addEventListener('securitypolicyviolation', (event) => {
+    window.__loomCsp.push(event.violatedDirective + ' ' + event.blockedURI);
+  });
+}"""
+
+# What must never appear inside a rendered message body.
+DANGEROUS_DOM = """() => {
+  const found = [];
+  for (const body of document.querySelectorAll('article.message .message-body')) {
+    for (const el of body.querySelectorAll('script, iframe, frame, object, embed, style, link, meta, base, form, input, svg, math, img, video, audio, source')) {
+      found.push(el.outerHTML.slice(0, 120));
+    }
+    for (const el of body.querySelectorAll('*')) {
+      for (const attr of el.attributes) {
+        const value = attr.value.replace(/[\\s\\u0000-\\u001f]/g, '').toLowerCase();
+        if (attr.name.toLowerCase().startsWith('on') || attr.name === 'style' || attr.name === 'srcdoc'
+            || value.startsWith('javascript:') || value.startsWith('vbscript:') || value.startsWith('data:')) {
+          found.push(el.outerHTML.slice(0, 120));
+        }
+      }
+    }
+  }
+  return found;
+}"""
+
+
+@pytest.fixture
+def server_url(asgi_server_url: str) -> str:
+    return asgi_server_url
+
+
+@pytest.fixture
+def viewport() -> str:
+    return "1280"
+
+
+def _assert_inert(page: Page, dialogs: list[str], where: str) -> None:
+    assert not dialogs, f"{where}: a payload opened a dialog: {dialogs}"
+    assert page.evaluate("() => window.__loomXss === undefined"), (
+        f"{where}: a payload ran (window.__loomXss = {page.evaluate('() => window.__loomXss')})"
+    )
+    dangerous = page.evaluate(DANGEROUS_DOM)
+    assert not dangerous, f"{where}: dangerous markup in messages: {dangerous}"
+
+
+def test_xss_corpus_renders_inert_live_and_reloaded(
+    open_page: PageOpener,
+    server_url: str,
+    settings: Any,
+    record_property: pytest.RecordProperty,
+) -> None:
+    # Sixty-odd messages in a few seconds: this test is about rendering, not the
+    # socket's flood limit (tests/messaging covers that), so the burst allowance is raised.
+    settings.LOOM_SOCKET_RATE_BURST = 1000
+    world = World.build()
+    chat = conversation_of(world.dana, world.avi)
+    path = conversation_path(chat)
+    payloads = [*PAYLOADS, *MARKER_PAYLOADS]
+    dialogs: list[str] = []
+
+    def on_dialog(dialog: Dialog) -> None:
+        dialogs.append(f"{dialog.type}: {dialog.message}")
+        dialog.dismiss()
+
+    pages = []
+    for person in (world.dana, world.avi):
+        page = open_page()
+        page.on("dialog", on_dialog)
+        page.add_init_script(script=f"({WATCH})()")
+        go_signed_in(page, person, server_url, path)
+        pages.append(page)
+    coach_page, client_page = pages
+    for page in pages:
+        wait_chat_ready(page)
+
+    box = composer(coach_page, "en")
+    send_button = coach_page.get_by_role("button", name=exact(t("en", "Send")))
+    sent = client_page.locator("article.message")
+    for index, payload in enumerate(payloads, start=1):
+        box.fill(payload)
+        send_button.click()
+        # One at a time, each seen arriving on the other side.
+        expect(sent).to_have_count(index)
+    # Every payload is stored once and shown on both sides.
+    expect(client_page.locator("article.message")).to_have_count(len(payloads))
+    expect(coach_page.locator("article.message")).to_have_count(len(payloads))
+    assert Message.objects.filter(conversation=chat).count() == len(payloads)
+    # Give anything deferred (onload, animations, lazy images) the chance to fire.
+    client_page.wait_for_timeout(500)
+    for page, who in ((coach_page, "coach, live"), (client_page, "client, live")):
+        _assert_inert(page, dialogs, who)
+
+    client_page.reload()
+    wait_chat_ready(client_page)
+    expect(client_page.locator("article.message")).to_have_count(len(payloads))
+    client_page.wait_for_timeout(500)
+    _assert_inert(client_page, dialogs, "client, reloaded")
+
+    violations = [v for page in pages for v in page.evaluate("() => window.__loomCsp")]
+    record_property("csp_violations", len(violations))
+    if violations:
+        print(f"CSP stopped {len(violations)} thing(s): {violations}")  # noqa: T201
