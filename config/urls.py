@@ -6,9 +6,9 @@ from django.views.i18n import set_language
 
 from config.api import api
 from loom.accounts import urls_onboarding, views_admin_sms
+from loom.notifications import views_admin as notifications_admin
 from loom.web import views as web_views
-from loom.web import views_admin, views_gallery
-from loom.web import views_pwa
+from loom.web import views_admin, views_gallery, views_pwa
 
 coach_patterns: tuple[list[URLPattern | URLResolver], str] = (
     [
@@ -28,6 +28,7 @@ admin_area_patterns = (
         path(
             "outbox/<int:message_id>/retry/", views_admin.outbox_retry_message, name="outbox_retry"
         ),
+        path("announcements/", notifications_admin.announcements, name="announcements"),
     ],
     "admin_area",
 )

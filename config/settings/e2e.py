@@ -21,6 +21,9 @@ if REDIS_URL:
             "CONFIG": {"hosts": [REDIS_URL]},
         }
     }
+# As in production: work for later (the outbox's deliveries) is queued in the database
+# for a worker, not run inside the web process as the test settings do.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1"])
 # The test settings leave the test database's name empty on SQLite (a memory database),
 # which another process cannot share; these processes use the file in DATABASE_URL.

@@ -420,10 +420,10 @@ def attachment_upload(request: HttpRequest, conversation_id: int) -> HttpRespons
 def _attachment_upload(request: HttpRequest, conversation_id: int) -> HttpResponse:
     user = _user(request)
     chat = _conversation(user, conversation_id)
+    uploaded = request.FILES.get("file")  # parses the body: the limits are known after
     refusal = upload_had_too_many_files(request) or upload_was_too_large(request)
     if refusal is not None:
         return _upload_refused(refusal)
-    uploaded = request.FILES.get("file")
     if uploaded is None:
         return _problem(400, _("The upload was refused."), _("Choose a file to attach."))
     try:

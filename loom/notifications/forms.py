@@ -92,7 +92,7 @@ class NotificationPreferencesForm(forms.Form):
         self.phone_verified = phone_verified(user)
         self.rows: list[dict[str, Any]] = []
         for kind in kinds:
-            cells = []
+            columns: list[tuple[str, str]] = []
             for channel in channels_for(kind):
                 field = forms.BooleanField(
                     label=CELL_LABELS[channel] % {"kind": KINDS[kind]}, required=False
@@ -107,8 +107,8 @@ class NotificationPreferencesForm(forms.Form):
                     )
                 name = cell_name(kind, channel)
                 self.fields[name] = field
-                cells.append((channel, name))
-            self.rows.append({"kind": kind, "label": KINDS[kind], "cells": cells})
+                columns.append((channel, name))
+            self.rows.append({"kind": kind, "label": KINDS[kind], "cells": columns})
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -147,7 +147,7 @@ class NotificationPreferencesForm(forms.Form):
         }
 
 
-class AnnouncementForm(forms.ModelForm):  # type: ignore[type-arg]
+class AnnouncementForm(forms.ModelForm[Announcement]):
     class Meta:
         model = Announcement
         fields = ["audience", "title_en", "body_en", "title_he", "body_he"]

@@ -123,6 +123,35 @@ class NotificationSettings(models.Model):
         return f"Notification settings of {self.user_id}"
 
 
+DELIVERY_CHANNELS = {
+    "in_app": _("In app"),
+    "email": _("Email"),
+    "push": _("Push"),
+    "sms": _("Text message"),
+}
+
+# Why a delivery went the way it did, in words for the notification centre.
+DELIVERY_REASONS = {
+    "preference": _("turned off in your settings"),
+    "no_phone": _("no verified phone number"),
+    "no_device": _("no device has push turned on"),
+    "no device": _("no device has push turned on"),
+    "push off": _("push is not set up on this site"),
+    "unavailable": _("push is not set up on this site"),
+    "collapsed": _("included in an earlier one"),
+    "quiet_hours": _("waiting for your quiet hours to end"),
+    "delay": _("waiting in case you read it in Loom first"),
+    "read": _("you read it in Loom first"),
+    "active": _("you were using Loom"),
+    "expired": _("too late to be useful"),
+    "digest": _("in a summary email"),
+    "retrying": _("trying again"),
+    "failed": _("could not be delivered"),
+    "rejected": _("could not be delivered"),
+    "unreachable": _("could not be delivered"),
+}
+
+
 class NotificationDelivery(models.Model):
     """How one notification went out on one channel (the status people and admins see)."""
 
@@ -157,6 +186,14 @@ class NotificationDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.notification_id} by {self.channel}: {self.state}"
+
+    @property
+    def channel_label(self) -> str:
+        return str(DELIVERY_CHANNELS.get(self.channel, self.channel))
+
+    @property
+    def reason_label(self) -> str:
+        return str(DELIVERY_REASONS.get(self.reason, ""))
 
 
 class DigestItem(models.Model):

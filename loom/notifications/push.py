@@ -419,7 +419,7 @@ def deliver_push(message: OutboxMessage) -> None:
     ]
     if not devices and not served:
         if kind == "show":
-            _mark(notification_id, State.SKIPPED, "no device")
+            _mark(notification_id, State.SKIPPED, "no_device")
         return
 
     data = _device_data(payload)
@@ -473,7 +473,7 @@ def deliver_push(message: OutboxMessage) -> None:
         elif result.rejected:
             _mark(notification_id, State.FAILED, "rejected")
         else:
-            _mark(notification_id, State.SKIPPED, "no device")
+            _mark(notification_id, State.SKIPPED, "no_device")
 
 
 def _clear_devices(user_id: int, device_ids: set[int], tag: str, keys: VapidKeys) -> None:

@@ -167,15 +167,16 @@ def series_notify(sessions: list[Session]) -> None:
                 "other": other.full_name or other.email,
                 "count": len(sessions),
             }
+            subject = _("%(count)s sessions booked: %(type)s with %(other)s") % names
+            lead = (
+                _("%(other)s booked a weekly series of %(count)s sessions with you.")
+                if recipient == client
+                else _("You booked a weekly series of %(count)s sessions with %(other)s.")
+            ) % names
             context = {
                 "user_name": recipient.full_name,
-                "subject_line": _("%(count)s sessions booked: %(type)s with %(other)s") % names,
-                "lead": (
-                    _("%(other)s booked a weekly series of %(count)s sessions with you.")
-                    if recipient == client
-                    else _("You booked a weekly series of %(count)s sessions with %(other)s.")
-                )
-                % names,
+                "subject_line": subject,
+                "lead": lead,
                 "whens": [format_when(s.starts_at, s.ends_at, zone) for s in sessions],
                 "url": f"{base}/sessions/{first.pk}/",
             }
@@ -191,8 +192,8 @@ def series_notify(sessions: list[Session]) -> None:
             recipient=recipient,
             kind="session_booked",
             source=f"series:{first.series}:user:{recipient.pk}",
-            title=context["subject_line"],
-            body=context["lead"],
+            title=subject,
+            body=lead,
             url=session_path(first),
             email=email,
             # Only a coach books a series.

@@ -439,6 +439,8 @@ def test_concurrent_acceptance_of_one_invitation_creates_one_account():
     assert User.objects.filter(email="race@example.com").count() == 1
     assert CoachClient.objects.filter(client__email="race@example.com").count() == 1
     assert AuditLog.objects.filter(action="invitation.accepted").count() == 1
+    # The coach is told once.
+    assert OutboxMessage.objects.filter(channel="notice").count() == 1
 
 
 def test_world_password_still_signs_in_after_linking(world):
@@ -447,3 +449,82 @@ def test_world_password_still_signs_in_after_linking(world):
     services.invitation_accept(token=sent.token, user=world.maya)
     world.maya.refresh_from_db()
     assert world.maya.check_password(PASSWORD)
+
+
+# --- Telling the coach -------------------------------------------------------------------------
+
+
+def _accepted_notices():
+    return [
+        row.payload
+        for row in OutboxMessage.objects.filter(channel="notice").order_by("id")
+        if row.payload["kind"] == "invitation_accepted"
+    ]
+
+
+def test_the_coach_is_told_once_in_their_language_with_a_link_to_the_client(world):
+    sent = _invite(world.dana, language="he")
+    tamar = services.invitation_accept(
+        token=sent.token, full_name="Tamar Golan", password=NEW_PASSWORD, accepted_terms=True
+    )
+    with pytest.raises(services.InvitationUnavailable):
+        services.invitation_accept(
+            token=sent.token, full_name="Tamar", password=NEW_PASSWORD, accepted_terms=True
+        )
+
+    [notice] = _accepted_notices()
+    assert notice["user_id"] == world.dana.pk
+    assert notice["source"] == f"invitation:{sent.invitation.pk}:accepted"
+    # Dana reads English, whatever the language of the client she invited.
+    assert notice["title"] == "Tamar Golan accepted your invitation"
+    assert notice["body"] == "Tamar Golan accepted your invitation and is now your client in Loom."
+    assert notice["url"] == f"/coach/clients/{tamar.pk}/"
+    assert notice["email"]["language"] == "en"
+    assert notice["email"]["subject"] == notice["title"]
+    # The link opens the client's page for the coach.
+    assert signed_in(world.dana).get(notice["url"]).status_code == 200
+
+
+def test_a_hebrew_coach_is_told_in_hebrew_by_email(world, mail_via_smtp, django_capture_on_commit_callbacks):
+    sent = _invite(world.eli, email="maya.friend@example.com")
+    mail_via_smtp.messages.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        friend = services.invitation_accept(
+            token=sent.token, full_name="Shira Levi", password=NEW_PASSWORD, accepted_terms=True
+        )
+
+    [message] = [m for m in mail_via_smtp.wait_for(1) if m["To"] == world.eli.email]
+    with translation.override("he"):
+        subject = translation.gettext("%(client)s accepted your invitation") % {
+            "client": "Shira Levi"
+        }
+    assert message["Subject"] == subject
+    # The greeting and the footer come from the Hebrew catalogue.
+    assert re.search(r"[\u0590-\u05FF]", message.get_body(("plain",)).get_content())
+    assert message["Content-Language"] == "he"
+    html = message.get_body(("html",)).get_content()
+    assert 'dir="rtl"' in html
+    assert f"/coach/clients/{friend.pk}/" in html
+
+
+def test_a_coach_who_turned_email_off_for_it_is_told_in_loom_only(
+    world, django_capture_on_commit_callbacks
+):
+    from loom.core.context import system_context
+    from loom.notifications.models import ChannelChoice, Notification
+
+    ChannelChoice.objects.create(
+        user=world.dana, kind="invitation_accepted", channel="email", enabled=False
+    )
+    sent = _invite(world.dana)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        tamar = services.invitation_accept(
+            token=sent.token, full_name="Tamar Golan", password=NEW_PASSWORD, accepted_terms=True
+        )
+
+    with system_context():
+        [notification] = Notification.objects.filter(user=world.dana)
+    assert notification.kind == "invitation_accepted"
+    assert notification.url == f"/coach/clients/{tamar.pk}/"
+    assert [m for m in mail.outbox if m.to == [world.dana.email]] == []

@@ -36,16 +36,6 @@ from tests.browser.messaging_support import (
 )
 from tests.browser.support import axe_check, check_page, containing, exact, t
 from tests.world import World
-import time as _time
-_T0 = [_time.monotonic()]
-def _mark(label):
-    print(f"[{_time.monotonic()-_T0[0]:6.1f}s] {label}", flush=True)
-def check_page(page):  # noqa: F811
-    try:
-        from tests.browser.support import check_page as real
-        real(page)
-    except BaseException as error:
-        print("SOFT CHECK:", str(error)[:600], flush=True)
 
 pytestmark = pytest.mark.browser
 
@@ -89,21 +79,18 @@ def test_coach_and_client_chat_live(
     path = conversation_path(chat)
 
     # The client waits on their home page; the coach writes first.
-    _mark('# The client waits on their home page; the coach writes firs')
     client_page = open_as(open_page, client, server_url, "/home/")
-    _mark('a');wait_connected(client_page)
-    _mark('b');mark_no_reload(client_page)
+    wait_connected(client_page)
+    mark_no_reload(client_page)
     coach_page = open_as(open_page, coach, server_url, path)
-    _mark('c');check_page(coach_page)
-    _mark('d');wait_chat_ready(coach_page)
-    _mark('e')
+    check_page(coach_page)
+    wait_chat_ready(coach_page)
 
     greeting = "Hello, how did the week go?" if language == "en" else "שלום, איך עבר השבוע?"
     send(coach_page, language, greeting)
     expect(message_article(coach_page, greeting)).to_have_count(1)
 
     # The client's header counts it at once: the bell (the new-message notice) and Messages.
-    _mark("# The client's header counts it at once: the bell (the new-m")
     nav_link = client_page.locator('[data-nav-badge="notifications"]')
     expect(nav_link.first).to_have_attribute(
         "aria-label", badge_pattern(language, "Notifications", 1)
@@ -114,7 +101,6 @@ def test_coach_and_client_chat_live(
     assert_no_reload(client_page)
 
     # The client opens the conversation; from here both pages only update in place.
-    _mark('# The client opens the conversation; from here both pages on')
     client_page.goto(path)
     check_page(client_page)
     wait_chat_ready(client_page)
@@ -123,12 +109,10 @@ def test_coach_and_client_chat_live(
     expect(message_article(client_page, greeting)).to_have_count(1)
 
     # The coach sees that the client has read it.
-    _mark('# The coach sees that the client has read it.')
     seen = t(language, "Seen %(time)s").replace("%(time)s", "")
     expect(coach_page.get_by_text(re.compile(re.escape(seen.strip())))).to_be_visible()
 
     # The client reacts; the coach sees the reaction.
-    _mark('# The client reacts; the coach sees the reaction.')
     _action(client_page, language, greeting, "React")
     thumbs = t(language, "thumbs up")
     client_page.get_by_role("button", name=containing(thumbs)).first.click()
@@ -138,12 +122,10 @@ def test_coach_and_client_chat_live(
     expect(coach_chip).to_contain_text("1")
 
     # The client attaches a picture; the coach sees it inline, loaded.
-    _mark('# The client attaches a picture; the coach sees it inline, l')
     picture = _png(tmp_path, "sunrise.png")
     client_page.get_by_label(t(language, "Attach a file")).set_input_files(picture)
     caption = "My drawing" if language == "en" else "הציור שלי"
     # Send waits for the upload (its id travels with the message): done when it can be removed.
-    _mark('# The upload finishes before the message goes (its id travel')
     remove = t(language, "Remove %(name)s") % {"name": "sunrise.png"}
     expect(client_page.get_by_role("button", name=exact(remove))).to_be_visible()
     send(client_page, language, caption)
@@ -155,7 +137,6 @@ def test_coach_and_client_chat_live(
     expect(image).to_have_attribute("width", "64")
 
     # The coach corrects the greeting within the edit window: "(edited)" on both sides.
-    _mark('# The coach corrects the greeting within the edit window: "(')
     corrected = greeting.replace("week", "weekend") if language == "en" else "שלום, איך עבר הסופ״ש?"
     _action(coach_page, language, greeting, "Edit")
     editor = message_article(coach_page, greeting).get_by_role("textbox")
@@ -170,7 +151,6 @@ def test_coach_and_client_chat_live(
         expect(article.get_by_role("link", name=exact(edited))).to_be_visible()
 
     # A mixed Hebrew/English message is laid out right to left wherever it is shown.
-    _mark('# A mixed Hebrew/English message is laid out right to left w')
     send(coach_page, language, MIXED)
     for page in (coach_page, client_page):
         body = message_article(page, MIXED).locator(".message-body")
@@ -181,7 +161,6 @@ def test_coach_and_client_chat_live(
         assert direction == ["rtl", True], f"{page.url}: mixed message direction is {direction}"
 
     # The coach deletes the corrected greeting: "Message deleted" on both sides.
-    _mark('# The coach deletes the corrected greeting: "Message deleted')
     _action(coach_page, language, corrected, "Delete")
     dialog = coach_page.get_by_role("dialog")
     expect(dialog).to_be_visible()
@@ -223,7 +202,6 @@ def test_message_written_offline_is_sent_once_back_online(
     pending = message_article(client_page, text)
     expect(pending).to_contain_text(t(language, "Sending…"))
     # Nothing reached the server while offline.
-    _mark('# Nothing reached the server while offline.')
     assert not Message.objects.filter(conversation=chat, body=text).exists()
 
     client_page.context.set_offline(False)
@@ -233,7 +211,6 @@ def test_message_written_offline_is_sent_once_back_online(
     expect(message_article(client_page, text)).to_have_count(1)
     assert Message.objects.filter(conversation=chat, body=text).count() == 1
     # A moment later (a retry would have gone by now) it is still one, on both sides.
-    _mark('# A moment later (a retry would have gone by now) it is stil')
     client_page.wait_for_timeout(1500)
     assert Message.objects.filter(conversation=chat, body=text).count() == 1
     expect(message_article(coach_page, text)).to_have_count(1)

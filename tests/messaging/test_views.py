@@ -78,10 +78,11 @@ def test_inbox_query_count_does_not_grow_with_conversations(
     browser.get("/messages/")
     with django_assert_max_num_queries(14) as few:
         browser.get("/messages/")
+    allowed = len(few.captured_queries)
     for chat, who in ((chats.dana_avi, world.avi), (chats.dana_noa, world.noa)):
         for n in range(3):
             send(who, chat, f"note {n}")
-    with django_assert_max_num_queries(len(few.captured_queries)):
+    with django_assert_max_num_queries(allowed):
         response = browser.get("/messages/")
     assert response.status_code == 200
 
@@ -115,11 +116,11 @@ def test_opening_the_conversation_marks_it_read_and_shows_the_divider_once(world
     browser.get(f"/messages/{chats.dana_avi.pk}/")
     newer = send(world.dana, chats.dana_avi, "After")
     html = browser.get(f"/messages/{chats.dana_avi.pk}/").content.decode()
-    assert html.count("New messages") == 1
-    assert html.index("New messages") < html.index(f'data-message-id="{newer.pk}"')
+    assert html.count('class="chat-divider"') == 1
+    assert html.index('class="chat-divider"') < html.index(f'data-message-id="{newer.pk}"')
     seat = Participant.objects.get(conversation=chats.dana_avi, user=world.avi)
     assert seat.last_read_message_id == newer.pk
-    assert "New messages" not in browser.get(f"/messages/{chats.dana_avi.pk}/").content.decode()
+    assert 'class="chat-divider"' not in browser.get(f"/messages/{chats.dana_avi.pk}/").content.decode()
 
 
 def test_someone_elses_conversation_is_a_404(world: World) -> None:
@@ -144,7 +145,7 @@ def test_older_pages_through_before_links(world: World) -> None:
     assert f'href="?before={sent[3].pk}"' in html
     html = browser.get(f"/messages/{chats.dana_avi.pk}/", {"before": sent[3].pk}).content.decode()
     assert "message 2<" in html and "message 3<" not in html
-    assert "Load earlier messages" not in html
+    assert 'href="?before=' not in html
     assert _config(html)["newest"] is False
 
 
@@ -157,6 +158,8 @@ def test_conversation_query_count_does_not_grow_with_messages(
     browser.get(f"/messages/{chats.dana_avi.pk}/")
     with django_assert_max_num_queries(40) as baseline:
         browser.get(f"/messages/{chats.dana_avi.pk}/")
+    # Each request empties the connection's query log: count now.
+    allowed = len(baseline.captured_queries)
     from loom.core.context import acting_as
     from loom.messaging import services
 
@@ -166,7 +169,7 @@ def test_conversation_query_count_does_not_grow_with_messages(
         with acting_as(world.avi.pk):
             services.reaction_set(user=world.avi, message_id=message.pk, emoji="👍", on=True)
     browser.get(f"/messages/{chats.dana_avi.pk}/")  # reads them: the mark happens once
-    with django_assert_max_num_queries(len(baseline.captured_queries)):
+    with django_assert_max_num_queries(allowed):
         response = browser.get(f"/messages/{chats.dana_avi.pk}/")
     assert response.status_code == 200
 
@@ -230,9 +233,10 @@ def test_history_query_count_is_constant(world: World, django_assert_max_num_que
     browser = signed_in(world.dana)
     with django_assert_max_num_queries(20) as baseline:
         browser.get(f"/messages/{chats.dana_avi.pk}/history/")
+    allowed = len(baseline.captured_queries)
     for n in range(20):
         send(world.avi, chats.dana_avi, f"more {n}")
-    with django_assert_max_num_queries(len(baseline.captured_queries)):
+    with django_assert_max_num_queries(allowed):
         browser.get(f"/messages/{chats.dana_avi.pk}/history/")
 
 

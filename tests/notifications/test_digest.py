@@ -11,7 +11,12 @@ import time_machine
 from django.core.management import call_command
 
 from loom.core.models import OutboxMessage
-from loom.notifications.models import DigestItem, Notification, NotificationDelivery, NotificationSettings
+from loom.notifications.models import (
+    DigestItem,
+    Notification,
+    NotificationDelivery,
+    NotificationSettings,
+)
 from tests.notifications.conftest import Send, make_notice
 from tests.smtp import SmtpServer
 from tests.world import World

@@ -255,3 +255,52 @@ def test_a_rolled_back_change_tells_nobody(world: World) -> None:
         raise RuntimeError
     assert not OutboxMessage.objects.exists()
     assert not Notification.objects.exists()
+
+
+def test_the_notification_centre_shows_how_each_channel_went(
+    world: World, send: Send, mail_via_smtp: SmtpServer
+) -> None:
+    send(make_notice(world.avi, title="Booked for Monday"))
+    mail_via_smtp.wait_for(1)
+    html = signed_in(world.avi).get("/notifications/").content.decode()
+    assert "Booked for Monday" in html
+    assert "Email: Sent" in html
+    assert "Push: Not sent (turned off in your settings)" in html
+    assert 'href="/sessions/1/"' in html
+
+
+def test_mark_all_read_cancels_waiting_emails_and_tells_the_stream(
+    world: World, send: Send, mail_via_smtp: SmtpServer
+) -> None:
+    send(_message_notice(world))
+    response = signed_in(world.avi).post("/notifications/read-all/")
+    assert response.status_code == 302
+    assert _deliveries(Notification.objects.get())["email"] == (State.SKIPPED, "read")
+    assert UserEvent.objects.get(user=world.avi, kind="notification.read").data == {
+        "all": True,
+        "unread": 0,
+    }
+    outbox_drain(now=timezone.now() + timedelta(minutes=11))
+    assert mail_via_smtp.messages == []
+
+
+def test_a_shown_push_is_cleared_with_its_tag_when_read(world: World, send: Send) -> None:
+    send(_message_notice(world))
+    notification = Notification.objects.get()
+    sent = OutboxMessage.objects.create(
+        channel="push",
+        recipient=str(world.avi.pk),
+        payload={"kind": "show", "tag": "conversation:1", "notification_id": notification.pk},
+        status=OutboxMessage.Status.SENT,
+    )
+    NotificationDelivery.objects.filter(notification=notification, channel="push").update(
+        state=State.SENT, outbox_message=sent
+    )
+    signed_in(world.avi).post(f"/notifications/{notification.pk}/read/")
+    clear = OutboxMessage.objects.get(dedupe_key="message:1:1:push:clear")
+    assert clear.payload == {
+        "kind": "clear",
+        "tag": "conversation:1",
+        "notification_id": notification.pk,
+    }
+    assert clear.recipient == str(world.avi.pk)

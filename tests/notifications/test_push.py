@@ -147,7 +147,7 @@ def test_the_only_device_gone_leaves_the_push_not_sent(
     push_service.answers["/push/gone"] = [404]
     send(make_notice(world.avi, kind="session_cancelled"))
     assert not PushSubscription.objects.filter(pk=device.pk).exists()
-    assert _push_delivery(world.avi) == (State.SKIPPED, "no device")
+    assert _push_delivery(world.avi) == (State.SKIPPED, "no_device")
 
 
 def test_a_failing_push_service_is_retried_without_a_second_push_to_served_devices(

@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from loom.notifications.models import PushSubscription
-from loom.notifications.push import b64url_encode, vapid_keys
+from loom.notifications.push import b64url_encode, generate_vapid_keys, vapid_keys
 from tests.conftest import signed_in
 from tests.notifications.test_push_service import BrowserKeys
 from tests.world import World
@@ -214,3 +214,31 @@ def test_removing_through_htmx_answers_with_the_new_list(world: World, vapid: st
     html = response.content.decode()
     assert response.status_code == 200
     assert "Other" in html and ">Mine<" not in html
+
+
+@pytest.mark.postgres
+def test_devices_go_through_row_level_security_as_the_application_role(
+    app_role: str, transactional_db: None, settings: Any
+) -> None:
+    from tests.security.conftest import APP_ROLE, application_connections, raw_as, rows
+
+    public, private = generate_vapid_keys()
+    settings.LOOM_VAPID_PUBLIC_KEY, settings.LOOM_VAPID_PRIVATE_KEY = public, private
+    world = World.build()
+    maya_device = _make_device(world.maya, "Maya's tablet")
+    with application_connections(APP_ROLE):
+        avi, noa = signed_in(world.avi), signed_in(world.noa)
+        assert _subscribe(world.avi, BrowserKeys().subscription_json(ENDPOINT)).status_code == 201
+        html = avi.get("/push/devices/").content.decode()
+        assert "Unnamed device" in html and "tablet" not in html
+        assert avi.post(f"/push/subscriptions/{maya_device.pk}/delete/").status_code == 404
+        # The same browser, now Noa's: the row Avi's RLS view hides still moves to her.
+        assert _subscribe(world.noa, BrowserKeys().subscription_json(ENDPOINT)).status_code == 201
+        assert "Unnamed device" in noa.get("/push/devices/").content.decode()
+        assert "Unnamed device" not in avi.get("/push/devices/").content.decode()
+    owners = dict(PushSubscription.objects.values_list("endpoint", "user_id"))
+    assert owners == {ENDPOINT: world.noa.pk, maya_device.endpoint: world.maya.pk}
+    with raw_as(world.avi.pk) as cursor:
+        assert rows(cursor, "SELECT count(*) FROM notifications_pushsubscription") == [0]
+    with raw_as(world.maya.pk) as cursor:
+        assert rows(cursor, "SELECT id FROM notifications_pushsubscription") == [maya_device.pk]

@@ -50,7 +50,10 @@ def test_quiet_hours_end_on_the_persons_calendar_across_daylight_saving(
 
 def test_outside_quiet_hours_or_without_them_nothing_waits() -> None:
     assert quiet_end_after(utc(2026, 6, 1, 12, 0), zone=NEW_YORK, **NIGHT) is None
-    assert quiet_end_after(utc(2026, 6, 1, 3, 0), zone=NEW_YORK, quiet_start=None, quiet_end=None) is None
+    assert (
+        quiet_end_after(utc(2026, 6, 1, 3, 0), zone=NEW_YORK, quiet_start=None, quiet_end=None)
+        is None
+    )
     day = {"quiet_start": time(13, 0), "quiet_end": time(14, 0)}
     assert quiet_end_after(utc(2026, 6, 1, 17, 30), zone=NEW_YORK, **day) == utc(2026, 6, 1, 18, 0)
     assert quiet_end_after(utc(2026, 6, 1, 18, 0), zone=NEW_YORK, **day) is None

@@ -44,13 +44,14 @@ def test_homework_shares_the_resource_and_tells_the_client_once(world):
     assert (homework.client_id, homework.session_id) == (world.avi.pk, session.pk)
     assert Share.objects.get().source == ShareSource.HOMEWORK
     assert get_resource_for_user(world.avi, resource.pk)
-    [email] = OutboxMessage.objects.filter(channel="email")
-    assert "homework" in email.payload["text"]
+    [notice] = OutboxMessage.objects.filter(channel="notice")
+    assert notice.payload["kind"] == "resource_shared"
+    assert "homework" in notice.payload["email"]["text"]
     # Adding it again is the same homework, and says nothing new.
     again = services.homework_add(coach=world.dana, session_id=session.pk, resource_id=resource.pk)
     assert again.pk == homework.pk
     assert SessionHomework.objects.count() == 1
-    assert OutboxMessage.objects.filter(channel="email").count() == 1
+    assert OutboxMessage.objects.filter(channel="notice").count() == 1
 
 
 def test_homework_keeps_an_existing_view_only_share(world):
@@ -60,7 +61,7 @@ def test_homework_keeps_an_existing_view_only_share(world):
     services.homework_add(coach=world.dana, session_id=session.pk, resource_id=resource.pk)
     row = Share.objects.get()
     assert (row.source, row.can_download) == (ShareSource.CHOSEN, False)
-    assert not OutboxMessage.objects.filter(channel="email").exists()
+    assert not OutboxMessage.objects.filter(channel="notice").exists()
 
 
 def test_removing_homework_removes_only_the_share_it_created(world):

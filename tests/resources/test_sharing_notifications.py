@@ -10,7 +10,7 @@ from loom.accounts.models import User
 from loom.core.context import system_context
 from loom.core.models import OutboxMessage
 from loom.core.outbox import outbox_drain
-from loom.notifications.models import Notification
+from loom.notifications.models import ChannelChoice, Notification
 from loom.resources import sharing_services as services
 from loom.resources.models import Share, ShareSource
 from loom.resources.selectors import get_collection_for_user, shared_resources_for_client
@@ -68,7 +68,12 @@ def test_a_hebrew_client_gets_the_email_in_hebrew(world, mail_via_smtp):
     assert f"{BASE}/client/resources/collections/{collection.pk}/" in html
     # The greeting comes from the Hebrew catalogue.
     assert "Noa Peretz" in html
-    assert OutboxMessage.objects.get(channel="email").payload["language"] == "he"
+    [notice] = OutboxMessage.objects.filter(channel="notice")
+    assert notice.payload["email"]["language"] == "he"
+    assert notice.payload["source"].startswith(f"resources-shared:{world.noa.pk}:")
+    # The in-app words are Hebrew too.
+    with system_context():
+        assert "ערכת רוגע" in Notification.objects.get(user=world.noa).title
 
 
 def test_hostile_titles_are_escaped_in_the_html_email(world, mail_via_smtp):
@@ -146,4 +151,26 @@ def test_joining_a_coach_with_nothing_marked_sends_no_welcome(world):
     make_resource(world.dana)
     lior = _join_dana("lior@example.com")
     assert not Share.objects.filter(client=lior).exists()
-    assert not OutboxMessage.objects.filter(dedupe_key__startswith="resources-shared:").exists()
+    assert not OutboxMessage.objects.filter(
+        channel="notice", dedupe_key__startswith="notice:resources-shared:"
+    ).exists()
+
+
+def test_email_turned_off_for_shares_leaves_only_the_notice_in_loom(world, mail_via_smtp):
+    ChannelChoice.objects.create(
+        user=world.avi, kind="resource_shared", channel="email", enabled=False
+    )
+    resource = make_resource(world.dana, title="Breathing basics")
+    services.share_resources(
+        coach=world.dana, resource_ids=[resource.pk], client_ids=[world.avi.pk, world.noa.pk]
+    )
+    _drain()
+    # Noa's email arrives (the drain did send); Avi's never does.
+    [message] = mail_via_smtp.wait_for(1)
+    assert message["To"] == "noa@example.com"
+    _drain()
+    assert [m["To"] for m in mail_via_smtp.messages] == ["noa@example.com"]
+    with system_context():
+        [notice] = Notification.objects.filter(user=world.avi)
+    assert notice.kind == "resource_shared"
+    assert notice.title == "Dana Levi shared “Breathing basics” with you"

@@ -15,16 +15,22 @@ from loom.resources import sharing_services as services
 from loom.resources.models import Share, ShareSource
 from loom.resources.selectors import get_collection_for_user, get_resource_for_user
 from tests.resources.factories import make_collection, make_resource, share
+from tests.scheduling.told import Told
 
 pytestmark = pytest.mark.django_db
 
 
-def _emails() -> list[OutboxMessage]:
-    return list(OutboxMessage.objects.filter(channel="email").order_by("id"))
-
-
 def _notices() -> list[OutboxMessage]:
-    return list(OutboxMessage.objects.filter(channel="in_app").order_by("id"))
+    """The notices queued (one per client told; the email rides in each)."""
+    return list(OutboxMessage.objects.filter(channel="notice").order_by("id"))
+
+
+def _emails() -> list[Told]:
+    return [
+        Told(row=row, payload=row.payload["email"], notice=row.payload)
+        for row in _notices()
+        if row.payload.get("email")
+    ]
 
 
 def test_sharing_with_chosen_clients_writes_one_row_each_and_audits(world):
@@ -38,8 +44,9 @@ def test_sharing_with_chosen_clients_writes_one_row_each_and_audits(world):
     audit = AuditLog.objects.get(action="resource.shared")
     assert audit.actor_id == world.dana.pk
     assert set(audit.details["client_ids"]) == {world.avi.pk, world.noa.pk}
-    assert {m.recipient for m in _emails()} == {"avi@example.com", "noa@example.com"}
+    assert {m.row.recipient for m in _emails()} == {str(world.avi.pk), str(world.noa.pk)}
     assert len(_notices()) == 2
+    assert {m.notice["kind"] for m in _emails() if m.notice} == {"resource_shared"}
 
 
 def test_resharing_updates_the_row_and_tells_nobody_again(world):
@@ -169,6 +176,8 @@ def test_several_resources_at_once_make_one_notice_listing_them(world):
     assert Share.objects.count() == 2
     [email] = _emails()
     [notice] = _notices()
+    assert notice.payload["kind"] == "resource_shared"
+    assert notice.payload["title"] == email.payload["subject"]
     assert "2 resources" in email.payload["subject"]
     assert "One" in email.payload["text"] and "Two" in email.payload["text"]
     assert notice.payload["url"] == "/client/resources/"

@@ -13,7 +13,6 @@ import time_machine
 from django.urls import reverse
 
 from loom.accounts.models import User
-from loom.core.models import OutboxMessage
 from loom.scheduling.models import BookingMode, Session
 from loom.scheduling.services import (
     session_approve,
@@ -24,6 +23,7 @@ from loom.scheduling.services import (
 )
 from tests.conftest import signed_in
 from tests.scheduling.support import hours, session_type, utc
+from tests.scheduling.told import Told, emails_to
 from tests.world import World
 
 pytestmark = pytest.mark.django_db
@@ -55,11 +55,11 @@ def _book(world: World, **fields: Any) -> Session:
     )
 
 
-def _emails_to(user: User) -> list[OutboxMessage]:
-    return list(OutboxMessage.objects.filter(recipient=user.email).order_by("id"))
+def _emails_to(user: User) -> list[Told]:
+    return emails_to(user)
 
 
-def _link_path(message: OutboxMessage) -> str:
+def _link_path(message: Told) -> str:
     """The session link in an email's text, as a path with its query."""
     [line] = [line for line in message.payload["text"].splitlines() if "/sessions/" in line]
     url = urlsplit(line.strip())

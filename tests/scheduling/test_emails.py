@@ -358,3 +358,39 @@ def test_an_administrator_change_is_told_to_both_parties(dana: World) -> None:
     for person in (dana.dana, dana.noa):
         [cancelled] = notices_to(person, kind="session_cancelled")
         assert cancelled["email"]["attachments"][0]["filename"] == "cancel.ics"
+
+
+def test_email_turned_off_for_a_kind_leaves_the_in_app_notice_only(
+    dana: World, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django.core import mail
+
+    from loom.notifications.models import ChannelChoice, Notification
+
+    ChannelChoice.objects.create(
+        user=dana.dana, kind="session_booked", channel="email", enabled=False
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        session = _book(dana)
+
+    [notification] = Notification.objects.filter(user=dana.dana)
+    assert notification.kind == "session_booked"
+    assert notification.title == "Session booked: Coaching with Noa Peretz"
+    assert notification.url == f"/sessions/{session.pk}/"
+    # Only Noa's receipt was mailed.
+    assert [message.to for message in mail.outbox] == [[dana.noa.email]]
+
+
+def test_a_notice_email_reaches_a_real_smtp_server_with_its_calendar_file(
+    dana: World, mail_via_smtp: SmtpServer, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        session = _book(dana)
+    messages = mail_via_smtp.wait_for(2)
+
+    [to_dana] = [message for message in messages if message["To"] == dana.dana.email]
+    assert to_dana["Subject"] == "Session booked: Coaching with Noa Peretz"
+    [ics] = list(to_dana.iter_attachments())
+    assert ics.get_param("method") == "REQUEST"
+    assert str(_event(icalendar.Calendar.from_ical(ics.get_content()))["UID"]) == session.uid
+    assert "Noa Peretz booked a session with you." in to_dana.get_body(("plain",)).get_content()

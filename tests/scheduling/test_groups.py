@@ -6,6 +6,8 @@ Runs on SQLite and PostgreSQL; the concurrency and row-level security proofs are
 
 from __future__ import annotations
 
+import re
+
 import base64
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,7 +28,6 @@ from django.test.utils import CaptureQueriesContext
 from loom.accounts.models import CoachClient, User
 from loom.core.errors import Conflict, DomainError, Forbidden, NotFound
 from loom.core.models import OutboxMessage
-from loom.core.outbox import outbox_channels
 from loom.scheduling import group_services, selectors
 from loom.scheduling.group_selectors import (
     client_group_sessions,
@@ -54,7 +55,10 @@ from loom.scheduling.services import (
 )
 from tests.factories import ClientFactory
 from tests.scheduling.support import hours, session_type, utc
+from tests.scheduling.told import Told, emails_to, notices_to
 from tests.world import World
+
+HEBREW = re.compile(r"[\u0590-\u05FF]")
 
 NOW = utc(2026, 6, 1, 12, 0)  # Monday
 SLOT = utc(2026, 6, 2, 14, 0)  # Tuesday 10:00 New York, 26 hours ahead
@@ -87,11 +91,11 @@ def group(world: World) -> Iterator[Group]:
         yield Group(world=world, kind=kind, session=session, extra=extra)
 
 
-def _emails(user: User) -> list[OutboxMessage]:
-    return list(OutboxMessage.objects.filter(recipient=user.email).order_by("id"))
+def _emails(user: User) -> list[Told]:
+    return emails_to(user)
 
 
-def _calendar(message: OutboxMessage) -> icalendar.Calendar:
+def _calendar(message: Told) -> icalendar.Calendar:
     [attachment] = message.payload["attachments"]
     return icalendar.Calendar.from_ical(base64.b64decode(attachment["content"]))
 
@@ -473,13 +477,12 @@ def test_offer_reaches_the_person_in_their_language_zone_and_in_loom(group: Grou
     assert '<html lang="he" dir="rtl">' in offer.payload["html"]
     assert "17:00" in offer.payload["text"]  # 10:00 New York, in Jerusalem
     assert "(\u2066America/New_York\u2069)" in offer.payload["text"]
-    in_app = OutboxMessage.objects.filter(channel="in_app", recipient=str(gil.pk))
-    if "in_app" in outbox_channels():
-        [notice] = in_app
-        assert notice.payload["url"] == f"/client/groups/{group.session.pk}/"
-        assert notice.payload["kind"] == "waitlist_offer"
-    else:
-        assert not in_app.exists()
+    # Told as an answer to their wish to attend, urgently: the seat is held for hours.
+    [notice] = notices_to(gil)
+    assert notice["url"] == f"/client/groups/{group.session.pk}/"
+    assert notice["kind"] == "session_approved"
+    assert notice["urgent"] is True
+    assert HEBREW.search(notice["title"]), notice["title"]
 
 
 def test_expire_command_runs_the_job(group: Group) -> None:

@@ -17,7 +17,7 @@ from django.core import mail
 from django.http import Http404
 from django.test import Client
 
-from loom.core.email import email_enqueue
+from loom.core.notices import notice_send
 from loom.core.models import OutboxMessage
 from loom.scheduling import note_services as services
 from loom.scheduling import reminder_emails
@@ -120,7 +120,7 @@ def test_emails_and_outbox_never_carry_the_private_note(
     # due; send it now, as its deliverer would.
     sent_before = len(mail.outbox)
     with django_capture_on_commit_callbacks(execute=True):
-        email_enqueue(**reminder_emails.followup_email_message(session, world.avi))
+        notice_send(reminder_emails.followup_notice(session, world.avi))
     assert len(mail.outbox) == sent_before + 1
     followup = mail.outbox[-1]
     texts.append(str(followup.subject) + str(followup.body))

@@ -315,7 +315,7 @@ def test_reminders_go_out_at_their_time_in_each_recipients_language(dana: World)
     _deliver(WEDNESDAY_10 - timedelta(hours=1))
     assert len(_mail_to("noa@example.com")) == 2
     assert {row.status for row in _rows(session)} == {"sent"}
-    assert Notification.objects.filter(user=dana.noa).count() == 2
+    assert Notification.objects.filter(user=dana.noa, kind="session_reminder").count() == 2
 
 
 def test_each_reminder_is_queued_once_even_when_dispatched_twice(dana: World) -> None:
@@ -325,17 +325,33 @@ def test_each_reminder_is_queued_once_even_when_dispatched_twice(dana: World) ->
         first = reminders_dispatch()
         second = reminders_dispatch()
     assert (first.sent, second.sent) == (4, 0)
-    keys = set(
-        OutboxMessage.objects.filter(dedupe_key__startswith="reminder:").values_list(
-            "dedupe_key", flat=True
-        )
-    )
-    emails = [row for row in _rows(session) if row.channel == "email" and row.status == "sent"]
-    assert keys == {f"reminder:{row.pk}:{session.sequence}" for row in emails} | {
-        f"reminder:{row.pk}:{session.sequence}"
-        for row in _rows(session)
-        if row.channel == "in_app" and row.status == "sent"
+    # Four rows (email and in-app for each party) make one notice per person.
+    notices = OutboxMessage.objects.filter(channel="notice").order_by("recipient")
+    assert {(row.recipient, row.dedupe_key) for row in notices} == {
+        (str(person.pk), f"notice:reminder:{session.pk}:{person.pk}:1440:{session.sequence}")
+        for person in (dana.dana, dana.avi)
     }
+    for notice in notices:
+        assert notice.payload["kind"] == "session_reminder"
+        # Planning moved it out of quiet hours already.
+        assert notice.payload["urgent"] is True
+        assert notice.payload["email"]["template"] == "scheduling/email/reminder"
+        assert f"/sessions/{session.pk}/" in notice.payload["sms"]
+
+
+def test_email_reminders_turned_off_leave_the_in_app_reminder_only(dana: World) -> None:
+    reminder_preferences_update(
+        user=dana.avi, quiet_start=None, quiet_end=None, email_reminders=False, sms_reminders=False
+    )
+    _book(dana)
+
+    _deliver(WEDNESDAY_10 - timedelta(days=1))
+
+    assert _mail_to("avi@example.com") == []
+    assert len(_mail_to("dana@example.com")) == 1
+    with system_context():
+        [notice] = Notification.objects.filter(user=dana.avi, kind="session_reminder")
+    assert notice.title == "Reminder: Coaching with Dana Levi"
 
 
 def test_a_text_message_reminder_goes_to_the_verified_phone(dana: World) -> None:

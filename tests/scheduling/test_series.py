@@ -12,12 +12,14 @@ import pytest
 import time_machine
 from django.utils import translation
 
+from loom.accounts.models import User
 from loom.core.errors import Conflict, DomainError, Forbidden
 from loom.core.models import OutboxMessage
 from loom.scheduling.models import AvailabilityOverride, OverrideKind, Session
 from loom.scheduling.series import session_book_weekly_series
 from loom.scheduling.services import SlotUnavailable, session_book, session_reschedule
 from tests.scheduling.support import hours, session_type, utc
+from tests.scheduling.told import emails_to, notices_to
 from tests.world import World
 
 pytestmark = pytest.mark.django_db
@@ -54,8 +56,8 @@ def _book(world: World, **kwargs: Any) -> list[Session]:
     return session_book_weekly_series(**values)
 
 
-def _calendar_of(user_email: str) -> icalendar.Calendar:
-    [message] = OutboxMessage.objects.filter(recipient=user_email)
+def _calendar_of(person: User) -> icalendar.Calendar:
+    [message] = emails_to(person)
     [attachment] = message.payload["attachments"]
     return icalendar.Calendar.from_ical(base64.b64decode(attachment["content"]))
 
@@ -85,7 +87,7 @@ def test_one_email_per_party_with_every_session_in_an_independently_parsed_file(
 ) -> None:
     sessions = _book(eli_and_maya)
     for person in (eli_and_maya.eli, eli_and_maya.maya):
-        calendar = _calendar_of(person.email)
+        calendar = _calendar_of(person)
         events = sorted(calendar.walk("VEVENT"), key=lambda event: event["DTSTART"].dt)
         assert [str(event["UID"]) for event in events] == [s.uid for s in sessions]
         for event, session in zip(events, sessions, strict=True):
@@ -93,10 +95,17 @@ def test_one_email_per_party_with_every_session_in_an_independently_parsed_file(
             assert event["DTEND"].dt == session.ends_at
             assert event["DTSTART"].params["TZID"] == "Asia/Jerusalem"
         assert calendar.walk("VTIMEZONE")
-    to_maya = OutboxMessage.objects.get(recipient=eli_and_maya.maya.email)
+    [to_maya] = emails_to(eli_and_maya.maya)
     assert to_maya.payload["subject"] == "6 sessions booked: Coaching with Eli Cohen"
     # Maya reads her own zone: 2 March 02:00 in New York.
     assert "(America/New_York)" in to_maya.payload["text"]
+    # Maya is told (one session_booked notice for the series); Eli, who booked it,
+    # gets his email as a receipt.
+    [notice] = notices_to(eli_and_maya.maya)
+    assert notice["kind"] == "session_booked"
+    assert notice["source"] == f"series:{sessions[0].series}:user:{eli_and_maya.maya.pk}"
+    assert notice["url"] == f"/sessions/{sessions[0].pk}/"
+    assert notices_to(eli_and_maya.eli) == []
 
 
 def test_a_week_that_cannot_be_booked_books_nothing_and_names_the_date(
