@@ -25,6 +25,7 @@ The Origin header is checked before any of this (``AllowedHostsOriginValidator``
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 import time
@@ -133,6 +134,21 @@ class StreamConsumer(ActingUserConsumerMixin, AsyncWebsocketConsumer):
     last_sent: int
     ready: bool
 
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        except Exception as exc:
+            # The channel layer failed under the socket (Redis restarting): Channels
+            # leaves without calling disconnect(). Close with 1012 ("service restart")
+            # so the browser reconnects with its last number at once.
+            logger.warning("realtime.layer_failed", error=repr(exc))
+            with contextlib.suppress(Exception):
+                await send({"type": "websocket.close", "code": 1012})
+        finally:
+            task = getattr(self, "heal_task", None)
+            if task is not None:
+                task.cancel()
+
     async def connect(self) -> None:
         user = self.scope.get("user")
         if user is None or not getattr(user, "is_authenticated", False):
@@ -178,8 +194,10 @@ class StreamConsumer(ActingUserConsumerMixin, AsyncWebsocketConsumer):
                 position = await database_sync_to_async(stream_position)(self.user.pk)
                 if position > self.last_sent:
                     await self.flush()
+            except OSError:  # The connection is gone (ClientDisconnected is one).
+                return
             except Exception as exc:
-                logger.warning("realtime.heal_failed", error=str(exc))
+                logger.warning("realtime.heal_failed", error=repr(exc))
 
     async def flush(self) -> None:
         """Send every committed event after the last one this socket sent, in order."""
