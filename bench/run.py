@@ -19,6 +19,9 @@ Configuration (environment):
 ``BENCH_LIBRARY_RATE``      requests/s offered to the resource library page and API list (default 10)
 ``BENCH_UPLOAD_COUNT``      video uploads measured by ``resources_upload`` (default 5)
 ``BENCH_UPLOAD_MB``         size of each of those uploads in MB (default 100)
+``BENCH_WS_LEVELS``         connected sockets per ``ws_latency`` level (default 100,500,1000)
+``BENCH_WS_RATE``           messages/s offered to ``ws_latency`` (default 20)
+``BENCH_MESSAGING_RATE``    requests/s offered to the messaging list and history (default 10)
 
 The scheduling targets (``scheduling_slots``, ``scheduling_booking``) run in-process in
 ``bench.scheduling``: there are no scheduling pages to load over HTTP yet.
@@ -41,7 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench import calendar_page, resources_library, resources_upload
+from bench import calendar_page, resources_library, resources_upload, ws_latency
 from bench.loadgen import Target, run_constant_rate, summarize
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -491,6 +494,7 @@ def main() -> int:
     ]
     specs += calendar_page.specs(Spec, env=loom_env(), only=only)
     specs += resources_library.specs(Spec, env=loom_env(), only=only)
+    specs += ws_latency.specs(Spec, env=loom_env(), only=only)
     results = []
     for spec in specs:
         if only and spec.name not in only:
@@ -534,12 +538,25 @@ def main() -> int:
         (RESULTS / f"{resources_upload.NAME}.json").write_text(
             json.dumps(uploads, indent=2) + "\n", encoding="utf-8"
         )
+    realtime = None
+    if not only or ws_latency.NAME in only:
+        print(f"{ws_latency.NAME}: websocket latency and memory …", flush=True)
+        realtime = ws_latency.run(
+            env=loom_env(), data_dir=DATA_DIR, warmup=warmup, duration=duration
+        )
+        realtime["machine"] = info
+        (RESULTS / f"{ws_latency.NAME}.json").write_text(
+            json.dumps(realtime, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
     baselines = [r for r in results if r["kind"] == "baseline"]
     workloads = [r for r in results if r["kind"] == "workload"]
     ratio_rows = ratios(workloads, baselines)
     text = write_summary(results, info, ratio_rows, scheduling)
     if uploads is not None:
         text += "\n".join(resources_upload.summary_lines(uploads))
+        (RESULTS / "summary.md").write_text(text, encoding="utf-8")
+    if realtime is not None:
+        text += "\n".join(ws_latency.summary_lines(realtime))
         (RESULTS / "summary.md").write_text(text, encoding="utf-8")
     print()
     print(text)

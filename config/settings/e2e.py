@@ -15,10 +15,14 @@ if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     }
+    # redis-py 8 gives every read a 5 s timeout by default, exactly as long as
+    # channels_redis's blocking pop waits for a message: on a loaded machine the client
+    # gives up first, the error escapes the consumer and the socket is dropped. A read
+    # timeout well above the pop's keeps a dead Redis detectable without that race.
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 15}]},
         }
     }
 # As in production: work for later (the outbox's deliveries) is queued in the database

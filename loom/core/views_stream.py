@@ -79,7 +79,9 @@ def _rate_limited(user_id: int) -> bool:
     return count > limit
 
 
-def _reply(ref: Any, *, data: dict[str, Any] | None = None, error: tuple[str, str] | None = None) -> dict[str, Any]:
+def _reply(
+    ref: Any, *, data: dict[str, Any] | None = None, error: tuple[str, str] | None = None
+) -> dict[str, Any]:
     if error is None:
         return {"type": "reply", "ref": ref, "ok": True, "data": data or {}}
     code, detail = error
@@ -100,7 +102,9 @@ def stream_command(request: HttpRequest) -> HttpResponse:
     except (ValueError, UnicodeDecodeError):
         frame = None
     if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
-        return problem_response(400, "Request refused", _("A command is a JSON object with a type."))
+        return problem_response(
+            400, "Request refused", _("A command is a JSON object with a type.")
+        )
     if _rate_limited(user.pk):
         return problem_response(429, "Too many requests", _("Too many commands. Wait a moment."))
     ref = frame.get("ref")

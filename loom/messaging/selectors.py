@@ -98,7 +98,7 @@ def conversations_for(user: Any) -> list[Conversation]:
         client_id=OuterRef("client_id"),
         status=CoachClient.Status.ACTIVE,
     )
-    conversations = list(
+    conversations: list[Conversation] = list(
         Conversation.objects.filter(_mine(user))
         .select_related("coach", "client", "last_message")
         .annotate(unread=unread_subquery(user), linked=Exists(active))

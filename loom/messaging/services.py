@@ -176,9 +176,7 @@ def _clean_body(body: Any, *, allow_empty: bool) -> str:
         raise Invalid(_("The message must be text."))
     text = body.strip()
     if len(text) > BODY_MAX:
-        raise TooLong(
-            _("A message can be at most %(max)s characters.") % {"max": f"{BODY_MAX:,}"}
-        )
+        raise TooLong(_("A message can be at most %(max)s characters.") % {"max": f"{BODY_MAX:,}"})
     if not text and not allow_empty:
         raise Invalid(_("Write a message first."))
     if "\x00" in text:
@@ -419,7 +417,9 @@ def message_delete(*, user: User, message_id: Any) -> Message:
         Attachment.objects.filter(message_id=message.pk).delete()
     for attachment in files:
         if attachment.file:
-            transaction.on_commit(partial(attachment.file.storage.delete, str(attachment.file.name)))
+            transaction.on_commit(
+                partial(attachment.file.storage.delete, str(attachment.file.name))
+            )
     _message_event(message)
     return message
 
@@ -483,11 +483,13 @@ def conversation_mark_read(*, user: User, conversation_id: Any, message_id: Any)
         events_append([StreamEvent(r, "conversation.read", data) for r in recipients])
         notices_seen(user_id=user.pk, source_prefix=f"message:{conversation.pk}:")
     else:
-        current = Participant.objects.filter(
-            conversation_id=conversation.pk, user_id=user.pk
-        ).values("last_read_message_id", "last_read_at").first() or {}
-        data["message"] = current.get("last_read_message_id", 0)
-        at = current.get("last_read_at")
+        current = (
+            Participant.objects.filter(conversation_id=conversation.pk, user_id=user.pk)
+            .values_list("last_read_message_id", "last_read_at")
+            .first()
+        )
+        last_id, at = current if current is not None else (0, None)
+        data["message"] = last_id
         data["at"] = at.isoformat() if at else None
     return data
 
@@ -496,7 +498,7 @@ def _member_ids(conversation_id: int) -> tuple[int, int] | None:
     key = f"messaging:members:{conversation_id}"
     cached = cache.get(key)
     if cached is not None:
-        return tuple(cached)  # type: ignore[return-value]
+        return (int(cached[0]), int(cached[1]))
     row = (
         Conversation.objects.filter(pk=conversation_id).values_list("coach_id", "client_id").first()
     )

@@ -21,7 +21,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    JsonResponse,
+    StreamingHttpResponse,
+)
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -479,14 +485,14 @@ def _attachment_for_user(user: User, attachment_id: int) -> Attachment:
     return found
 
 
-@messaging_required
+@messaging_required  # type: ignore[arg-type]
 @require_http_methods(["GET", "HEAD"])
-def attachment(request: HttpRequest, attachment_id: int) -> HttpResponse:
+def attachment(request: HttpRequest, attachment_id: int) -> HttpResponse | StreamingHttpResponse:
     found = _attachment_for_user(_user(request), attachment_id)
     response = ranged_file_response(
         request,
         storage=found.file.storage,
-        name=found.file.name,
+        name=str(found.file.name),
         size=found.size,
         content_type=found.content_type,
         filename=found.name,

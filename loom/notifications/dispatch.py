@@ -85,7 +85,10 @@ def deliver_notice(message: OutboxMessage) -> None:
     with system_context():
         user = User.objects.filter(pk=notice.user_id, is_active=True).first()
         if user is None:
-            raise OutboxPermanentError("The person no longer exists or is inactive.")
+            # Gone or deactivated since the notice was queued: nobody to tell, and
+            # nothing an admin could fix, so no dead letter either.
+            logger.info("notice.no_recipient", user_id=notice.user_id, source=notice.source)
+            return
         with transaction.atomic():
             notification = notice_dispatch(notice=notice, user=user)
     if notification is not None:

@@ -40,7 +40,7 @@ import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -275,9 +275,20 @@ def push_subscription_save(
             existing.device_label = label
         existing.save(update_fields=["p256dh", "auth", "failures", "device_label"])
         return existing, False
-    subscription = PushSubscription.objects.create(
-        user=user, endpoint=endpoint, p256dh=p256dh, auth=auth, device_label=label
-    )
+    try:
+        # A savepoint: the same browser posting twice at once must not fail the request.
+        with transaction.atomic():
+            subscription = PushSubscription.objects.create(
+                user=user, endpoint=endpoint, p256dh=p256dh, auth=auth, device_label=label
+            )
+    except IntegrityError:
+        raced = PushSubscription.objects.filter(user=user, endpoint=endpoint).first()
+        if raced is None:
+            # Taken by someone else at this very moment: the browser may simply retry.
+            raise InvalidSubscription(
+                _("This browser sent a push address Loom cannot use.")
+            ) from None
+        return raced, False
     return subscription, True
 
 

@@ -38,6 +38,9 @@ def _devices_context(user: User) -> dict[str, Any]:
     return {
         "push_public_key": keys.public_key if keys else "",
         "push_devices": list(push_subscriptions_for_user(user)),
+        # push.js fills in the browser and system ("Chrome on Android") for the label.
+        # From Python: in a template, a msgid with "%" is looked up with it doubled.
+        "push_label_pattern": _("%(browser)s on %(system)s"),
     }
 
 

@@ -423,9 +423,7 @@ def session_notify(*, session: Session, event: SessionEvent) -> list[str]:
                 "capacity": str(session.capacity),
             }
             actor_is = _actor(actor, recipient=recipient, session=session)
-            subject, lead = _subject_and_lead(
-                event.kind, role=role, actor=actor_is, names=names
-            )
+            subject, lead = _subject_and_lead(event.kind, role=role, actor=actor_is, names=names)
             late = bool(
                 event.kind == SessionEventKind.CANCELLED and session.late_cancellation
             ) or bool(event.kind == SessionEventKind.SEAT_RELEASED and group.get("late"))

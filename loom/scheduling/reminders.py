@@ -434,6 +434,8 @@ def _queue(reminder: Reminder) -> None:
     Urgent: the time was already moved earlier, out of the person's quiet hours.
     """
     notice_send(reminder_emails.reminder_notice(reminder))
+
+
 def _dispatch_one(pk: int, now: datetime) -> str:
     """Queue one due reminder and mark it sent, in one transaction. Returns the outcome."""
     with transaction.atomic():

@@ -207,7 +207,7 @@ class Chat {
   rowsFor(message) {
     const rows = [];
     if (this.dividerBefore === message.id) {
-      const divider = el("li", { class: "chat-divider", role: "separator" });
+      const divider = el("li", { class: "chat-divider" });
       divider.append(el("span", {}, this.labels.newMessages));
       rows.push(divider);
     }

@@ -92,16 +92,15 @@ function say(section, text) {
 function markThisDevice(section, endpoint) {
   let found = false;
   for (const row of section.querySelectorAll("[data-push-endpoint]")) {
-    if (row.getAttribute("data-push-endpoint") !== endpoint || row.querySelector(".push-this-device")) {
-      found = found || row.getAttribute("data-push-endpoint") === endpoint;
+    if (row.getAttribute("data-push-endpoint") !== endpoint) {
       continue;
     }
     found = true;
-    const badge = document.createElement("span");
-    badge.className = "badge badge-success push-this-device";
-    badge.textContent = section.dataset.textThisDevice;
     const name = row.querySelector("[data-push-device-name]");
-    if (name) {
+    if (name && !row.querySelector(".push-this-device")) {
+      const badge = document.createElement("span");
+      badge.className = "badge badge-success push-this-device";
+      badge.textContent = section.dataset.textThisDevice;
       name.after(" ", badge);
     }
   }
@@ -180,7 +179,10 @@ async function setUp(section) {
   }
   const registration = await navigator.serviceWorker.ready;
   const current = await registration.pushManager.getSubscription();
-  if (current && markThisDevice(section, current.endpoint)) {
+  // A subscription made with keys the server no longer has counts as off: the button
+  // replaces it.
+  const usable = current && sameKey(current, keyBytes(section.dataset.publicKey));
+  if (usable && markThisDevice(section, current.endpoint)) {
     say(section, section.dataset.textOn);
     section.addEventListener("submit", (event) => {
       const row = event.target.closest("[data-push-endpoint]");

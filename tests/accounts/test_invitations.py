@@ -485,7 +485,9 @@ def test_the_coach_is_told_once_in_their_language_with_a_link_to_the_client(worl
     assert signed_in(world.dana).get(notice["url"]).status_code == 200
 
 
-def test_a_hebrew_coach_is_told_in_hebrew_by_email(world, mail_via_smtp, django_capture_on_commit_callbacks):
+def test_a_hebrew_coach_is_told_in_hebrew_by_email(
+    world, mail_via_smtp, django_capture_on_commit_callbacks
+):
     sent = _invite(world.eli, email="maya.friend@example.com")
     mail_via_smtp.messages.clear()
     with django_capture_on_commit_callbacks(execute=True):

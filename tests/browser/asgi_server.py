@@ -43,7 +43,7 @@ def _application() -> Any:
 
     # Only HTTP requests under STATIC_URL are served from the finders; everything else
     # (pages, the websocket) goes to Loom's own router.
-    return ASGIStaticFilesHandler(application)
+    return ASGIStaticFilesHandler(application)  # type: ignore[arg-type]  # any ASGI app works
 
 
 class AsgiServer:

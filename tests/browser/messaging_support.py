@@ -98,9 +98,7 @@ def assert_no_reload(page: Page) -> None:
 
 def message_article(page: Page, text: str) -> Locator:
     """The message whose body contains ``text``."""
-    return page.locator("article.message").filter(
-        has=page.locator(".message-body", has_text=text)
-    )
+    return page.locator("article.message").filter(has=page.locator(".message-body", has_text=text))
 
 
 def composer(page: Page, language: str) -> Locator:

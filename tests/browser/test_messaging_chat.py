@@ -190,9 +190,7 @@ def test_message_written_offline_is_sent_once_back_online(
     wait_chat_ready(client_page)
     mark_no_reload(client_page)
 
-    banner = client_page.get_by_role("status").filter(
-        has_text=exact(t(language, "Reconnecting…"))
-    )
+    banner = client_page.get_by_role("status").filter(has_text=exact(t(language, "Reconnecting…")))
     client_page.context.set_offline(True)
     expect(banner).to_be_visible()
 

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from loom.core.notices import Notice, notice_send
+from loom.core.notices import Notice, notice_send, notices_seen
 from loom.notifications.models import PushSubscription
 from loom.notifications.push import generate_vapid_keys
 from tests.browser.conftest import PageOpener
@@ -43,6 +43,47 @@ _ACTIVE_WORKER = """async () => {
   return {state: worker.state, scope: registration.scope, script: worker.scriptURL,
           controlled: !!navigator.serviceWorker.controller};
 }"""
+
+
+_NOTIFICATIONS = """() => navigator.serviceWorker.ready
+  .then((registration) => registration.getNotifications())
+  .then((shown) => shown.map((n) => ({title: n.title, body: n.body, tag: n.tag,
+                                      url: n.data && n.data.url, dir: n.dir})))"""
+
+
+def _deliver_to_worker(page: Page, origin: str, data: dict[str, Any]) -> None:
+    """Hand a decrypted push to the page's service worker, as the browser does on arrival."""
+    cdp = page.context.new_cdp_session(page)
+    registrations: list[dict[str, Any]] = []
+    cdp.on(
+        "ServiceWorker.workerRegistrationUpdated",
+        lambda e: registrations.extend(e["registrations"]),
+    )
+    cdp.send("ServiceWorker.enable")
+    page.wait_for_function("() => navigator.serviceWorker.controller !== undefined")
+    for _ in range(50):
+        live = [
+            r for r in registrations if not r.get("isDeleted") and r["scopeURL"] == f"{origin}/"
+        ]
+        if live:
+            break
+        page.wait_for_timeout(100)
+    assert live, registrations
+    cdp.send(
+        "ServiceWorker.deliverPushMessage",
+        {"origin": origin, "registrationId": live[0]["registrationId"], "data": json.dumps(data)},
+    )
+    cdp.detach()
+
+
+def _wait_for(page: Page, done: Any) -> list[dict[str, Any]]:
+    """The notifications the worker shows, once ``done(them)`` holds (up to 10 seconds)."""
+    for _ in range(100):
+        shown: list[dict[str, Any]] = page.evaluate(_NOTIFICATIONS)
+        if done(shown):
+            return shown
+        page.wait_for_timeout(100)
+    return shown
 
 
 @pytest.fixture
@@ -172,10 +213,31 @@ def test_a_person_turns_push_on_for_this_browser_and_removes_a_device(
     }
     check_page(page)
 
-    # A notice now reaches this browser's subscription through the push service.
-    notice_send(Notice(user_id=person.pk, kind="session_cancelled", source="pwa:1", title="Loom ✓"))
-    [request] = push_service.to("/push/this-browser")
-    assert browser_keys.decrypt(request.body)["title"] == "Loom ✓"
+    # A notice now reaches this browser's subscription through the push service; what
+    # the browser decrypts, its service worker shows, and reading the notice clears it.
+    title = "Dana cancelled the session" if language == "en" else "דנה ביטלה את הפגישה"
+    notice_send(
+        Notice(
+            user_id=person.pk,
+            kind="session_cancelled",
+            source="pwa:1",
+            title=title,
+            url="/client/sessions/",
+            collapse_key="session:1",
+        )
+    )
+    [show] = push_service.to("/push/this-browser")
+    shown = browser_keys.decrypt(show.body)
+    assert shown["title"] == title
+    _deliver_to_worker(page, server_url, shown)
+    assert _wait_for(page, lambda notes: len(notes) == 1) == [
+        {"title": title, "body": "", "tag": "session:1", "url": "/client/sessions/", "dir": "auto"}
+    ]
+    notices_seen(user_id=person.pk, source_prefix="pwa:")
+    _show_again, clear = push_service.to("/push/this-browser")
+    assert browser_keys.decrypt(clear.body) == {"kind": "clear", "tag": "session:1"}
+    _deliver_to_worker(page, server_url, browser_keys.decrypt(clear.body))
+    assert _wait_for(page, lambda notes: notes == []) == []
 
     # Removing a device swaps the list in place and keeps the keyboard there.
     remove = section.get_by_role("button", name=exact(f"{t(language, 'Remove')} {label}"))

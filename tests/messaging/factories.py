@@ -48,7 +48,9 @@ def png_bytes(width: int = 4, height: int = 3) -> bytes:
     return buffer.getvalue()
 
 
-def upload(user: Any, conversation: Conversation, name: str = "photo.png", content: bytes | None = None) -> Attachment:
+def upload(
+    user: Any, conversation: Conversation, name: str = "photo.png", content: bytes | None = None
+) -> Attachment:
     data = png_bytes() if content is None else content
     with acting_as(user.pk):
         return services.attachment_upload(

@@ -7,8 +7,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from django.utils import timezone, translation
 
@@ -72,7 +72,9 @@ def test_conversation_for_pair_is_get_or_create(world: World) -> None:
     first = services.conversation_for_pair(coach=world.dana, client=world.avi)
     again = services.conversation_for_pair(coach=world.dana, client=world.avi)
     assert first.pk == again.pk
-    assert set(Participant.objects.filter(conversation=first).values_list("user_id", flat=True)) == {
+    assert set(
+        Participant.objects.filter(conversation=first).values_list("user_id", flat=True)
+    ) == {
         world.dana.pk,
         world.avi.pk,
     }
@@ -176,7 +178,9 @@ def test_client_id_of_another_conversation_is_refused(world: World, t: Talks) ->
         ("nul \x00 byte", services.Invalid, "invalid"),
     ],
 )
-def test_bad_bodies_change_nothing(world: World, t: Talks, body: Any, error: Any, code: str) -> None:
+def test_bad_bodies_change_nothing(
+    world: World, t: Talks, body: Any, error: Any, code: str
+) -> None:
     _refused(error, lambda: send(world.dana, t.dana_avi, body), code)
 
 
@@ -221,12 +225,17 @@ def test_reply_quotes_a_message_of_the_same_conversation(world: World, t: Talks)
     original = send(world.avi, t.dana_avi, "How do I start?")
     reply = send(world.dana, t.dana_avi, "With one breath.", reply_to_id=original.pk)
     data = message_dict(message_with_related(reply.pk))
-    assert data["reply_to"] == {"id": original.pk, "sender": world.avi.pk, "excerpt": "How do I start?"}
+    assert data["reply_to"] == {
+        "id": original.pk,
+        "sender": world.avi.pk,
+        "excerpt": "How do I start?",
+    }
     elsewhere = send(world.dana, t.dana_noa, "Other")
     foreign = send(world.eli, t.eli_maya, "Foreign")
     for target in (elsewhere.pk, foreign.pk, 999_999, "x"):
         _refused(
-            services.Invalid, lambda target=target: send(world.dana, t.dana_avi, "Re", reply_to_id=target)
+            services.Invalid,
+            lambda target=target: send(world.dana, t.dana_avi, "Re", reply_to_id=target),
         )
     services.message_delete(user=world.avi, message_id=original.pk)
     _refused(
@@ -459,8 +468,12 @@ def test_mark_read_is_monotonic_and_clears_notices(world: World, t: Talks) -> No
         "at": seat.last_read_at.isoformat(),
     }
     assert seen == [
-        {"signal": notices_seen_signal, "sender": None, "user_id": world.avi.pk,
-         "source_prefix": f"message:{t.dana_avi.pk}:"}
+        {
+            "signal": notices_seen_signal,
+            "sender": None,
+            "user_id": world.avi.pk,
+            "source_prefix": f"message:{t.dana_avi.pk}:",
+        }
     ]
 
 
@@ -494,8 +507,18 @@ def test_mark_read_refusals(world: World, t: Talks) -> None:
 def test_preference_set_rejects_non_booleans(world: World) -> None:
     with pytest.raises(services.Invalid):
         services.messaging_preference_set(user=world.avi, send_read_receipts="no")  # type: ignore[arg-type]
-    assert services.messaging_preference_set(user=world.avi, send_read_receipts=False).send_read_receipts is False
-    assert services.messaging_preference_set(user=world.avi, send_read_receipts=True).send_read_receipts is True
+    assert (
+        services.messaging_preference_set(
+            user=world.avi, send_read_receipts=False
+        ).send_read_receipts
+        is False
+    )
+    assert (
+        services.messaging_preference_set(
+            user=world.avi, send_read_receipts=True
+        ).send_read_receipts
+        is True
+    )
 
 
 # --- Typing -----------------------------------------------------------------------------
@@ -539,7 +562,11 @@ def test_upload_image_and_document(world: World, t: Talks) -> None:
     assert (image.kind, image.width, image.height) == ("image", 30, 20)
     assert image.file.name.startswith("messaging/")
     document = upload(world.avi, t.dana_avi, "worksheet.pdf", pdf_bytes())
-    assert (document.kind, document.width, document.content_type) == ("file", None, "application/pdf")
+    assert (document.kind, document.width, document.content_type) == (
+        "file",
+        None,
+        "application/pdf",
+    )
 
 
 @pytest.mark.parametrize(
@@ -552,7 +579,9 @@ def test_upload_image_and_document(world: World, t: Talks) -> None:
         ("poly.gif", b"GIF89a\x01\x00\x01\x00\x00\x00\x00;<script>alert(1)</script>", None),
     ],
 )
-def test_bad_uploads_are_refused(world: World, t: Talks, name: str, content: bytes, code: str | None) -> None:
+def test_bad_uploads_are_refused(
+    world: World, t: Talks, name: str, content: bytes, code: str | None
+) -> None:
     with pytest.raises(services.Invalid) as caught:
         upload(world.avi, t.dana_avi, name, content)
     if code:
@@ -562,9 +591,11 @@ def test_bad_uploads_are_refused(world: World, t: Talks, name: str, content: byt
 
 
 def test_upload_size_limit(world: World, t: Talks) -> None:
-    with override_settings(LOOM_MESSAGE_MAX_ATTACHMENT_BYTES=100):
-        with pytest.raises(services.FileTooLarge) as caught:
-            upload(world.avi, t.dana_avi, "big.png", png_bytes(200, 200))
+    with (
+        override_settings(LOOM_MESSAGE_MAX_ATTACHMENT_BYTES=100),
+        pytest.raises(services.FileTooLarge) as caught,
+    ):
+        upload(world.avi, t.dana_avi, "big.png", png_bytes(200, 200))
     assert caught.value.status == 413
     assert not Attachment.objects.exists()
 

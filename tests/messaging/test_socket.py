@@ -73,9 +73,9 @@ async def _next_event(
     """The next event of ``kind`` (whose data passes ``where``); others are skipped."""
     while True:
         out = await communicator.receive_json_from(timeout=30)
-        if out.get("type") == "event" and out.get("kind") == kind:
-            if where is None or where(out["data"]):
-                return out
+        wanted = out.get("type") == "event" and out.get("kind") == kind
+        if wanted and (where is None or where(out["data"])):
+            return out
 
 
 async def _drain(communicator: WebsocketCommunicator, quiet: float = 0.5) -> list[dict[str, Any]]:
@@ -141,7 +141,9 @@ def test_edit_react_read_typing_and_delete_commands() -> None:
         assert [f["kind"] for f in frames if f.get("kind", "").startswith("message.")] == [
             "message.created"
         ]
-        edited = await _command(dana, {"type": "message.edit", "message": message.pk, "body": "First!"})
+        edited = await _command(
+            dana, {"type": "message.edit", "message": message.pk, "body": "First!"}
+        )
         assert edited["ok"] and edited["data"]["message"]["body"] == "First!"
         assert (await _next_event(avi, "message.updated"))["data"]["edited_at"]
         reacted = await _command(
@@ -177,30 +179,81 @@ def test_refusals_keep_the_socket_open_with_a_code() -> None:
     world, t = _world()
     dana_message = send(world.dana, t.dana_avi, "Dana's")
     old = send(world.avi, t.dana_avi, "Old")
-    Message.objects.filter(pk=old.pk).update(created_at=timezone.now() - timezone.timedelta(hours=1))
+    Message.objects.filter(pk=old.pk).update(
+        created_at=timezone.now() - timezone.timedelta(hours=1)
+    )
     deleted = send(world.avi, t.dana_avi, "Deleted")
     Message.objects.filter(pk=deleted.pk).update(deleted_at=timezone.now(), body="")
     conv = t.dana_avi.pk
     cases = [
         ({"type": "message.send", "conversation": conv, "client_id": "x", "body": "Hi"}, "invalid"),
-        ({"type": "message.send", "conversation": "1", "client_id": str(uuid.uuid4()), "body": "Hi"}, "invalid"),
-        ({"type": "message.send", "conversation": True, "client_id": str(uuid.uuid4()), "body": "Hi"}, "invalid"),
-        ({"type": "message.send", "conversation": conv, "client_id": str(uuid.uuid4()), "body": 5}, "invalid"),
-        ({"type": "message.send", "conversation": conv, "client_id": str(uuid.uuid4()), "body": "  "}, "invalid"),
         (
-            {"type": "message.send", "conversation": conv, "client_id": str(uuid.uuid4()), "body": "x" * (BODY_MAX + 1)},
+            {
+                "type": "message.send",
+                "conversation": "1",
+                "client_id": str(uuid.uuid4()),
+                "body": "Hi",
+            },
+            "invalid",
+        ),
+        (
+            {
+                "type": "message.send",
+                "conversation": True,
+                "client_id": str(uuid.uuid4()),
+                "body": "Hi",
+            },
+            "invalid",
+        ),
+        (
+            {
+                "type": "message.send",
+                "conversation": conv,
+                "client_id": str(uuid.uuid4()),
+                "body": 5,
+            },
+            "invalid",
+        ),
+        (
+            {
+                "type": "message.send",
+                "conversation": conv,
+                "client_id": str(uuid.uuid4()),
+                "body": "  ",
+            },
+            "invalid",
+        ),
+        (
+            {
+                "type": "message.send",
+                "conversation": conv,
+                "client_id": str(uuid.uuid4()),
+                "body": "x" * (BODY_MAX + 1),
+            },
             "too_long",
         ),
         (
-            {"type": "message.send", "conversation": conv, "client_id": str(uuid.uuid4()), "body": "Hi", "attachments": "1"},
+            {
+                "type": "message.send",
+                "conversation": conv,
+                "client_id": str(uuid.uuid4()),
+                "body": "Hi",
+                "attachments": "1",
+            },
             "invalid",
         ),
         ({"type": "message.edit", "message": old.pk, "body": "Late"}, "edit_window"),
         ({"type": "message.edit", "message": dana_message.pk, "body": "Mine now"}, "not_yours"),
         ({"type": "message.delete", "message": dana_message.pk}, "not_yours"),
         ({"type": "message.react", "message": deleted.pk, "emoji": "👍", "on": True}, "deleted"),
-        ({"type": "message.react", "message": dana_message.pk, "emoji": "💩", "on": True}, "invalid"),
-        ({"type": "message.react", "message": dana_message.pk, "emoji": "👍", "on": "yes"}, "invalid"),
+        (
+            {"type": "message.react", "message": dana_message.pk, "emoji": "💩", "on": True},
+            "invalid",
+        ),
+        (
+            {"type": "message.react", "message": dana_message.pk, "emoji": "👍", "on": "yes"},
+            "invalid",
+        ),
         ({"type": "conversation.read", "conversation": conv}, "invalid"),
         ({"type": "no.such.command"}, "unknown_command"),
     ]
@@ -234,7 +287,9 @@ def test_refusals_keep_the_socket_open_with_a_code() -> None:
         {"type": "typing", "conversation": "ELI"},
     ],
 )
-def test_a_foreign_conversation_or_message_closes_the_socket_with_4403(frame: dict[str, Any]) -> None:
+def test_a_foreign_conversation_or_message_closes_the_socket_with_4403(
+    frame: dict[str, Any],
+) -> None:
     world, t = _world()
     elis = send(world.eli, t.eli_maya, "Eli's")
     filled = {

@@ -32,7 +32,9 @@ def _post(client: Client, frame: Any, **extra: Any) -> Any:
     return client.post(COMMAND, body, content_type="application/json", **extra)
 
 
-def _send_frame(conversation: int, client_id: str | None = None, body: str = "Hi") -> dict[str, Any]:
+def _send_frame(
+    conversation: int, client_id: str | None = None, body: str = "Hi"
+) -> dict[str, Any]:
     return {
         "type": "message.send",
         "ref": "r1",

@@ -10,15 +10,20 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from loom.accounts.models import Role
+from loom.core.context import acting_as
 from loom.core.realtime import stream_position
+from loom.messaging import services
 from loom.messaging.models import Message, MessagingPreference, Participant
 from tests.conftest import signed_in
 from tests.messaging.factories import send, talks
-from tests.world import World
+from tests.world import World, make_user
 
 
 def _config(html: str) -> dict[str, Any]:
-    found = re.search(r'<script id="chat-config" type="application/json">(.*?)</script>', html, re.S)
+    found = re.search(
+        r'<script id="chat-config" type="application/json">(.*?)</script>', html, re.S
+    )
     assert found, "the chat page carries its configuration"
     return json.loads(found.group(1))
 
@@ -56,9 +61,6 @@ def test_client_with_one_coach_goes_straight_to_the_conversation(world: World) -
 
 
 def test_coach_without_clients_sees_the_empty_state(world: World) -> None:
-    from tests.world import make_user
-    from loom.accounts.models import Role
-
     lonely = make_user("lonely@example.com", role=Role.COACH, full_name="Lone Coach")
     html = signed_in(lonely).get("/messages/").content.decode()
     assert "No conversations yet" in html
@@ -120,7 +122,10 @@ def test_opening_the_conversation_marks_it_read_and_shows_the_divider_once(world
     assert html.index('class="chat-divider"') < html.index(f'data-message-id="{newer.pk}"')
     seat = Participant.objects.get(conversation=chats.dana_avi, user=world.avi)
     assert seat.last_read_message_id == newer.pk
-    assert 'class="chat-divider"' not in browser.get(f"/messages/{chats.dana_avi.pk}/").content.decode()
+    assert (
+        'class="chat-divider"'
+        not in browser.get(f"/messages/{chats.dana_avi.pk}/").content.decode()
+    )
 
 
 def test_someone_elses_conversation_is_a_404(world: World) -> None:
@@ -130,9 +135,13 @@ def test_someone_elses_conversation_is_a_404(world: World) -> None:
         browser = signed_in(person)
         for path in ("", "history/", "search/?q=private"):
             assert browser.get(f"/messages/{chats.dana_avi.pk}/{path}").status_code == 404
-        assert browser.post(
-            f"/messages/{chats.dana_avi.pk}/send/", {"body": "x", "client_id": str(uuid.uuid4())}
-        ).status_code == 404
+        assert (
+            browser.post(
+                f"/messages/{chats.dana_avi.pk}/send/",
+                {"body": "x", "client_id": str(uuid.uuid4())},
+            ).status_code
+            == 404
+        )
     assert signed_in(world.dana).get("/messages/999999/").status_code == 404
 
 
@@ -160,12 +169,13 @@ def test_conversation_query_count_does_not_grow_with_messages(
         browser.get(f"/messages/{chats.dana_avi.pk}/")
     # Each request empties the connection's query log: count now.
     allowed = len(baseline.captured_queries)
-    from loom.core.context import acting_as
-    from loom.messaging import services
-
     for n in range(30):
-        message = send(world.avi if n % 2 else world.dana, chats.dana_avi, f"more {n}",
-                       reply_to_id=attachment_free[0].pk)
+        message = send(
+            world.avi if n % 2 else world.dana,
+            chats.dana_avi,
+            f"more {n}",
+            reply_to_id=attachment_free[0].pk,
+        )
         with acting_as(world.avi.pk):
             services.reaction_set(user=world.avi, message_id=message.pk, emoji="👍", on=True)
     browser.get(f"/messages/{chats.dana_avi.pk}/")  # reads them: the mark happens once
@@ -217,9 +227,7 @@ def test_history_pages_backwards_as_message_dicts(world: World) -> None:
     newest = browser.get(f"/messages/{chats.dana_avi.pk}/history/").json()
     assert [m["id"] for m in newest["messages"]] == [m.pk for m in sent[5:]]
     assert newest["has_more"] is True
-    older = browser.get(
-        f"/messages/{chats.dana_avi.pk}/history/", {"before": sent[5].pk}
-    ).json()
+    older = browser.get(f"/messages/{chats.dana_avi.pk}/history/", {"before": sent[5].pk}).json()
     assert [m["id"] for m in older["messages"]] == [m.pk for m in sent[:5]]
     assert older["has_more"] is False
     assert set(older["messages"][0]) >= {"id", "body_html", "reactions", "attachments", "reply_to"}
@@ -257,9 +265,6 @@ def test_search_finds_words_and_links_to_them_in_context(world: World) -> None:
 
 
 def test_edit_history_shows_earlier_texts_to_both_people_only(world: World) -> None:
-    from loom.core.context import acting_as
-    from loom.messaging import services
-
     chats = talks(world)
     message = send(world.dana, chats.dana_avi, "First draft")
     with acting_as(world.dana.pk):

@@ -25,7 +25,7 @@ PAYLOADS: list[str] = [
     '<object data="javascript:alert(1)"></object>',
     '<embed src="javascript:alert(1)">',
     '<form action="javascript:alert(1)"><button>go</button></form>',
-    '<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>',
+    "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
     "<!-- <img src=x onerror=alert(1)> -->",
     "<details open ontoggle=alert(1)>",
     "[click](javascript:alert(1))",

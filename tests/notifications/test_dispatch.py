@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from loom.accounts.models import SmsMessageLog
@@ -237,12 +238,39 @@ def test_a_refused_email_becomes_a_dead_letter_and_the_delivery_shows_failed(
     assert EMAIL_CHANNEL in page
 
 
-def test_an_unknown_person_makes_the_notice_a_dead_letter(world: World, send: Send) -> None:
-    notice = make_notice(world.avi)
+def test_a_notice_for_someone_gone_or_deactivated_tells_nobody(world: World, send: Send) -> None:
+    notice = make_notice(world.avi, source="gone")
     notice.user_id = 999999
     send(notice)
-    assert OutboxMessage.objects.get(channel="notice").status == OutboxMessage.Status.DEAD
+    world.noa.is_active = False
+    world.noa.save(update_fields=["is_active"])
+    send(make_notice(world.noa, source="inactive"))
+    assert set(OutboxMessage.objects.values_list("channel", "status")) == {
+        ("notice", OutboxMessage.Status.SENT)
+    }
     assert not Notification.objects.exists()
+
+
+def test_a_malformed_notice_is_a_dead_letter(
+    world: World, django_capture_on_commit_callbacks: Any
+) -> None:
+    from loom.core.outbox import outbox_enqueue
+
+    with django_capture_on_commit_callbacks(execute=True):
+        outbox_enqueue(channel="notice", recipient="1", payload={"kind": "nonsense"})
+    assert OutboxMessage.objects.get().status == OutboxMessage.Status.DEAD
+
+
+def test_a_hebrew_speakers_email_is_in_hebrew_and_right_to_left(
+    world: World, send: Send, mail_via_smtp: SmtpServer
+) -> None:
+    send(make_notice(world.noa, title="פגישה נקבעה"))
+    [message] = mail_via_smtp.wait_for(1)
+    assert message["Content-Language"] == "he"
+    assert message["Subject"] == "פגישה נקבעה"
+    html = message.get_body(("html",)).get_content()
+    assert 'lang="he"' in html and 'dir="rtl"' in html
+    assert "/notifications/unsubscribe/" in html
 
 
 def test_a_rolled_back_change_tells_nobody(world: World) -> None:
@@ -304,3 +332,43 @@ def test_a_shown_push_is_cleared_with_its_tag_when_read(world: World, send: Send
         "notification_id": notification.pk,
     }
     assert clear.recipient == str(world.avi.pk)
+
+
+def test_a_temporary_mail_failure_is_retried_and_shown_as_trying_again(
+    world: World, send: Send, mail_via_smtp: SmtpServer
+) -> None:
+    mail_via_smtp.reject_with = "451 4.3.0 Try again later"
+    send(make_notice(world.avi))
+    row = OutboxMessage.objects.get(channel=EMAIL_CHANNEL)
+    assert row.status == OutboxMessage.Status.PENDING and row.attempts == 1
+    notification = Notification.objects.get()
+    assert _deliveries(notification)["email"] == (State.QUEUED, "retrying")
+    mail_via_smtp.reject_with = None
+    assert outbox_drain(now=row.available_at + timedelta(minutes=1)).sent == 1
+    mail_via_smtp.wait_for(1)
+    assert _deliveries(notification)["email"] == (State.SENT, "")
+
+
+def test_a_text_message_that_expired_while_waiting_is_not_sent(world: World, send: Send) -> None:
+    world.avi.phone = "+972501234567"
+    world.avi.phone_verified_at = timezone.now()
+    world.avi.save(update_fields=["phone", "phone_verified_at"])
+    ReminderPreferences.objects.create(
+        user=world.avi, sms_reminders=True, quiet_start=time(0, 0), quiet_end=time(23, 59)
+    )
+    sent_at = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)  # 12:00 in Jerusalem: quiet
+    with time_machine.travel(sent_at, tick=False):
+        send(
+            make_notice(
+                world.avi,
+                "session_reminder",
+                sms="Soon",
+                extra={"expires_at": (sent_at + timedelta(minutes=5)).isoformat()},
+            )
+        )
+    notification = Notification.objects.get()
+    assert _deliveries(notification)["sms"][0] == State.WAITING
+    with time_machine.travel(sent_at + timedelta(days=1), tick=False):
+        outbox_drain()
+    assert _deliveries(notification)["sms"] == (State.SKIPPED, "expired")
+    assert not SmsMessageLog.objects.exists()

@@ -260,3 +260,17 @@ def test_a_public_key_that_does_not_match_the_private_key_turns_push_off(
     assert push_enabled()
     settings.LOOM_VAPID_PUBLIC_KEY = generate_vapid_keys()[0]
     assert not push_enabled()
+
+
+def test_a_refused_push_is_not_retried_and_marks_the_delivery_failed(
+    world: World, send: Send, push_service: PushService, vapid: str
+) -> None:
+    # 403: e.g. the browser subscribed with keys this server no longer has.
+    _keys, device = _device(world.avi, push_service, "old-keys")
+    push_service.answers["/push/old-keys"] = [403]
+    send(make_notice(world.avi, kind="session_cancelled"))
+    assert len(push_service.to("/push/old-keys")) == 1
+    assert OutboxMessage.objects.get(channel="push").status == OutboxMessage.Status.SENT
+    assert _push_delivery(world.avi) == (State.FAILED, "rejected")
+    device.refresh_from_db()
+    assert device.failures == 1

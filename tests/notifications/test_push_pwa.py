@@ -40,8 +40,11 @@ def test_every_icon_is_a_png_of_its_stated_size() -> None:
             assert image.format == "PNG"
             assert f"{image.width}x{image.height}" == icon["sizes"]
     # The maskable icon fills its square: no transparent corners for the mask to show.
-    with Image.open(finders.find("icons/loom-maskable-512.png")) as image:
-        assert image.convert("RGBA").getpixel((0, 0))[3] == 255
+    maskable = finders.find("icons/loom-maskable-512.png")
+    assert isinstance(maskable, str)
+    with Image.open(maskable) as image:
+        corner = image.convert("RGBA").getpixel((0, 0))
+    assert isinstance(corner, tuple) and corner[3] == 255
 
 
 def test_the_service_worker_is_served_for_the_whole_site() -> None:

@@ -60,9 +60,7 @@ def test_concurrent_shares_of_one_resource_to_one_client_make_one_row(
     assert _race(share) == ["ok"] * THREADS
     assert Share.objects.filter(resource=resource, client=world.avi).count() == 1
     # The client gained access once, so they are told once.
-    assert (
-        OutboxMessage.objects.filter(channel="notice", recipient=str(world.avi.pk)).count() == 1
-    )
+    assert OutboxMessage.objects.filter(channel="notice", recipient=str(world.avi.pk)).count() == 1
 
 
 def test_concurrent_shares_of_one_collection_to_everyone_make_one_row_each(

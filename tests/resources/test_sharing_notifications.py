@@ -68,8 +68,9 @@ def test_a_hebrew_client_gets_the_email_in_hebrew(world, mail_via_smtp):
     assert f"{BASE}/client/resources/collections/{collection.pk}/" in html
     # The greeting comes from the Hebrew catalogue.
     assert "Noa Peretz" in html
+    assert message["Content-Language"] == "he"
     [notice] = OutboxMessage.objects.filter(channel="notice")
-    assert notice.payload["email"]["language"] == "he"
+    assert notice.payload["kind"] == "resource_shared"
     assert notice.payload["source"].startswith(f"resources-shared:{world.noa.pk}:")
     # The in-app words are Hebrew too.
     with system_context():

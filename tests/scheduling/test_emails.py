@@ -306,9 +306,7 @@ def test_each_change_is_told_to_the_other_party_as_its_kind_in_their_language(
     kind = session_type(dana.dana, booking_mode=BookingMode.REQUEST)
     requested = _book(dana, kind=kind)
     session_approve(actor=dana.dana, session=requested)
-    session_reschedule(
-        actor=dana.dana, session=requested, starts_at=TUESDAY_10 + timedelta(days=1)
-    )
+    session_reschedule(actor=dana.dana, session=requested, starts_at=TUESDAY_10 + timedelta(days=1))
     session_cancel(actor=dana.dana, session=requested, reason="")
     declined = _book(dana, kind=kind, starts_at=TUESDAY_10 + timedelta(days=2))
     session_decline(actor=dana.dana, session=declined, reason="Away")

@@ -6,9 +6,8 @@ Runs on SQLite and PostgreSQL; the concurrency and row-level security proofs are
 
 from __future__ import annotations
 
-import re
-
 import base64
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta

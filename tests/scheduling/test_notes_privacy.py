@@ -17,8 +17,8 @@ from django.core import mail
 from django.http import Http404
 from django.test import Client
 
-from loom.core.notices import notice_send
 from loom.core.models import OutboxMessage
+from loom.core.notices import notice_send
 from loom.scheduling import note_services as services
 from loom.scheduling import reminder_emails
 from loom.scheduling.models import Session, SessionPrivateNote

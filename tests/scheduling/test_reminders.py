@@ -326,7 +326,9 @@ def test_each_reminder_is_queued_once_even_when_dispatched_twice(dana: World) ->
         second = reminders_dispatch()
     assert (first.sent, second.sent) == (4, 0)
     # Four rows (email and in-app for each party) make one notice per person.
-    notices = OutboxMessage.objects.filter(channel="notice").order_by("recipient")
+    notices = OutboxMessage.objects.filter(
+        channel="notice", dedupe_key__startswith="notice:reminder:"
+    ).order_by("recipient")
     assert {(row.recipient, row.dedupe_key) for row in notices} == {
         (str(person.pk), f"notice:reminder:{session.pk}:{person.pk}:1440:{session.sequence}")
         for person in (dana.dana, dana.avi)
@@ -649,6 +651,12 @@ def test_follow_up_is_in_the_clients_language_and_zone(dana: World) -> None:
     assert HEBREW.search(followup.body)
     assert "17:00" in followup.body
     assert f"/sessions/{session.pk}/" in followup.body
+    # Told in Loom too, once, in Hebrew.
+    with system_context():
+        [notice] = Notification.objects.filter(user=dana.noa, kind="session_followup")
+    assert notice.source == f"followup-email:{session.pk}:{dana.noa.pk}"
+    assert HEBREW.search(notice.title)
+    assert notice.url == f"/sessions/{session.pk}/"
 
 
 def test_panel_after_a_cancellation_says_why_for_each_reminder(dana: World) -> None:

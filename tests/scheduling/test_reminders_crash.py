@@ -9,7 +9,8 @@ an outbox row still ``sending``. After the restart the row's lease runs out and 
 message is sent again — with the same Message-ID.
 
 What this proves (docs/scheduling.md, Reminders, "Exactly once"): every reminder is
-queued exactly once (one outbox row each, however often the dispatcher runs or dies);
+queued exactly once (one notice and one email row each, however often the dispatchers
+run or die);
 every reminder email arrives; counted by Message-ID each arrives exactly once; and
 the only repeated delivery is the one message that was in flight at the kill.
 """
@@ -41,6 +42,7 @@ from django.utils import timezone
 from loom.accounts.models import CoachClient
 from loom.core.context import system_context
 from loom.core.models import OutboxMessage
+from loom.notifications.dispatch import EMAIL_CHANNEL
 from loom.scheduling.models import CoachSchedulingSettings, Reminder, ReminderPreferences
 from loom.scheduling.services import session_book
 from tests.scheduling.support import hours, session_type
@@ -209,11 +211,27 @@ def test_a_worker_killed_mid_send_delivers_each_reminder_once_by_message_id(
     with system_context():
         reminders = list(Reminder.objects.filter(channel="email"))
     assert {reminder.status for reminder in reminders} == {"sent"}
-    # Queued exactly once: one outbox row per reminder, whatever the crash.
-    rows = OutboxMessage.objects.filter(dedupe_key__startswith="reminder:", channel="email")
-    assert rows.count() == expected
-    assert {row.dedupe_key.split(":")[1] for row in rows} == {str(r.pk) for r in reminders}
+    # Queued exactly once, whatever the crash: one notice per reminder, and the one
+    # email the dispatcher made of it.
+    with system_context():
+        every = list(Reminder.objects.select_related("session"))
+
+    def source(r: Reminder) -> str:
+        return f"reminder:{r.session_id}:{r.recipient_id}:{r.offset_minutes}:{r.session.sequence}"
+
+    # The coach's in-app reminders are notices too (without an email: hers are off).
+    notices = OutboxMessage.objects.filter(
+        channel="notice", dedupe_key__startswith="notice:reminder:"
+    )
+    assert sorted(notices.values_list("dedupe_key", flat=True)) == sorted(
+        {f"notice:{source(r)}" for r in every}
+    )
+    rows = OutboxMessage.objects.filter(channel=EMAIL_CHANNEL)
+    assert sorted(rows.values_list("dedupe_key", flat=True)) == sorted(
+        f"{source(r)}:email" for r in every if r.channel == "email"
+    )
     assert set(rows.values_list("status", flat=True)) == {"sent"}
+    assert set(notices.values_list("status", flat=True)) == {"sent"}
 
     # Delivered exactly once by Message-ID; only the message in flight came twice.
     by_id = Counter(smtp.message_ids)

@@ -2,6 +2,7 @@ import pytest
 
 from tests.security.route_tables import messaging_api, messaging_pages
 from tests.security import test_authorization_matrix as m
+from tests.security.test_authorization_matrix import matrix_world  # noqa: F401
 from tests.security.matrix import url_patterns
 
 ROUTES = [*messaging_pages.ROUTES, *messaging_api.ROUTES]

@@ -27,7 +27,6 @@ def backfill(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("messaging", "0002_row_level_security"),
         ("accounts", "0003_row_level_security"),

@@ -25,7 +25,6 @@ def remove_search_index(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [("messaging", "0003_conversations_for_existing_clients")]
 
     operations = [migrations.RunPython(add_search_index, remove_search_index)]

@@ -9,7 +9,15 @@ tests/messaging/test_stream.py (a foreign one is a 404).
 
 from __future__ import annotations
 
-from tests.security.matrix import BAD_REQUEST, NOT_ALLOWED, OK, UNAUTHORIZED, Route, everyone, signed_in
+from tests.security.matrix import (
+    BAD_REQUEST,
+    NOT_ALLOWED,
+    OK,
+    UNAUTHORIZED,
+    Route,
+    everyone,
+    signed_in,
+)
 
 ROUTES = (
     Route(
