@@ -19,7 +19,10 @@ waitlist=$!
 # Deletes realtime events past their retention (a socket that far behind resyncs).
 uv run loom stream_prune --loop &
 prune=$!
-trap 'kill "$worker" "$sweeper" "$reminders" "$waitlist" "$prune" 2>/dev/null || true' EXIT INT TERM
+# Sends the hourly and daily notification summaries (email digests) when they fall due.
+uv run loom notifications_digest --loop &
+digest=$!
+trap 'kill "$worker" "$sweeper" "$reminders" "$waitlist" "$prune" "$digest" 2>/dev/null || true' EXIT INT TERM
 uv run loom demo_signins
 echo "Serving Loom on http://127.0.0.1:${PORT}"
 uv run uvicorn config.asgi:application --host 127.0.0.1 --port "$PORT" --ws websockets-sansio --lifespan off

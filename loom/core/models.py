@@ -72,7 +72,7 @@ class AuditLog(models.Model):
 
 
 class OutboxMessage(models.Model):
-    """A side effect (email now; SMS, push and websocket events later) to deliver.
+    """A side effect (an email, a text message, a notice, a push) to deliver.
 
     Rows are written in the same transaction as the change that causes them, so a
     rolled-back change sends nothing. The worker claims due rows with
@@ -83,6 +83,12 @@ class OutboxMessage(models.Model):
     class Channel(models.TextChoices):
         EMAIL = "email", _("Email")
         SMS = "sms", _("SMS")
+        # A notice to dispatch (loom.core.notices) and what it becomes.
+        NOTICE = "notice", _("Notice")
+        IN_APP = "in_app", _("In app")
+        NOTICE_EMAIL = "notice_email", _("Notification email")
+        NOTICE_SMS = "notice_sms", _("Notification text message")
+        PUSH = "push", _("Push")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")

@@ -44,13 +44,13 @@ def test_person_sets_quiet_hours_and_reads_notifications(
     expect(page).to_have_url(re.compile(r"/account/notifications/$"))
     check_page(page)
     # The text-message switch is off and disabled, with the way to turn it on.
-    sms = page.get_by_role("switch", name=exact(t(language, "Reminders by text message")))
+    sms = page.get_by_role("checkbox", name=exact(t(language, "Text message for %(kind)s") % {"kind": t(language, "Session reminder")}))
     expect(sms).to_be_disabled()
     expect(page.locator('a[href="/account/security/sms/"]')).to_be_visible()
 
     page.get_by_label(t(language, "Quiet hours from")).fill("22:00")
     page.get_by_label(t(language, "Quiet hours until")).fill("07:00")
-    submit(page, "Save reminder choices")
+    submit(page, "Save notification choices")
     check_page(page)
     prefs = ReminderPreferences.objects.get(user=person)
     assert (prefs.quiet_start, prefs.quiet_end) == (time(22), time(7))

@@ -4,8 +4,11 @@ The manifest is valid and its icons load; the service worker registers for the w
 site and becomes active; the push devices section of the notification choices page
 is axe-clean; "Turn on notifications on this device" subscribes with the server's
 VAPID key and registers the browser, marked "This device"; a notice then reaches it
-through a local push service; removing a device swaps the list in place (htmx) with
-the keyboard left on it, and removing this browser's row ends its subscription.
+through a local push service, the service worker shows what the browser decrypts
+and closes it when the notice is read (pushes handed over through Chrome's DevTools
+protocol, as the browser does when one arrives); removing a device swaps the list in
+place (htmx) with the keyboard left on it, and removing this browser's row ends its
+subscription.
 """
 
 from __future__ import annotations
@@ -60,7 +63,6 @@ def _deliver_to_worker(page: Page, origin: str, data: dict[str, Any]) -> None:
         lambda e: registrations.extend(e["registrations"]),
     )
     cdp.send("ServiceWorker.enable")
-    page.wait_for_function("() => navigator.serviceWorker.controller !== undefined")
     for _ in range(50):
         live = [
             r for r in registrations if not r.get("isDeleted") and r["scopeURL"] == f"{origin}/"

@@ -200,16 +200,19 @@ def test_edit_history_for_members_only(world: World, t: Talks) -> None:
         selectors.edit_history(user=world.eli, message_id=message.pk)
 
 
-def test_search_finds_words_and_prefixes_not_deleted(world: World, t: Talks) -> None:
+def test_search_finds_words_and_prefixes_not_deleted(
+    world: World, t: Talks, django_assert_num_queries: Any
+) -> None:
     wanted = send(world.avi, t.dana_avi, "Breathing exercise helped a lot")
     send(world.dana, t.dana_avi, "Try the walking meditation")
     gone = send(world.avi, t.dana_avi, "Breathing is hard")
     services.message_delete(user=world.avi, message_id=gone.pk)
     hebrew = send(world.dana, t.dana_avi, "תרגיל נשימה לפני השינה")
     send(world.dana, t.dana_noa, "Breathing for Noa")
-    found = selectors.messages_search(
-        user=world.dana, conversation_id=t.dana_avi.pk, q="breath exerc"
-    )
+    with django_assert_num_queries(2):
+        found = selectors.messages_search(
+            user=world.dana, conversation_id=t.dana_avi.pk, q="breath exerc"
+        )
     assert [m.pk for m in found] == [wanted.pk]
     found = selectors.messages_search(user=world.dana, conversation_id=t.dana_avi.pk, q="נשימה")
     assert [m.pk for m in found] == [hebrew.pk]

@@ -618,3 +618,25 @@ def test_upload_reads_no_file_named_by_the_client(world: World, t: Talks) -> Non
         )
     assert attachment.name == "passwd.png"
     assert ".." not in attachment.file.name
+
+
+def test_new_message_email_is_rtl_for_hebrew_readers_and_links_back(world: World, t: Talks) -> None:
+    send(world.dana, t.dana_noa, "Something personal")
+    send(world.noa, t.dana_noa, "Something personal back")
+    emails = {
+        row.recipient: row.payload["email"]
+        for row in OutboxMessage.objects.filter(channel="notice")
+    }
+    hebrew, english = emails[str(world.noa.pk)], emails[str(world.dana.pk)]
+    assert 'dir="rtl"' in hebrew["html"] and 'dir="ltr"' in english["html"]
+    assert "Noa Peretz" in english["subject"]
+    for email in (hebrew, english):
+        assert f"/messages/{t.dana_noa.pk}/" in email["html"]
+        assert "Something personal" not in email["html"] + email["text"] + email["subject"]
+
+
+def test_a_retry_after_archiving_still_returns_the_stored_message(world: World, t: Talks) -> None:
+    client_id = uuid.uuid4()
+    first = send(world.avi, t.dana_avi, "Sent just before", client_id=client_id)
+    CoachClient.objects.filter(coach=world.dana, client=world.avi).update(status="archived")
+    assert send(world.avi, t.dana_avi, "Sent just before", client_id=client_id).pk == first.pk

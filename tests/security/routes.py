@@ -59,6 +59,11 @@ from tests.security.matrix import (
     signed_in,
 )
 from tests.security.route_tables import (
+    core_stream,
+    messaging_api,
+    messaging_pages,
+    notifications_routes,
+    push_devices,
     resources_analytics,
     resources_api,
     resources_client,
@@ -538,6 +543,11 @@ ROUTES = (
     *resources_client.ROUTES,
     *resources_analytics.ROUTES,
     *resources_api.ROUTES,
+    *core_stream.ROUTES,
+    *messaging_pages.ROUTES,
+    *messaging_api.ROUTES,
+    *notifications_routes.ROUTES,
+    *push_devices.ROUTES,
 )
 
 
