@@ -37,6 +37,7 @@ demo: install
 	$(UV) run loom load_demo_data
 	$(UV) run loom load_demo_schedule
 	$(UV) run loom load_demo_resources
+	$(UV) run loom load_demo_messages
 	PORT=$(PORT) bash scripts/serve-demo.sh
 
 lint: install-python

@@ -401,7 +401,9 @@ def _start_server(env: dict[str, str], port: int, log_path: Path) -> subprocess.
 
     def healthz() -> bool:
         with socket.create_connection((HOST, port), timeout=2) as sock:
-            sock.sendall(f"GET /healthz HTTP/1.1\r\nHost: {HOST}\r\nConnection: close\r\n\r\n".encode())
+            sock.sendall(
+                f"GET /healthz HTTP/1.1\r\nHost: {HOST}\r\nConnection: close\r\n\r\n".encode()
+            )
             return sock.recv(64).startswith(b"HTTP/1.1 200")
 
     _wait_port(process, healthz, "websocket bench server")
@@ -469,7 +471,13 @@ class Socket:
 
 
 async def _level(
-    people: list[dict[str, Any]], port: int, pid: int, *, rate: float, warmup: float, duration: float
+    people: list[dict[str, Any]],
+    port: int,
+    pid: int,
+    *,
+    rate: float,
+    warmup: float,
+    duration: float,
 ) -> dict[str, Any]:
     from bench.loadgen import percentile
 

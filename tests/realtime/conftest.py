@@ -39,9 +39,7 @@ def own_redis(tmp_path: Path, transactional_db: None) -> Iterator[RedisServer]:
 
 
 @pytest.fixture
-def app_servers(
-    own_redis: RedisServer, tmp_path: Path
-) -> Iterator[Callable[..., AppServer]]:
+def app_servers(own_redis: RedisServer, tmp_path: Path) -> Iterator[Callable[..., AppServer]]:
     """``make(name, **env)`` starts a Loom server on the test's database and Redis."""
     started: list[AppServer] = []
 

@@ -295,7 +295,6 @@ async def hello(ws: ClientConnection, last_seq: int, *, timeout: float = 15) -> 
                 other.append(frame)
 
 
-
 def cpu_seconds_of(pid: int) -> float:
     """User + system CPU seconds a process has used (Linux)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()

@@ -23,6 +23,7 @@ import json
 import os
 import random
 import statistics
+import sys
 import time
 import uuid
 from collections import Counter, defaultdict
@@ -336,9 +337,9 @@ def test_chaos_every_message_once_in_order(
     for person in people:
         totals.update(person.stats)
     delivery = run.delivery
-    print(
-        "\nchaos:",
-        json.dumps(
+    sys.stdout.write(
+        "\nchaos: "
+        + json.dumps(
             {
                 "messages": MESSAGES,
                 "sockets": len(people),
@@ -356,7 +357,8 @@ def test_chaos_every_message_once_in_order(
                     "mean": round(statistics.fmean(delivery) * 1000) if delivery else 0,
                 },
             }
-        ),
+        )
+        + "\n"
     )
     if any(p.errors for p in people):
         pytest.fail(f"refusals or error frames: {[p.errors[:3] for p in people if p.errors][:5]}")

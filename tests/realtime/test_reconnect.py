@@ -52,7 +52,7 @@ async def _next_event(ws: Any, timeout: float) -> dict[str, Any]:
 def test_replay_after_the_server_is_killed(
     app_servers: Callable[..., AppServer], make_pair: Callable[..., Any], cookie_for: Any
 ) -> None:
-    coach, client, _ = make_pair()
+    _, client, _ = make_pair()
     server = app_servers("a")
     cookie = cookie_for(client)
     first = _append(client.pk, 3, "before")
@@ -64,7 +64,7 @@ def test_replay_after_the_server_is_killed(
         assert replay["end"] == {"type": "ready", "seq": first[-1]}
 
         await asyncio.to_thread(server.kill)
-        with pytest.raises(Exception):  # noqa: B017,PT011 - whatever the broken socket raises
+        with pytest.raises(Exception):  # noqa: B017 - whatever the broken socket raises
             async with asyncio.timeout(10):
                 await ws.recv()
         missed = await in_thread(_append, client.pk, 5, "while down")

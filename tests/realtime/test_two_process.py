@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -29,9 +30,12 @@ async def _message_event(ws: Any, message_id: int, timeout: float) -> dict[str, 
     async with asyncio.timeout(timeout):
         while True:
             frame = json.loads(await ws.recv())
-            if frame["type"] == "event" and frame["kind"] == "message.created":
-                if frame["data"]["id"] == message_id:
-                    return dict(frame)
+            if (
+                frame["type"] == "event"
+                and frame["kind"] == "message.created"
+                and frame["data"]["id"] == message_id
+            ):
+                return dict(frame)
 
 
 async def _reply(ws: Any, ref: str, timeout: float = 15) -> dict[str, Any]:
@@ -139,4 +143,4 @@ def test_a_message_sent_through_b_reaches_a_socket_on_a(
         "Sent through the API",
         "Sent with the plain form",
     ]
-    print("B → A latency (s):", {k: round(v, 3) for k, v in latencies.items()})
+    sys.stdout.write(f"\nB → A latency (s): { {k: round(v, 3) for k, v in latencies.items()} }\n")
