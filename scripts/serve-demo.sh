@@ -5,6 +5,19 @@ set -euo pipefail
 PORT="${PORT:-8000}"
 # Links in emails and in the printed sign-ins point at the port actually served.
 export LOOM_BASE_URL="${LOOM_BASE_URL:-http://127.0.0.1:${PORT}}"
+# Web Push needs VAPID keys: the demo makes a pair once and keeps it in the data directory
+# (browsers tie a device's subscription to the public key, so it must not change).
+if [ -z "${LOOM_VAPID_PRIVATE_KEY:-}" ]; then
+  keys="${LOOM_DATA_DIR:-var}/vapid.env"
+  if [ ! -s "$keys" ]; then
+    mkdir -p "$(dirname "$keys")"
+    uv run loom vapid_keys > "$keys"
+  fi
+  set -a
+  # shellcheck disable=SC1090
+  . "$keys"
+  set +a
+fi
 uv run loom db_worker --queue-name '*' --interval 1 &
 worker=$!
 # The sweeper re-claims messages whose sender crashed mid-delivery (expired leases).

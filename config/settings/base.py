@@ -280,6 +280,11 @@ LOOM_MESSAGE_NOTIFY_DELAY_MINUTES = env_int("LOOM_MESSAGE_NOTIFY_DELAY_MINUTES",
 LOOM_VAPID_PUBLIC_KEY = env_str("LOOM_VAPID_PUBLIC_KEY")
 LOOM_VAPID_PRIVATE_KEY = env_str("LOOM_VAPID_PRIVATE_KEY")
 LOOM_VAPID_SUBJECT = env_str("LOOM_VAPID_SUBJECT", "mailto:admin@loom.localhost")
+# Push endpoints allowed over plain http (hosts; tests run a local push service), how long
+# a push service keeps an undelivered push, and how long one request to it may take.
+LOOM_PUSH_HTTP_HOSTS = env_list("LOOM_PUSH_HTTP_HOSTS", [])
+LOOM_PUSH_TTL_SECONDS = env_int("LOOM_PUSH_TTL_SECONDS", 24 * 60 * 60)
+LOOM_PUSH_TIMEOUT_SECONDS = env_int("LOOM_PUSH_TIMEOUT_SECONDS", 10)
 # Scheduling (groups): a seat offered to the next person on a group session's waitlist
 # is held for them this many hours (never past the session's start).
 LOOM_WAITLIST_OFFER_HOURS = env_int("LOOM_WAITLIST_OFFER_HOURS", 12)

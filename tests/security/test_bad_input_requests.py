@@ -181,6 +181,11 @@ ID_PATHS = (
     ("dana", "post", "/api/v1/coach/invitations/{id}/resend"),
     ("dana", "post", "/api/v1/coach/invitations/{id}/revoke"),
     ("admin", "get", "/django-admin/accounts/user/{id}/change/"),
+    ("avi", "post", "/push/subscriptions/{id}/delete/"),
+    ("dana", "get", "/messages/{id}/"),
+    ("dana", "get", "/messages/{id}/history/"),
+    ("dana", "get", "/messages/attachments/{id}/"),
+    ("avi", "post", "/notifications/{id}/read/"),
 )
 BAD_IDS = (HUGE_ID, "-1", "0", "1.5", "abc", "%00", "1%00", "%ff", "1e3", "0x10", " 1")
 
