@@ -419,28 +419,41 @@ class Socket:
         self.ws: Any = None
         self.reader: asyncio.Task[None] | None = None
         self.refused = 0
+        self.reconnects = 0
+        self.dropped = False
 
     async def open(self, port: int) -> None:
         from websockets.asyncio.client import connect
+        from websockets.exceptions import ConnectionClosed
 
-        self.ws = await connect(
-            f"ws://{HOST}:{port}/ws/stream/",
-            origin=f"http://{HOST}:{port}",  # type: ignore[arg-type]
-            additional_headers={"Cookie": self.person["session"]},
-            open_timeout=60,
-            ping_interval=None,
-        )
-        await self.ws.send(json.dumps({"type": "hello", "last_seq": self.person["seq"]}))
-        while True:
-            frame = json.loads(await self.ws.recv())
-            if frame["type"] in {"ready", "resync"}:
-                break
+        for attempt in range(3):
+            self.ws = await connect(
+                f"ws://{HOST}:{port}/ws/stream/",
+                origin=f"http://{HOST}:{port}",  # type: ignore[arg-type]
+                additional_headers={"Cookie": self.person["session"]},
+                open_timeout=60,
+                ping_interval=None,
+            )
+            try:
+                await self.ws.send(json.dumps({"type": "hello", "last_seq": self.person["seq"]}))
+                while True:
+                    frame = json.loads(await self.ws.recv())
+                    if frame["type"] in {"ready", "resync"}:
+                        break
+            except ConnectionClosed:
+                # Closed by the server while connecting (1012 when its channel layer
+                # failed): a browser reconnects at once, and so does the bench.
+                self.reconnects += 1
+                if attempt == 2:
+                    raise
+                continue
+            break
         self.reader = asyncio.create_task(self._read())
 
     async def _read(self) -> None:
         from websockets.exceptions import ConnectionClosed
 
-        with contextlib.suppress(ConnectionClosed):
+        try:
             async for raw in self.ws:
                 frame = json.loads(raw)
                 if frame.get("type") == "event" and frame.get("kind") == "message.created":
@@ -449,6 +462,11 @@ class Socket:
                         self.arrivals.setdefault(data["client_id"], time.perf_counter())
                 elif frame.get("type") == "reply" and not frame.get("ok"):
                     self.refused += 1
+        except ConnectionClosed:
+            pass
+        # The server ended the socket during the measurement (the bench does not
+        # reconnect then: what it would have received counts as errors).
+        self.dropped = True
 
     async def send(self, conversation: int, client_id: str, body: str) -> None:
         await self.ws.send(
@@ -523,6 +541,8 @@ async def _level(
     latencies = sorted(arrivals[cid] - due_at[cid] for cid in measured if cid in arrivals)
     missing = sum(1 for cid in measured if cid not in arrivals)
     refused = sum(sock.refused for sock in sockets)
+    dropped = sum(1 for sock in sockets if sock.dropped)
+    reconnects = sum(sock.reconnects for sock in sockets)
     await asyncio.gather(*(sock.close() for sock in sockets))
     lags = sorted(send_lag)
 
@@ -542,6 +562,8 @@ async def _level(
             "max": ms(latencies[-1]) if latencies else None,
         },
         "send_lag_ms_p99": ms(percentile(lags, 0.99)),
+        "sockets_dropped_by_server": dropped,
+        "reconnects_while_connecting": reconnects,
         "connect_all_s": round(connect_s, 2),
         "server_rss_mb": {"before": round(rss_before, 1), "after": round(rss_after, 1)},
         "kb_per_connection": round((rss_after - rss_before) * 1024 / len(people), 1),

@@ -104,6 +104,16 @@ def realtime_commands() -> list[str]:
     return sorted(_COMMANDS)
 
 
+def _sendable(text: str) -> bool:
+    """Whether ``text`` can go back down as UTF-8 (a JSON escape can smuggle in half of a
+    UTF-16 pair, and echoing it would break the socket instead of answering)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _setting(name: str, default: float) -> float:
     return float(getattr(settings, name, default))
 
@@ -294,7 +304,7 @@ class StreamConsumer(ActingUserConsumerMixin, AsyncWebsocketConsumer):
 
     async def _command(self, kind: str, frame: dict[str, Any]) -> None:
         ref = frame.get("ref")
-        ref = ref if isinstance(ref, str) and len(ref) <= 64 else None
+        ref = ref if isinstance(ref, str) and len(ref) <= 64 and _sendable(ref) else None
         command = _COMMANDS.get(kind)
         if command is None:
             await self._reply(ref, error=("unknown_command", f"Unknown frame type {kind[:40]!r}."))

@@ -36,6 +36,7 @@ from loom.core.context import system_context
 from loom.core.email import email_payload
 from loom.core.errors import Conflict, DomainError, Forbidden, NotFound
 from loom.core.ids import parse_object_id
+from loom.core.models import UserEvent
 from loom.core.notices import Notice, notice_send, notices_seen
 from loom.core.realtime import StreamEvent, events_append, signal_send
 from loom.core.uploads import ALL_KINDS, UploadPolicy, validate_upload
@@ -179,9 +180,19 @@ def _clean_body(body: Any, *, allow_empty: bool) -> str:
         raise TooLong(_("A message can be at most %(max)s characters.") % {"max": f"{BODY_MAX:,}"})
     if not text and not allow_empty:
         raise Invalid(_("Write a message first."))
-    if "\x00" in text:
+    if "\x00" in text or not _is_utf8(text):
+        # A JSON escape can carry half of a UTF-16 pair: no database, sanitizer or
+        # socket can hold that, so it is refused before any of them sees it.
         raise Invalid(_("The message contains characters that can't be sent."))
     return text
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _parse_client_id(value: Any) -> uuid.UUID:
@@ -420,8 +431,35 @@ def message_delete(*, user: User, message_id: Any) -> Message:
             transaction.on_commit(
                 partial(attachment.file.storage.delete, str(attachment.file.name))
             )
-    _message_event(message)
+    data = _message_event(message)
+    _events_forget(message, data)
     return message
+
+
+def _events_forget(message: Message, deleted: dict[str, Any]) -> None:
+    """Rewrite the stored stream events that still carry a deleted message's words.
+
+    A screen that reconnects replays its events: without this, the message's first
+    text (and every edit, and the quotes of it in replies) would come back for as long
+    as events are kept. The events stay, in their places, showing the message deleted.
+    """
+    # Streams belong to their people; only the system reads across them and writes
+    # them (the sender's ownership of the message was checked by the caller).
+    with system_context():
+        rows = list(
+            UserEvent.objects.filter(
+                user_id__in=message.conversation.member_ids(),
+                kind__in=("message.created", "message.updated"),
+                created_at__gte=message.created_at,
+                data__conversation=message.conversation_id,
+            ).filter(Q(data__id=message.pk) | Q(data__reply_to__id=message.pk))
+        )
+        for row in rows:
+            if row.data.get("id") == message.pk:
+                row.data = deleted
+            else:
+                row.data = {**row.data, "reply_to": {**row.data["reply_to"], "excerpt": ""}}
+        UserEvent.objects.bulk_update(rows, ["data"])
 
 
 @transaction.atomic

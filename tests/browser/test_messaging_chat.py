@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 from playwright.sync_api import Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from loom.messaging.models import Message
 from tests.browser.conftest import PageOpener
@@ -40,6 +41,15 @@ from tests.world import World
 pytestmark = pytest.mark.browser
 
 MIXED = "שלום Dana, see you tomorrow"
+# The confirmed message's body (and its paragraph) resolve to right to left.
+DIRECTIONS = """(text) => [...document.querySelectorAll('article.message[data-message-id] .message-body')]
+  .filter((body) => body.textContent.includes(text))
+  .map((body) => [getComputedStyle(body).direction, body.matches(':dir(rtl)'),
+                  getComputedStyle(body.firstElementChild || body).direction])"""
+RTL_BODY = f"""(text) => {{
+  const found = ({DIRECTIONS})(text);
+  return found.length === 1 && found[0].join() === 'rtl,true,rtl';
+}}"""
 
 
 @pytest.fixture
@@ -131,10 +141,12 @@ def test_coach_and_client_chat_live(
     send(client_page, language, caption)
     image = message_article(coach_page, caption).get_by_role("img", name="sunrise.png")
     expect(image).to_be_visible()
-    coach_page.wait_for_function(
-        "(img) => img.complete && img.naturalWidth === 64", arg=image.element_handle()
-    )
     expect(image).to_have_attribute("width", "64")
+    # Really loaded from the attachment URL (the coach may see it; the view checks).
+    coach_page.wait_for_function(
+        """() => [...document.querySelectorAll('article.message img[alt="sunrise.png"]')]
+            .some((img) => img.isConnected && img.complete && img.naturalWidth === 64)"""
+    )
 
     # The coach corrects the greeting within the edit window: "(edited)" on both sides.
     corrected = greeting.replace("week", "weekend") if language == "en" else "שלום, איך עבר הסופ״ש?"
@@ -150,15 +162,21 @@ def test_coach_and_client_chat_live(
         expect(article).to_have_count(1)
         expect(article.get_by_role("link", name=exact(edited))).to_be_visible()
 
+    # While the coach types, the client reads "… is typing…"; the message itself ends it.
+    composer(coach_page, language).fill(MIXED)
+    typing_line = client_page.locator("[data-chat-typing]")
+    typing = t(language, "%(name)s is typing…") % {"name": coach.display_name}
+    expect(typing_line).to_have_text(typing)
     # A mixed Hebrew/English message is laid out right to left wherever it is shown.
     send(coach_page, language, MIXED)
     for page in (coach_page, client_page):
-        body = message_article(page, MIXED).locator(".message-body")
-        expect(body).to_have_count(1)
-        direction = body.evaluate(
-            "(el) => [getComputedStyle(el.firstElementChild || el).direction, el.matches(':dir(rtl)')]"
-        )
-        assert direction == ["rtl", True], f"{page.url}: mixed message direction is {direction}"
+        # Read in one go from the live DOM: the row is re-drawn when the send is confirmed.
+        try:
+            page.wait_for_function(RTL_BODY, arg=MIXED)
+        except PlaywrightTimeoutError:
+            found = page.evaluate(DIRECTIONS, MIXED)
+            pytest.fail(f"{page.url}: the mixed message is not laid out right to left: {found}")
+    expect(typing_line).to_have_text("")
 
     # The coach deletes the corrected greeting: "Message deleted" on both sides.
     _action(coach_page, language, corrected, "Delete")
