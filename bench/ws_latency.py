@@ -469,17 +469,22 @@ class Socket:
         self.dropped = True
 
     async def send(self, conversation: int, client_id: str, body: str) -> None:
-        await self.ws.send(
-            json.dumps(
-                {
-                    "type": "message.send",
-                    "ref": client_id,
-                    "conversation": conversation,
-                    "client_id": client_id,
-                    "body": body,
-                }
+        from websockets.exceptions import ConnectionClosed
+
+        if self.dropped:
+            return  # counted as missing: the server closed this socket
+        with contextlib.suppress(ConnectionClosed):
+            await self.ws.send(
+                json.dumps(
+                    {
+                        "type": "message.send",
+                        "ref": client_id,
+                        "conversation": conversation,
+                        "client_id": client_id,
+                        "body": body,
+                    }
+                )
             )
-        )
 
     async def close(self) -> None:
         if self.reader is not None:

@@ -31,11 +31,14 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import import_module
+from types import SimpleNamespace
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.contrib import auth
 
 from loom.core.context import ActingUserConsumerMixin
 from loom.core.logging import get_logger
@@ -60,6 +63,26 @@ CLOSE_RATE_LIMITED = 4429
 HEAL_SECONDS = 5.0
 PRESENCE_SECONDS = 30.0
 MALFORMED_ALLOWED = 5
+# How long a socket trusts the session it opened with before it checks again that the
+# session still exists and still signs in this person (signed out elsewhere, password
+# changed, account deactivated): at most this long, private events would still flow.
+SESSION_CHECK_SECONDS = 15.0
+
+
+def session_still_signs_in(session_key: str | None, user_id: int) -> bool:
+    """Whether the stored session ``session_key`` still signs in ``user_id``.
+
+    Read afresh (the socket's own copy was loaded when it opened), and checked the way
+    a request is: the session's user, the password hash and the account being active.
+    """
+    if not session_key:
+        return False
+    engine = import_module(settings.SESSION_ENGINE)
+    session = engine.SessionStore(session_key)
+    if not session.exists(session_key):
+        return False
+    user = auth.get_user(SimpleNamespace(session=session))  # type: ignore[arg-type]
+    return bool(user.is_authenticated and user.pk == user_id)
 
 
 class CommandError(Exception):
@@ -177,6 +200,8 @@ class StreamConsumer(ActingUserConsumerMixin, AsyncWebsocketConsumer):
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
         self.presence_at = 0.0
+        self.session_checked_at = time.monotonic()
+        self.signed_out = False
         self.heal_task = asyncio.create_task(self._heal())
 
     async def disconnect(self, code: int) -> None:
@@ -200,6 +225,8 @@ class StreamConsumer(ActingUserConsumerMixin, AsyncWebsocketConsumer):
             if not self.ready:
                 continue
             try:
+                if not await self._session_valid():
+                    return
                 # One primary-key read; the replay only when something is waiting.
                 position = await database_sync_to_async(stream_position)(self.user.pk)
                 if position > self.last_sent:
@@ -209,8 +236,36 @@ class StreamConsumer(ActingUserConsumerMixin, AsyncWebsocketConsumer):
             except Exception as exc:
                 logger.warning("realtime.heal_failed", error=repr(exc))
 
+    async def _session_valid(self) -> bool:
+        """Whether the socket's session still signs its person in (re-read now and then)."""
+        if self.signed_out:
+            return False
+        now = time.monotonic()
+        if now - self.session_checked_at < SESSION_CHECK_SECONDS:
+            return True
+        self.session_checked_at = now
+        if "session" not in self.scope:
+            # Mounted without the session middleware (tests driving the consumer with a
+            # user of their own): there is no session to lose.
+            return True
+        try:
+            valid = await database_sync_to_async(session_still_signs_in)(
+                self.scope["session"].session_key, self.user.pk
+            )
+        except Exception as exc:
+            # The session store is unreachable for a moment (Redis restarting): the
+            # session was valid at the last check; the next one decides.
+            logger.warning("realtime.session_check_failed", error=repr(exc))
+            return True
+        if not valid:
+            self.signed_out = True
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+        return valid
+
     async def flush(self) -> None:
         """Send every committed event after the last one this socket sent, in order."""
+        if not await self._session_valid():
+            return
         async with self.flush_lock:
             replay: Replay = await database_sync_to_async(events_after)(
                 user_id=self.user.pk, after=self.last_sent
@@ -229,7 +284,7 @@ class StreamConsumer(ActingUserConsumerMixin, AsyncWebsocketConsumer):
             await self.flush()
 
     async def stream_signal(self, message: dict[str, Any]) -> None:
-        if self.ready:
+        if self.ready and not self.signed_out:
             await self._send({**message["data"], "seq": self.last_sent})
 
     async def _send(self, frame: dict[str, Any]) -> None:
@@ -244,6 +299,8 @@ class StreamConsumer(ActingUserConsumerMixin, AsyncWebsocketConsumer):
             return
         if not self.bucket.take():
             await self.close(code=CLOSE_RATE_LIMITED)
+            return
+        if not await self._session_valid():
             return
         frame = self._parse(text_data)
         if frame is None:

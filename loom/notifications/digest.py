@@ -88,6 +88,10 @@ def _send_one(*, user_id: int, category: str, now: datetime, result: DigestResul
         if user is None:
             return
         prefs = preferences_for(user)
+        if prefs.quiet_until(now) is not None:
+            # A summary is never urgent: it waits for the person's quiet hours to end,
+            # and the first run after them sends everything that waited.
+            return
         key, closes = digest_period(prefs, category, now)
         items = list(
             DigestItem.objects.select_for_update(skip_locked=True, of=("self",))

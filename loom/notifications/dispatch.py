@@ -185,21 +185,30 @@ class _Plan:
                 return quiet_end, QUIET_HOURS
         return at, reason
 
-    def _collapsed(self, channel: str) -> bool:
+    def _collapsed(self, channel: str, name: str) -> bool:
+        """Whether a pending send of this key will still go out and can speak for this one.
+
+        A pending outbox row whose notification was read meanwhile is called off (its
+        delivery is skipped) but stays pending until its time; folding a new notice into
+        it would lose the new one.
+        """
         key = self.notice.collapse_key
         if not key:
             return False
-        return OutboxMessage.objects.filter(
-            channel=channel,
-            status=OutboxMessage.Status.PENDING,
-            payload__user_id=self.user.pk,
-            payload__collapse_key=key,
+        return NotificationDelivery.objects.filter(
+            channel=name,
+            state__in=(State.QUEUED, State.WAITING),
+            notification__user_id=self.user.pk,
+            notification__read_at__isnull=True,
+            outbox_message__channel=channel,
+            outbox_message__status=OutboxMessage.Status.PENDING,
+            outbox_message__payload__collapse_key=key,
         ).exists()
 
     def _enqueue(
         self, channel: str, recipient: str, payload: dict[str, Any], name: str
     ) -> NotificationDelivery:
-        if self._collapsed(channel):
+        if self._collapsed(channel, name):
             return self._row(name, State.SKIPPED, COLLAPSED)
         at, reason = self._when()
         message = outbox_enqueue(

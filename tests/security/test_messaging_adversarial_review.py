@@ -65,9 +65,10 @@ async def _reply(communicator: WebsocketCommunicator) -> dict[str, Any]:
 @pytest.mark.django_db
 def test_a_body_with_a_lone_surrogate_is_refused_not_a_server_error(world: World) -> None:
     t = talks(world)
-    raw = (
-        '{"type":"message.send","ref":"r1","conversation":%d,"client_id":"%s","body":"hi %s"}'
-        % (t.dana_avi.pk, uuid.uuid4(), LONE_SURROGATE)
+    raw = '{"type":"message.send","ref":"r1","conversation":%d,"client_id":"%s","body":"hi %s"}' % (
+        t.dana_avi.pk,
+        uuid.uuid4(),
+        LONE_SURROGATE,
     )
     response = signed_in(world.avi).post(
         "/stream/command/", data=raw, content_type="application/json"
@@ -145,3 +146,41 @@ def test_a_deleted_message_cannot_be_read_back_from_the_stream(world: World) -> 
     )
     assert reply.data["body"] == "Thanks for telling me"
     assert reply.data["reply_to"]["excerpt"] == ""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_socket_stops_streaming_once_its_session_is_signed_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from django.contrib.sessions.backends.cached_db import SessionStore
+
+    from loom.core import consumers
+
+    monkeypatch.setattr(consumers, "SESSION_CHECK_SECONDS", 0.0)
+    world = World.build()
+    t = talks(world)
+
+    async def run() -> None:
+        cookie = await sync_to_async(_cookie)(world.avi)
+        communicator = WebsocketCommunicator(
+            application,
+            "/ws/stream/",
+            headers=[(b"origin", ORIGIN.encode()), (b"cookie", cookie.encode())],
+        )
+        connected, _code = await communicator.connect()
+        assert connected
+        await communicator.send_json_to({"type": "hello", "last_seq": 0})
+        assert (await communicator.receive_json_from(timeout=30))["type"] == "ready"
+        # Avi signs out in another tab (the session is flushed) ...
+        session_key = cookie.split("=", 1)[1]
+        await sync_to_async(SessionStore(session_key).delete)()
+        # ... and Dana writes: the open socket must not carry it any more.
+        await sync_to_async(send)(world.dana, t.dana_avi, "Private after sign-out")
+        while True:
+            output = await communicator.receive_output(timeout=30)
+            if output["type"] == "websocket.close":
+                assert output["code"] == consumers.CLOSE_UNAUTHENTICATED
+                return
+            assert "Private after sign-out" not in output.get("text", "")
+
+    async_to_sync(run)()

@@ -11,11 +11,12 @@ from tests.world import World, make_user
 
 # Everything one signed-in GET /coach/ asks of the database once the session exists
 # (the session itself comes from the cache): the user and the onboarding gate, then the
-# "Today" card's sessions and its count of waiting requests. The signed-in devices
+# "Today" card's sessions and its count of waiting requests, plus the header's realtime
+# stream position and unread-messages count (the Messages badge). The signed-in devices
 # list is refreshed at most once a minute, not on this request.
 # When the page gains a section, change this number deliberately — it must never
 # depend on the size of the roster.
-COACH_HOME_QUERIES = 4
+COACH_HOME_QUERIES = 6
 
 
 def add_clients(coach: User, count: int, *, start: int = 0) -> None:
