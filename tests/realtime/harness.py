@@ -293,9 +293,3 @@ async def hello(ws: ClientConnection, last_seq: int, *, timeout: float = 15) -> 
                 return {"events": events, "end": frame, "other": other}
             else:
                 other.append(frame)
-
-
-def cpu_seconds_of(pid: int) -> float:
-    """User + system CPU seconds a process has used (Linux)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

@@ -29,6 +29,12 @@ from tests.world import World
 ORIGIN = "http://localhost"
 # A JSON escape for half of a UTF-16 pair: valid JSON, but no UTF-8 text can hold it.
 LONE_SURROGATE = "\\ud800"
+SURROGATE_MARK = "@SURROGATE@"
+
+
+def _frame(**fields: Any) -> str:
+    """A JSON frame as a browser could send it, with ``SURROGATE_MARK`` as a lone surrogate."""
+    return json.dumps(fields).replace(SURROGATE_MARK, LONE_SURROGATE)
 
 
 def _cookie(user: Any) -> str:
@@ -65,10 +71,12 @@ async def _reply(communicator: WebsocketCommunicator) -> dict[str, Any]:
 @pytest.mark.django_db
 def test_a_body_with_a_lone_surrogate_is_refused_not_a_server_error(world: World) -> None:
     t = talks(world)
-    raw = '{"type":"message.send","ref":"r1","conversation":%d,"client_id":"%s","body":"hi %s"}' % (
-        t.dana_avi.pk,
-        uuid.uuid4(),
-        LONE_SURROGATE,
+    raw = _frame(
+        type="message.send",
+        ref="r1",
+        conversation=t.dana_avi.pk,
+        client_id=str(uuid.uuid4()),
+        body=f"hi {SURROGATE_MARK}",
     )
     response = signed_in(world.avi).post(
         "/stream/command/", data=raw, content_type="application/json"
@@ -97,13 +105,18 @@ def test_a_lone_surrogate_over_the_socket_gets_an_answer_and_the_socket_stays_op
         avi = await _connect(world.avi)
         # The body: a clear refusal, not a crash that makes the browser resend forever.
         await avi.send_to(
-            text_data='{"type":"message.send","ref":"a","conversation":%d,'
-            '"client_id":"%s","body":"x%s"}' % (t.dana_avi.pk, uuid.uuid4(), LONE_SURROGATE)
+            text_data=_frame(
+                type="message.send",
+                ref="a",
+                conversation=t.dana_avi.pk,
+                client_id=str(uuid.uuid4()),
+                body=f"x{SURROGATE_MARK}",
+            )
         )
         reply = await _reply(avi)
         assert reply["ok"] is False and reply["error"]["code"] == "invalid"
         # The ref is echoed back: one that cannot be sent as text is not echoed.
-        await avi.send_to(text_data='{"type":"ping.nothing","ref":"%s"}' % LONE_SURROGATE)
+        await avi.send_to(text_data=_frame(type="ping.nothing", ref=SURROGATE_MARK))
         reply = await _reply(avi)
         assert reply["ref"] is None and reply["error"]["code"] == "unknown_command"
         await avi.send_json_to({"type": "ping"})

@@ -12,7 +12,7 @@ import time_machine
 from django.core.management import call_command
 from django.utils import timezone
 
-from loom.core.notices import notices_seen
+from loom.core.notices import notice_send, notices_seen
 from loom.core.outbox import outbox_drain
 from loom.notifications.models import (
     DigestItem,
@@ -21,11 +21,23 @@ from loom.notifications.models import (
     NotificationSettings,
 )
 from loom.scheduling.models import ReminderPreferences
-from tests.notifications.conftest import Send, make_notice, send  # noqa: F401 - a fixture
+from tests.notifications.conftest import Send, make_notice
 from tests.smtp import SmtpServer
 from tests.world import World
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def send(django_capture_on_commit_callbacks: Any) -> Send:
+    """Send a notice and run everything its commit sets off (as the notifications suite)."""
+
+    def _send(notice: Any) -> None:
+        with django_capture_on_commit_callbacks(execute=True):
+            notice_send(notice)
+
+    return _send
+
 
 State = NotificationDelivery.State
 
