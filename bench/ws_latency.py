@@ -605,6 +605,14 @@ def run(*, env: dict[str, str], data_dir: Path, warmup: float, duration: float) 
                 )
                 figures["load_average_before"] = load_before
                 results.append(figures)
+                lat = figures["latency_ms"]
+                print(
+                    f"  {level} sockets: delivered {figures['delivered']}/"
+                    f"{figures['measured_messages']}, p50 {lat['p50']} ms, p95 {lat['p95']} ms, "
+                    f"p99 {lat['p99']} ms, {figures['kb_per_connection']} KB/socket, "
+                    f"errors {figures['errors']}",
+                    flush=True,
+                )
             finally:
                 _stop(process)
             # The streams moved on; the next level's hello starts from where they are.

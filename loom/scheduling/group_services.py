@@ -17,8 +17,9 @@ The waitlist: a client may join only when no place is left. A freed seat is offe
 to the first person waiting (``offered``), held for them for
 ``LOOM_WAITLIST_OFFER_HOURS`` but never past the session's start, and they are
 told (a notice with an email) with a link to accept it. A live offer counts as a held
-seat when anyone else tries to take one. ``waitlist_expire_offers`` (``loom waitlist_expire [--loop]``)
-expires the offers not accepted in time and offers the seat to the next person.
+seat when anyone else tries to take one. ``waitlist_expire_offers``
+(``loom waitlist_expire [--loop]``) expires the offers not accepted in time and offers
+the seat to the next person.
 
 Each seat change raises the session's ``sequence`` so that a calendar file sent to
 someone who releases and later retakes a seat supersedes the earlier cancellation.

@@ -178,8 +178,9 @@ def reminder_notice(reminder: Reminder) -> Notice:
 
 
 def followup_email_message(session: Session, client: User) -> dict[str, Any]:
-    """The follow-up email (template, context, language, zone) for ``client`` after ``session``: the shared summary and their open
-    action items, or, when the coach wrote no summary, a short "how did it go" note.
+    """The follow-up email (template, context, language, zone) for ``client`` after
+    ``session``: the shared summary and their open action items, or, when the coach
+    wrote no summary, a short "how did it go" note.
 
     Reads ``SessionSummary`` and ``ActionItem`` only, never the private note.
     """

@@ -111,12 +111,10 @@ def language() -> str:
 
 
 @pytest.fixture
-def server_url(live_server: Any, settings: Any, transactional_db: None) -> str:
-    """The live server's origin. Emails build their links from ``LOOM_BASE_URL``."""
-    url = str(live_server.url)
-    settings.LOOM_BASE_URL = url
-    settings.CSRF_TRUSTED_ORIGINS = [*settings.CSRF_TRUSTED_ORIGINS, url]
-    return url
+def server_url(asgi_server_url: str) -> str:
+    """The origin pages open: the ASGI live server, as in production (uvicorn), so every
+    signed-in page's realtime socket connects. Emails build links from ``LOOM_BASE_URL``."""
+    return asgi_server_url
 
 
 class PageOpener(Protocol):

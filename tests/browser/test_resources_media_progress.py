@@ -27,20 +27,20 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def client_page(browser: Browser, live_server: Any, transactional_db: None) -> Iterator[Any]:
+def client_page(browser: Browser, asgi_server_url: str) -> Iterator[Any]:
     assert os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE") == "true"
     world = World.build()
     video = make_video(world.dana, title="Short stretch", content=media.webm_bytes(seconds=3))
     share(video, world.avi)
     session = Client()
     session.force_login(world.avi)
-    context = browser.new_context(base_url=str(live_server.url))
+    context = browser.new_context(base_url=asgi_server_url)
     context.add_cookies(
         [
             {
                 "name": settings.SESSION_COOKIE_NAME,
                 "value": session.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": str(live_server.url),
+                "url": asgi_server_url,
             }
         ]
     )

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def coach_page(
-    browser: Browser, live_server: Any, transactional_db: None, settings: Any, tmp_path: Path
+    browser: Browser, asgi_server_url: str, settings: Any, tmp_path: Path
 ) -> Iterator[Page]:
     settings.STORAGES = {
         **settings.STORAGES,
@@ -38,13 +38,13 @@ def coach_page(
     coach = make_user("upload.coach@example.com", role=Role.COACH, full_name="Upload Coach")
     login = Client()
     login.force_login(coach)
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 375, "height": 812})
+    context = browser.new_context(base_url=asgi_server_url, viewport={"width": 375, "height": 812})
     context.add_cookies(
         [
             {
                 "name": settings.SESSION_COOKIE_NAME,
                 "value": login.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
+                "url": asgi_server_url,
             }
         ]
     )

@@ -81,9 +81,7 @@ def test_what_members_may_change_still_changes(world: World) -> None:
     assert Attachment.objects.filter(pk=files.pk).count() == 0
     assert Message.objects.get(pk=question.pk).body == "A better question"
     with raw_as(world.avi.pk) as cursor:
-        cursor.execute(
-            "UPDATE messaging_message SET body = 'by hand' WHERE id = %s", [question.pk]
-        )
+        cursor.execute("UPDATE messaging_message SET body = 'by hand' WHERE id = %s", [question.pk])
         assert rows(cursor, "SELECT body FROM messaging_message WHERE id = %s", [question.pk]) == [
             "by hand"
         ]

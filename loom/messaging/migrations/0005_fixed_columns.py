@@ -26,17 +26,19 @@ BEGIN
                 USING ERRCODE = 'insufficient_privilege';
         END IF;
     END LOOP;
-    IF TG_TABLE_NAME = 'messaging_attachment'
-       AND NEW.message_id IS NOT NULL
-       AND NEW.message_id IS DISTINCT FROM OLD.message_id
-       AND NOT EXISTS (
-           SELECT 1 FROM messaging_message AS m
-           WHERE m.id = NEW.message_id
-             AND m.conversation_id = NEW.conversation_id
-             AND m.sender_id = NEW.uploader_id
-       ) THEN
-        RAISE EXCEPTION 'row-level security: a file joins a message of its own conversation'
-            USING ERRCODE = 'insufficient_privilege';
+    -- Nested: only attachments have message_id, and PL/pgSQL does not short-circuit.
+    IF TG_TABLE_NAME = 'messaging_attachment' THEN
+        IF NEW.message_id IS NOT NULL
+           AND NEW.message_id IS DISTINCT FROM OLD.message_id
+           AND NOT EXISTS (
+               SELECT 1 FROM messaging_message AS m
+               WHERE m.id = NEW.message_id
+                 AND m.conversation_id = NEW.conversation_id
+                 AND m.sender_id = NEW.uploader_id
+           ) THEN
+            RAISE EXCEPTION 'row-level security: a file joins a message of its own conversation'
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
     END IF;
     RETURN NEW;
 END
@@ -58,7 +60,7 @@ def _trigger(table: str) -> str:
 def forwards(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    schema_editor.execute(FUNCTION)
+    schema_editor.execute(FUNCTION, params=None)
     for table, columns in FIXED.items():
         arguments = ", ".join(f"'{column}'" for column in columns)
         schema_editor.execute(f"DROP TRIGGER IF EXISTS {_trigger(table)} ON {table}")
