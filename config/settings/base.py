@@ -132,7 +132,10 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            # redis-py's default 5 s read timeout races channels-redis's own 5 s wait for
+            # a message: under load the wait loses, the layer raises and every socket of
+            # the process is dropped. A longer socket timeout lets the layer's wait win.
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 15}]},
         }
     }
 else:

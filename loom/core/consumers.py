@@ -26,9 +26,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import json
 import random
 import time
+import weakref
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import import_module
@@ -40,14 +43,14 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.contrib import auth
 
-from loom.core.context import ActingUserConsumerMixin
+from loom.core.context import ActingUserConsumerMixin, acting_as, system_context
 from loom.core.logging import get_logger
+from loom.core.models import UserStream
 from loom.core.realtime import (
     Replay,
     events_after,
     presence_touch,
     stream_group,
-    stream_position,
 )
 
 logger = get_logger(__name__)
@@ -160,6 +163,73 @@ class TokenBucket:
         return True
 
 
+def _stream_positions(user_ids: list[int]) -> dict[int, int]:
+    with system_context():
+        return dict(
+            UserStream.objects.filter(user_id__in=user_ids).values_list("user_id", "last_seq")
+        )
+
+
+class Healer:
+    """One periodic check per process (per event loop) for all the sockets it holds.
+
+    A lost bell (Redis restarting, a process killed between commit and bell) must delay
+    an event, never lose it: every ``HEAL_SECONDS`` one query reads the stream position
+    of every person with a socket here, and only sockets behind it replay. One query
+    per process rather than one per socket keeps a thousand idle sockets cheap.
+    """
+
+    def __init__(self) -> None:
+        self.sockets: dict[int, set[StreamConsumer]] = defaultdict(set)
+        self.task: asyncio.Task[None] | None = None
+
+    def add(self, consumer: StreamConsumer) -> None:
+        self.sockets[consumer.user.pk].add(consumer)
+        if self.task is None or self.task.done():
+            # A fresh context: the check acts as the system, never as the first socket.
+            self.task = asyncio.get_running_loop().create_task(
+                self._run(), context=contextvars.Context()
+            )
+
+    def discard(self, consumer: StreamConsumer) -> None:
+        user = getattr(consumer, "user", None)
+        if user is None:
+            return
+        held = self.sockets.get(user.pk)
+        if held is not None:
+            held.discard(consumer)
+            if not held:
+                del self.sockets[user.pk]
+
+    async def _run(self) -> None:
+        while self.sockets:
+            # Jitter keeps the processes of one deployment from checking in step.
+            await asyncio.sleep(HEAL_SECONDS * (0.75 + random.random() / 2))  # noqa: S311
+            user_ids = list(self.sockets)
+            if not user_ids:
+                break
+            try:
+                positions = await database_sync_to_async(_stream_positions)(user_ids)
+            except Exception as exc:
+                logger.warning("realtime.heal_check_failed", error=repr(exc))
+                continue
+            for user_id, position in positions.items():
+                for consumer in list(self.sockets.get(user_id, ())):
+                    if consumer.ready and position > consumer.last_sent:
+                        asyncio.get_running_loop().create_task(consumer.heal(position))
+
+
+_HEALERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Healer] = weakref.WeakKeyDictionary()
+
+
+def _healer() -> Healer:
+    loop = asyncio.get_running_loop()
+    healer = _HEALERS.get(loop)
+    if healer is None:
+        healer = _HEALERS[loop] = Healer()
+    return healer
+
+
 class StreamConsumer(ActingUserConsumerMixin, AsyncWebsocketConsumer):
     """One socket of one signed-in person."""
 
@@ -178,9 +248,7 @@ class StreamConsumer(ActingUserConsumerMixin, AsyncWebsocketConsumer):
             with contextlib.suppress(Exception):
                 await send({"type": "websocket.close", "code": 1012})
         finally:
-            task = getattr(self, "heal_task", None)
-            if task is not None:
-                task.cancel()
+            _healer().discard(self)
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -202,12 +270,10 @@ class StreamConsumer(ActingUserConsumerMixin, AsyncWebsocketConsumer):
         self.presence_at = 0.0
         self.session_checked_at = time.monotonic()
         self.signed_out = False
-        self.heal_task = asyncio.create_task(self._heal())
+        _healer().add(self)
 
     async def disconnect(self, code: int) -> None:
-        task = getattr(self, "heal_task", None)
-        if task is not None:
-            task.cancel()
+        _healer().discard(self)
         group = getattr(self, "group", None)
         if group is not None:
             try:
@@ -217,22 +283,15 @@ class StreamConsumer(ActingUserConsumerMixin, AsyncWebsocketConsumer):
 
     # --- Down: the stream ---------------------------------------------------------
 
-    async def _heal(self) -> None:
-        """Check the stream now and then, so a lost bell delays an event, never loses it."""
-        while True:
-            # Jitter spreads the checks of many sockets opened at once.
-            await asyncio.sleep(HEAL_SECONDS * (0.75 + random.random() / 2))  # noqa: S311
-            if not self.ready:
-                continue
+    async def heal(self, position: int) -> None:
+        """The process's check found this person's stream at ``position``: catch up."""
+        if not self.ready or position <= self.last_sent:
+            return
+        with acting_as(self.user.pk):
             try:
-                if not await self._session_valid():
-                    return
-                # One primary-key read; the replay only when something is waiting.
-                position = await database_sync_to_async(stream_position)(self.user.pk)
-                if position > self.last_sent:
-                    await self.flush()
+                await self.flush()
             except OSError:  # The connection is gone (ClientDisconnected is one).
-                return
+                _healer().discard(self)
             except Exception as exc:
                 logger.warning("realtime.heal_failed", error=repr(exc))
 

@@ -94,6 +94,11 @@ def stream_command(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not user.is_authenticated:
         return _signed_out()
+    if request.content_type != "application/json":
+        # A form post has had its body read already (CSRF looks for the token there).
+        return problem_response(
+            400, "Request refused", _("A command is a JSON object with a type.")
+        )
     length = request.META.get("CONTENT_LENGTH") or "0"
     if (length.isdecimal() and int(length) > _max_body()) or len(request.body) > _max_body():
         return problem_response(413, "Too large", _("The command is too large."))

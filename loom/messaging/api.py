@@ -16,6 +16,7 @@ from django.urls import reverse
 from ninja import Query, Router, Status
 
 from loom.accounts.permissions import request_user
+from loom.core.schemas import ProblemOut
 from loom.messaging import selectors, services
 from loom.messaging.schemas import (
     ConversationOut,
@@ -30,7 +31,6 @@ from loom.messaging.schemas import (
     SearchQuery,
     SendIn,
 )
-from loom.resources.schemas import ProblemOut
 
 router = Router(tags=["messaging"])
 

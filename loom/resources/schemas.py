@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 from ninja import Field, Schema
 from pydantic import AwareDatetime
 
+from loom.core.schemas import ProblemOut  # noqa: F401 - the resources API names it here
 from loom.resources.models import (
     DESCRIPTION_MAX,
     TAG_NAME_MAX,
@@ -31,16 +32,6 @@ IDS_MAX = 1000
 RANGES_MAX = 200
 
 ResourceKindName = Literal["document", "image", "audio", "video", "text", "link"]
-
-
-class ProblemOut(Schema):
-    """An RFC 9457 problem document (every 4xx)."""
-
-    type: str = "about:blank"
-    title: str
-    status: int
-    detail: str | None = None
-    code: str | None = None
 
 
 class CategoryOut(Schema):

@@ -44,7 +44,12 @@ def test_person_sets_quiet_hours_and_reads_notifications(
     expect(page).to_have_url(re.compile(r"/account/notifications/$"))
     check_page(page)
     # The text-message switch is off and disabled, with the way to turn it on.
-    sms = page.get_by_role("checkbox", name=exact(t(language, "Text message for %(kind)s") % {"kind": t(language, "Session reminder")}))
+    sms = page.get_by_role(
+        "checkbox",
+        name=exact(
+            t(language, "Text message for %(kind)s") % {"kind": t(language, "Session reminder")}
+        ),
+    )
     expect(sms).to_be_disabled()
     expect(page.locator('a[href="/account/security/sms/"]')).to_be_visible()
 

@@ -22,6 +22,8 @@ IGNORED_MODELS = {
     "sessions.session",
     "usersessions.usersession",
     "accounts.securitypolicy",
+    # Presence: a GET (the polling fallback) records that its person is active.
+    "core.userstream",
 }
 _REGEX_SYNTAX = re.compile(r"[\\()\[\]?*+{}|]")
 

@@ -11,9 +11,9 @@ with SIGKILL and started again, and the Redis between them is restarted (losing 
 group membership). When everything is sent, each person drains their stream (hello with
 the last number, until ``ready``), and what they saw is compared with the database.
 
-The sizes can be changed for a quicker look (``LOOM_CHAOS_MESSAGES``,
-``LOOM_CHAOS_COACHES``, ``LOOM_CHAOS_CLIENTS_PER_COACH``); the issue's figures are the
-defaults.
+The suite (``make test``) runs it with 300 messages so CI stays within its time; ``make
+chaos`` runs the issue's 10,000 on its own. Sizes come from ``LOOM_CHAOS_MESSAGES``,
+``LOOM_CHAOS_COACHES`` and ``LOOM_CHAOS_CLIENTS_PER_COACH``.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from tests.realtime.harness import AppServer, RedisServer, in_thread, open_socke
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
-MESSAGES = int(os.environ.get("LOOM_CHAOS_MESSAGES", "10000"))
+MESSAGES = int(os.environ.get("LOOM_CHAOS_MESSAGES", "300"))
 COACHES = int(os.environ.get("LOOM_CHAOS_COACHES", "10"))
 CLIENTS_PER_COACH = int(os.environ.get("LOOM_CHAOS_CLIENTS_PER_COACH", "4"))
 # Server processes the sockets spread over (each reconnect picks one at random); the
