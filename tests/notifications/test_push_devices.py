@@ -10,6 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from loom.notifications.models import PushSubscription
 from loom.notifications.push import b64url_encode, generate_vapid_keys, vapid_keys
@@ -234,7 +235,9 @@ def test_devices_go_through_row_level_security_as_the_application_role(
         assert avi.post(f"/push/subscriptions/{maya_device.pk}/delete/").status_code == 404
         # The same browser, now Noa's: the row Avi's RLS view hides still moves to her.
         assert _subscribe(world.noa, BrowserKeys().subscription_json(ENDPOINT)).status_code == 201
-        assert "Unnamed device" in noa.get("/push/devices/").content.decode()
+        with translation.override("he"):  # Noa reads Loom in Hebrew
+            unnamed_in_hebrew = translation.gettext("Unnamed device")
+        assert unnamed_in_hebrew in noa.get("/push/devices/").content.decode()
         assert "Unnamed device" not in avi.get("/push/devices/").content.decode()
     owners = dict(PushSubscription.objects.values_list("endpoint", "user_id"))
     assert owners == {ENDPOINT: world.noa.pk, maya_device.endpoint: world.maya.pk}
