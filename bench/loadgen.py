@@ -18,6 +18,7 @@ import math
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -331,3 +332,13 @@ def _ms(seconds: float) -> float | None:
     if math.isnan(seconds):
         return None
     return round(seconds * 1000, 3)
+
+
+def run_event_loop(coroutine: Any) -> Any:
+    """Run ``coroutine`` on uvloop when it is installed (as the servers measured do)."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coroutine)
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(coroutine)

@@ -29,7 +29,6 @@ The scheduling targets (``scheduling_slots``, ``scheduling_booking``) run in-pro
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime as dt
 import importlib.metadata
@@ -45,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import calendar_page, resources_library, resources_upload, ws_latency
-from bench.loadgen import Target, run_constant_rate, summarize
+from bench.loadgen import Target, run_constant_rate, run_event_loop, summarize
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -231,7 +230,7 @@ def run_target(spec: Spec, *, warmup: float, duration: float) -> dict[str, Any]:
         wait_until_ready(process, port, spec.probe, log_path)
         target = Target(host=HOST, port=port, path=spec.path, cookie=spec.cookie)
         cpu_before = cpu_seconds(process.pid)
-        result = _event_loop_run(
+        result = run_event_loop(
             run_constant_rate(target, rate=spec.rate, warmup=warmup, duration=duration)
         )
         cpu_after = cpu_seconds(process.pid)
@@ -253,15 +252,6 @@ def run_target(spec: Spec, *, warmup: float, duration: float) -> dict[str, Any]:
         "load_average_before": load_before,
         **spec.extra,
     }
-
-
-def _event_loop_run(coroutine: Any) -> Any:
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.run(coroutine)
-    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        return runner.run(coroutine)
 
 
 def machine() -> dict[str, Any]:

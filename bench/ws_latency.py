@@ -46,6 +46,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from bench.loadgen import run_event_loop
+
 ROOT = Path(__file__).resolve().parent.parent
 NAME = "ws_latency"
 CONVERSATIONS_NAME = "messaging_conversations"
@@ -593,7 +595,7 @@ def run(*, env: dict[str, str], data_dir: Path, warmup: float, duration: float) 
             process = _start_server(server_env, port, data_dir / f"{NAME}.server.log")
             try:
                 load_before = [round(x, 2) for x in os.getloadavg()]
-                figures = _run_loop(
+                figures = run_event_loop(
                     _level(
                         people[:level],
                         port,
@@ -636,15 +638,6 @@ def run(*, env: dict[str, str], data_dir: Path, warmup: float, duration: float) 
         "measure_s": duration,
         "levels": results,
     }
-
-
-def _run_loop(coroutine: Any) -> Any:
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.run(coroutine)
-    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        return runner.run(coroutine)
 
 
 def summary_lines(result: dict[str, Any]) -> list[str]:
