@@ -136,7 +136,7 @@ def _list_data() -> dict[str, Any]:
 
     from bench.prepare import _user
     from loom.accounts.models import CoachClient
-    from loom.messaging.markdown import render_markdown
+    from loom.core.markdown import render_markdown
     from loom.messaging.models import Conversation, Message, Participant, Reaction
 
     rng = random.Random(5)

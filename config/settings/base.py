@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "loom.scheduling",
     "loom.resources",
     "loom.messaging",
+    "loom.journal",
+    "loom.wellbeing",
     "loom.notifications",
     "loom.web",
 ]

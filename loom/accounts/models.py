@@ -140,6 +140,9 @@ class ClientProfile(TimeStampedModel):
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="client_profile")
     goals = EncryptedTextField(_("what you would like to achieve"), blank=True)
     reason = EncryptedTextField(_("what brings you to coaching"), blank=True)
+    # When the client agreed that their coaches are told at once if something they
+    # write suggests they may be in crisis (loom.accounts.safety); null = not agreed.
+    crisis_contact_consent_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"Client profile of {self.user_id}"
@@ -317,3 +320,54 @@ class SecurityPolicy(models.Model):
 
 def user_language(user: Any) -> str:
     return getattr(user, "language", None) or settings.LANGUAGE_CODE
+
+
+class CrisisSignal(models.Model):
+    """A detection of crisis language in something a client wrote, kept for review.
+
+    Holds which phrase group matched and how severe it is, never the client's text.
+    Written by ``loom.accounts.safety.safety_check``; reviewed by admins on the
+    safety review page.
+    """
+
+    class Severity(models.TextChoices):
+        # Ordered: a higher value is more urgent (see loom.core.crisis).
+        CONCERN = "concern", _("Concern")
+        HIGH = "high", _("High")
+        IMMINENT = "imminent", _("Imminent")
+
+    class Source(models.TextChoices):
+        JOURNAL_ENTRY = "journal_entry", _("Journal entry")
+        CHECKIN = "checkin", _("Check-in")
+        JOURNAL_COMMENT = "journal_comment", _("Journal comment")
+
+    client = models.ForeignKey(User, on_delete=models.CASCADE, related_name="crisis_signals")
+    source = models.CharField(max_length=24, choices=Source.choices)
+    source_id = models.BigIntegerField()
+    severity = models.CharField(max_length=16, choices=Severity.choices)
+    # Ids of the phrase groups that matched (loom.core.crisis.PHRASES), e.g. ["en.plan"].
+    matched = models.JSONField(default=list)
+    language = models.CharField(max_length=8, blank=True)
+    detected_at = models.DateTimeField(default=dj_timezone.now)
+    # How many coaches were sent an urgent notice (0 without the client's consent).
+    coaches_notified = models.PositiveSmallIntegerField(default=0)
+    consent = models.BooleanField(default=False)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    review_note = models.TextField(max_length=2000, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["-detected_at"], name="crisis_signal_time"),
+            models.Index(
+                fields=["detected_at"],
+                name="crisis_signal_unreviewed",
+                condition=models.Q(reviewed_at__isnull=True),
+            ),
+            models.Index(fields=["client", "-detected_at"], name="crisis_signal_client"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Crisis signal {self.pk} ({self.severity}) for {self.client_id}"

@@ -97,5 +97,36 @@ def rotate_text(stored: str) -> str:
         ) from exc
 
 
+# Encrypted files (journal audio notes) start with this marker, then the Fernet token.
+FILE_PREFIX = b"loomenc1:"
+
+
+def encrypt_bytes(plaintext: bytes) -> bytes:
+    """Ciphertext for a file's content (kept whole in memory: files here are small)."""
+    return FILE_PREFIX + fernet().encrypt(plaintext)
+
+
+def decrypt_bytes(stored: bytes) -> bytes:
+    """The plaintext of an ``encrypt_bytes`` result; ``DecryptionError`` otherwise."""
+    if not stored.startswith(FILE_PREFIX):
+        raise DecryptionError("Stored file is not an encrypted Loom file.")
+    try:
+        return fernet().decrypt(stored[len(FILE_PREFIX) :])
+    except InvalidToken as exc:
+        raise DecryptionError(
+            "Encrypted file could not be decrypted with any key in FIELD_ENCRYPTION_KEYS."
+        ) from exc
+
+
+def rotate_bytes(stored: bytes) -> bytes:
+    """Re-encrypt an ``encrypt_bytes`` result under the current key."""
+    if not stored.startswith(FILE_PREFIX):
+        raise DecryptionError("Stored file is not an encrypted Loom file.")
+    try:
+        return FILE_PREFIX + fernet().rotate(stored[len(FILE_PREFIX) :])
+    except InvalidToken as exc:
+        raise DecryptionError("Encrypted file could not be re-encrypted: no key opens it.") from exc
+
+
 def generate_key() -> str:
     return Fernet.generate_key().decode("ascii")

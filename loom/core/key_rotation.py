@@ -53,6 +53,21 @@ def encrypted_json_register(*, model: str, field: str, keys: Iterable[str]) -> N
     _JSON_LOCATIONS[(model, field)] = EncryptedJsonKeys(model=model, field=field, keys=tuple(keys))
 
 
+_FILE_LOCATIONS: set[tuple[str, str]] = set()
+
+
+def encrypted_file_register(*, model: str, field: str) -> None:
+    """Declare that the files of ``model.field`` (a FileField) hold ``encrypt_bytes`` output.
+
+    Call from an ``AppConfig.ready()``; ``encryption_keys_rotate`` re-encrypts them.
+    """
+    _FILE_LOCATIONS.add((model, field))
+
+
+def encrypted_file_locations() -> list[tuple[str, str]]:
+    return sorted(_FILE_LOCATIONS)
+
+
 @dataclass
 class LocationReport:
     """The outcome for one place (a column, or some keys of a JSON column)."""

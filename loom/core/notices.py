@@ -42,6 +42,11 @@ KINDS: dict[str, Any] = {
     "message_new": _("New message"),
     "resource_shared": _("Resource shared with you"),
     "invitation_accepted": _("Invitation accepted"),
+    "journal_shared": _("Journal entry shared with you"),
+    "journal_comment": _("Comment on a journal entry"),
+    "goal_proposed": _("Goal proposed to you"),
+    "goal_completed": _("Goal or milestone completed"),
+    "crisis_alert": _("Client safety alert"),
     "announcement": _("Announcements"),
 }
 
@@ -54,6 +59,9 @@ DIGEST_CATEGORY: dict[str, str] = {
     "message_new": "messages",
     "resource_shared": "activity",
     "invitation_accepted": "activity",
+    "journal_shared": "activity",
+    "journal_comment": "activity",
+    "goal_completed": "activity",
 }
 
 # Sent (synchronously, inside the caller's transaction) by ``notices_seen``.

@@ -40,7 +40,7 @@ from loom.core.models import UserEvent
 from loom.core.notices import Notice, notice_send, notices_seen
 from loom.core.realtime import StreamEvent, events_append, signal_send
 from loom.core.uploads import ALL_KINDS, UploadPolicy, validate_upload
-from loom.messaging.markdown import render_markdown
+from loom.core.markdown import render_markdown
 from loom.messaging.models import (
     BODY_MAX,
     Attachment,

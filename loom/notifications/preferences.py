@@ -38,10 +38,20 @@ _EMAIL_ON = frozenset(
         "invitation_accepted",
         "message_new",
         "announcement",
+        "journal_shared",
+        "journal_comment",
+        "goal_proposed",
+        "crisis_alert",
     }
 )
 _PUSH_ON = frozenset(
-    {"message_new", "session_reminder", "session_cancelled", "session_rescheduled"}
+    {
+        "message_new",
+        "session_reminder",
+        "session_cancelled",
+        "session_rescheduled",
+        "crisis_alert",
+    }
 )
 
 # Every cell's value when the person never chose. In-app is on for everything; SMS is
@@ -58,8 +68,8 @@ DEFAULTS: dict[tuple[str, str], bool] = {
 
 # Kinds that never concern a role: coaches share resources, clients do not invite.
 _NOT_FOR_ROLE: dict[str, frozenset[str]] = {
-    Role.COACH: frozenset({"resource_shared"}),
-    Role.CLIENT: frozenset({"invitation_accepted"}),
+    Role.COACH: frozenset({"resource_shared", "goal_proposed"}),
+    Role.CLIENT: frozenset({"invitation_accepted", "journal_shared", "crisis_alert"}),
 }
 
 

@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from loom.messaging.markdown import ALLOWED_TAGS, render_markdown
+from loom.core.markdown import ALLOWED_TAGS, render_markdown
 from tests.messaging.xss_corpus import PAYLOADS
 
 SAFE_SCHEMES = ("http://", "https://", "mailto:")

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from loom.accounts.models import CoachClient, User
 from loom.core.context import system_context
-from loom.messaging.markdown import render_markdown
+from loom.core.markdown import render_markdown
 from loom.messaging.models import Conversation, Message, MessageEdit, Participant, Reaction
 from loom.messaging.services import conversation_for_pair
 
