@@ -19,12 +19,17 @@ from ninja.security import SessionAuth
 
 from loom.accounts.api import router as accounts_router
 from loom.core.errors import DomainError
+from loom.journal.api import router as journal_router
+from loom.journal.api_sharing import router as journal_sharing_router
 from loom.messaging.api import router as messaging_router
 from loom.resources.api import router as resources_router
 from loom.scheduling.api import router as scheduling_router
 from loom.scheduling.api_calendar import router as scheduling_calendar_router
 from loom.scheduling.api_groups import router as scheduling_groups_router
 from loom.scheduling.api_notes import router as scheduling_notes_router
+from loom.wellbeing.api_checkins import router as checkins_router
+from loom.wellbeing.api_goals import router as goals_router
+from loom.wellbeing.api_progress import router as progress_router
 
 
 def _refuse_constant(name: str) -> Any:
@@ -137,3 +142,8 @@ api.add_router("/", scheduling_notes_router)
 api.add_router("/", scheduling_calendar_router)
 api.add_router("/resources/", resources_router)
 api.add_router("/messaging/", messaging_router)
+api.add_router("/journal/", journal_router)
+api.add_router("/journal/", journal_sharing_router)
+api.add_router("/wellbeing/", checkins_router)
+api.add_router("/wellbeing/", goals_router)
+api.add_router("/wellbeing/", progress_router)

@@ -45,9 +45,25 @@ resources_patterns = [
     for area in ("files", "library", "sharing", "client", "analytics")
 ]
 
+# Journal and wellbeing pages likewise carry their own prefixes (journal/, checkins/,
+# goals/, progress/, coach/journal/, …), as do the safety pages (support/, admin-area/safety/).
+wellbeing_patterns = [
+    path("", include(module))
+    for module in (
+        "loom.journal.urls",
+        "loom.journal.urls_coach",
+        "loom.wellbeing.urls_checkins",
+        "loom.wellbeing.urls_goals",
+        "loom.wellbeing.urls_progress",
+        "loom.wellbeing.urls_data",
+        "loom.accounts.urls_safety",
+    )
+]
+
 urlpatterns = [
     *scheduling_patterns,
     *resources_patterns,
+    *wellbeing_patterns,
     path("", include("loom.notifications.urls")),
     path("", include("loom.messaging.urls")),
     path("push/", include("loom.notifications.urls_push")),

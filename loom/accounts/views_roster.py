@@ -184,14 +184,8 @@ CLIENT_TABS: tuple[tuple[str, Any, Any, Any], ...] = (
     ("overview", gettext_lazy("Overview"), "", ""),
     # Filled by the scheduling app's tag library (see client_detail.html).
     ("sessions", gettext_lazy("Sessions"), "", ""),
-    (
-        "journal",
-        gettext_lazy("Journal"),
-        gettext_lazy("No shared journal entries yet"),
-        gettext_lazy(
-            "Journal entries your client chooses to share will appear here once the practice journal is available."
-        ),
-    ),
+    # Filled by the journal app's tag library (see client_detail.html).
+    ("journal", gettext_lazy("Journal"), "", ""),
     # Filled by the resources app's tag library (see client_detail.html).
     ("resources", gettext_lazy("Resources"), "", ""),
     (
@@ -202,14 +196,8 @@ CLIENT_TABS: tuple[tuple[str, Any, Any, Any], ...] = (
             "Your conversation with this client will appear here once messaging is available."
         ),
     ),
-    (
-        "progress",
-        gettext_lazy("Progress"),
-        gettext_lazy("No progress to show yet"),
-        gettext_lazy(
-            "Goals, milestones and check-ins will appear here once progress tracking is available."
-        ),
-    ),
+    # Filled by the wellbeing app's tag library (see client_detail.html).
+    ("progress", gettext_lazy("Progress"), "", ""),
 )
 _TAB_SLUGS = {slug for slug, *_rest in CLIENT_TABS}
 

@@ -117,7 +117,9 @@ PRACTICES: dict[str, Promise] = {
 
 # Built-in prompts, offered to every client in their language.
 BUILTIN_PROMPTS: dict[str, Promise] = {
-    "body_now": _("Where in your body do you notice something right now? Describe it without judging it."),
+    "body_now": _(
+        "Where in your body do you notice something right now? Describe it without judging it."
+    ),
     "breath": _("Take three slow breaths. What changed, if anything?"),
     "strong_emotion": _("Recall a strong feeling from today. Where did you feel it in your body?"),
     "truth": _("What is true for you right now that you have not said out loud?"),

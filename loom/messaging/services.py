@@ -36,11 +36,11 @@ from loom.core.context import system_context
 from loom.core.email import email_payload
 from loom.core.errors import Conflict, DomainError, Forbidden, NotFound
 from loom.core.ids import parse_object_id
+from loom.core.markdown import render_markdown
 from loom.core.models import UserEvent
 from loom.core.notices import Notice, notice_send, notices_seen
 from loom.core.realtime import StreamEvent, events_append, signal_send
 from loom.core.uploads import ALL_KINDS, UploadPolicy, validate_upload
-from loom.core.markdown import render_markdown
 from loom.messaging.models import (
     BODY_MAX,
     Attachment,
