@@ -22,6 +22,8 @@ it out. ``HOME`` is a redirect to the actor's own role home, ``LOGIN`` to sign-i
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from datetime import timedelta
 from typing import Any
 
@@ -33,6 +35,7 @@ from loom.accounts.models import Invitation
 from loom.accounts.selectors import invitation_token_hash
 from loom.core.models import OutboxMessage
 from loom.scheduling.models import AvailabilityOverride, Session, SessionType
+from tests.security import route_tables
 from tests.security.matrix import (
     ADMIN,
     BAD_REQUEST,
@@ -57,26 +60,6 @@ from tests.security.matrix import (
     expect,
     redirect,
     signed_in,
-)
-from tests.security.route_tables import (
-    core_stream,
-    messaging_api,
-    messaging_pages,
-    notifications_routes,
-    push_devices,
-    resources_analytics,
-    resources_api,
-    resources_client,
-    resources_files,
-    resources_library,
-    resources_sharing,
-    scheduling_calendar,
-    scheduling_client,
-    scheduling_coach,
-    scheduling_groups,
-    scheduling_notes,
-    scheduling_reminders,
-    scheduling_setup,
 )
 from tests.world import World
 
@@ -527,27 +510,15 @@ ROUTES: tuple[Route, ...] = (
 )
 
 
-# Scheduling pages and the later scheduling endpoints, one table per area.
+# Every later area brings its own table: each module in tests/security/route_tables
+# contributes its ROUTES (in name order), so a new area only adds a file there.
 ROUTES = (
     *ROUTES,
-    *scheduling_coach.ROUTES,
-    *scheduling_setup.ROUTES,
-    *scheduling_client.ROUTES,
-    *scheduling_groups.ROUTES,
-    *scheduling_notes.ROUTES,
-    *scheduling_calendar.ROUTES,
-    *scheduling_reminders.ROUTES,
-    *resources_files.ROUTES,
-    *resources_library.ROUTES,
-    *resources_sharing.ROUTES,
-    *resources_client.ROUTES,
-    *resources_analytics.ROUTES,
-    *resources_api.ROUTES,
-    *core_stream.ROUTES,
-    *messaging_pages.ROUTES,
-    *messaging_api.ROUTES,
-    *notifications_routes.ROUTES,
-    *push_devices.ROUTES,
+    *(
+        route
+        for module_info in sorted(pkgutil.iter_modules(route_tables.__path__), key=lambda m: m.name)
+        for route in importlib.import_module(f"{route_tables.__name__}.{module_info.name}").ROUTES
+    ),
 )
 
 
