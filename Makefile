@@ -57,7 +57,7 @@ catalogs-check: install-python
 	$(UV) run python scripts/check_catalogs.py
 
 test: install install-chromium lint typecheck boundaries migrations-check catalogs-check
-	$(UV) run pytest -n 2 $(PYTEST_ARGS)
+	$(UV) run pytest -n 2 --durations=30 $(PYTEST_ARGS)
 
 # Regenerate the catalogs after changing strings; then translate locale/he.
 messages: install-python
