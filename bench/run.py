@@ -22,6 +22,8 @@ Configuration (environment):
 ``BENCH_WS_LEVELS``         connected sockets per ``ws_latency`` level (default 100,500,1000)
 ``BENCH_WS_RATE``           messages/s offered to ``ws_latency`` (default 20)
 ``BENCH_MESSAGING_RATE``    requests/s offered to the messaging list and history (default 10)
+``BENCH_JOURNAL_RATE``      requests/s offered to the journal list, first and deep page (default 50)
+``BENCH_PROGRESS_RATE``     requests/s offered to the progress dashboard and trends (default 20)
 
 The scheduling targets (``scheduling_slots``, ``scheduling_booking``) run in-process in
 ``bench.scheduling``: there are no scheduling pages to load over HTTP yet.
@@ -43,7 +45,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench import calendar_page, resources_library, resources_upload, ws_latency
+from bench import (
+    calendar_page,
+    journal_list,
+    progress_dashboard,
+    resources_library,
+    resources_upload,
+    ws_latency,
+)
 from bench.loadgen import Target, run_constant_rate, run_event_loop, summarize
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -484,6 +493,8 @@ def main() -> int:
     ]
     specs += calendar_page.specs(Spec, env=loom_env(), only=only)
     specs += resources_library.specs(Spec, env=loom_env(), only=only)
+    specs += journal_list.specs(Spec, env=loom_env(), only=only)
+    specs += progress_dashboard.specs(Spec, env=loom_env(), only=only)
     specs += ws_latency.specs(Spec, env=loom_env(), only=only)
     results = []
     for spec in specs:

@@ -102,6 +102,7 @@ TEMPLATES = [
                 # so an event between the two is replayed rather than missed.
                 "loom.web.context_processors.stream",
                 "loom.web.context_processors.layout",
+                "loom.accounts.context_processors.crisis",
             ],
             "builtins": ["django.templatetags.i18n"],
         },
@@ -415,3 +416,29 @@ if SENTRY_DSN:
 # User.email is unique case-insensitively (a functional UniqueConstraint), which the
 # auth check cannot see.
 SILENCED_SYSTEM_CHECKS = ["auth.W004"]
+
+# --- Crisis safety net (loom.accounts.safety; docs/configuration.md) ---------------------
+# Helplines by region: {"US": {"emergency": "911", "lines": [{"name": …, "phone": …,
+# "sms": …, "url": …, "hours": …, "description": …}]}, …, "intl": {…}}. Empty: the
+# built-in list (loom.accounts.safety.DEFAULT_CRISIS_LINES). CRISIS_LINES_JSON replaces
+# it: the JSON itself, or the path of a file holding it. Bad JSON stops the start.
+def _crisis_lines(value: str) -> dict[str, object]:
+    import json
+
+    from django.core.exceptions import ImproperlyConfigured
+
+    if not value.strip():
+        return {}
+    text = value if value.lstrip().startswith("{") else Path(value).read_text("utf-8")
+    try:
+        table = json.loads(text)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"CRISIS_LINES_JSON is not valid JSON: {exc}") from exc
+    if not isinstance(table, dict):
+        raise ImproperlyConfigured("CRISIS_LINES_JSON must be a JSON object keyed by region.")
+    return table
+
+
+CRISIS_LINES = _crisis_lines(env_str("CRISIS_LINES_JSON", ""))
+# The region for people whose time zone has no country (UTC) or no configured lines.
+CRISIS_DEFAULT_REGION = env_str("CRISIS_DEFAULT_REGION", "").upper()

@@ -262,6 +262,35 @@ class ConsentForm(forms.Form):
     )
 
 
+CRISIS_CONTACT_LABEL = _("If something I write suggests I may be in crisis, tell my coach straight away")
+CRISIS_CONTACT_HELP = _(
+    "Loom looks for words in your journal and check-ins that can mean a person is thinking "
+    "of ending their life or hurting themselves. Whatever you choose, you will be shown "
+    "where to get help. If you tick this, your coach also gets an urgent alert saying you "
+    "may need support (never what you wrote), so they can reach out. You can change this "
+    "at any time in your account settings."
+)
+
+
+def crisis_contact_field() -> forms.BooleanField:
+    """The crisis-contact consent checkbox: unticked unless the client already agreed."""
+    return forms.BooleanField(
+        label=CRISIS_CONTACT_LABEL, help_text=CRISIS_CONTACT_HELP, required=False
+    )
+
+
+class ClientConsentForm(ConsentForm):
+    """The client's consent step: terms and privacy, plus the optional crisis contact."""
+
+    crisis_contact = crisis_contact_field()
+
+
+class CrisisConsentForm(forms.Form):
+    """Account settings: change the crisis-contact consent later."""
+
+    crisis_contact = crisis_contact_field()
+
+
 class IntakeForm(forms.Form):
     goals = forms.CharField(
         label=_("What would you like to achieve?"),
@@ -276,6 +305,13 @@ class IntakeForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 5}),
     )
+
+
+class OnboardingIntakeForm(IntakeForm):
+    """The client's intake step. Clients who accepted an invitation agreed to the terms
+    there and skip the consent step, so the crisis-contact choice is offered here too."""
+
+    crisis_contact = crisis_contact_field()
 
 
 class RosterFilterForm(forms.Form):

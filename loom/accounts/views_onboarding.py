@@ -23,13 +23,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from loom.accounts import services
+from loom.accounts import safety, services
 from loom.accounts.forms import (
     ClientProfileStepForm,
     CoachProfileForm,
-    ConsentForm,
-    IntakeForm,
+    ClientConsentForm,
     InvitationForm,
+    OnboardingIntakeForm,
     apply_service_error,
     form_data,
     form_files,
@@ -327,10 +327,19 @@ def _client_profile(request: HttpRequest, user: User, step: Step) -> HttpRespons
     )
 
 
+def _crisis_consent(user: User) -> bool:
+    profile = getattr(user, "client_profile", None)
+    return bool(profile and profile.crisis_contact_consent_at)
+
+
 def _client_consent(request: HttpRequest, user: User, step: Step) -> HttpResponse:
-    form = ConsentForm(form_data(request))
+    form = ClientConsentForm(form_data(request), initial={"crisis_contact": _crisis_consent(user)})
     if request.method == "POST" and form.is_valid():
-        services.onboarding_consent(user=user, accepted=True, ip_address=client_ip_var.get())
+        safety.onboarding_consent_with_crisis_contact(
+            user=user,
+            crisis_contact=form.cleaned_data["crisis_contact"],
+            ip_address=client_ip_var.get(),
+        )
         return _after_step(request)
     return _render(
         request,
@@ -349,12 +358,16 @@ def _client_intake(request: HttpRequest, user: User, step: Step) -> HttpResponse
     initial = {
         "goals": profile.goals if profile else "",
         "reason": profile.reason if profile else "",
+        "crisis_contact": _crisis_consent(user),
     }
-    form = IntakeForm(form_data(request), initial=initial)
+    form = OnboardingIntakeForm(form_data(request), initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.onboarding_intake(
-                user=user, goals=form.cleaned_data["goals"], reason=form.cleaned_data["reason"]
+            safety.onboarding_intake_with_crisis_contact(
+                user=user,
+                goals=form.cleaned_data["goals"],
+                reason=form.cleaned_data["reason"],
+                crisis_contact=form.cleaned_data["crisis_contact"],
             )
         except (ValidationError, DomainError) as exc:
             apply_service_error(form, exc)

@@ -4,6 +4,11 @@ Two kinds of places hold ``loom.core.crypto`` ciphertext:
 
 * every ``EncryptedTextField`` of every installed model — found through the app
   registry, so fields added by later apps are covered without any registration;
+* files of ``FileField`` columns whose content is ``encrypt_bytes`` output (journal audio
+  notes), declared with ``encrypted_file_register``. Each is re-encrypted into a NEW
+  file, the row is pointed at it inside the batch's transaction, and the old file is
+  deleted only after that commits — a crash or a rollback never leaves a row pointing
+  at a half-written or deleted file (at worst an orphan old file stays behind);
 * values inside JSON columns that an app encrypts itself (allauth's MFA secrets, which
   ``loom.accounts`` encrypts through its MFA adapter). The app that writes them
   declares them with ``encrypted_json_register`` in its ``AppConfig.ready()``.
@@ -25,7 +30,14 @@ from django.apps import apps
 from django.db import models, transaction
 from django.db.models.functions import Cast
 
-from loom.core.crypto import PREFIX, DecryptionError, is_current, rotate_text
+from loom.core.crypto import (
+    FILE_PREFIX,
+    PREFIX,
+    DecryptionError,
+    is_current,
+    rotate_bytes,
+    rotate_text,
+)
 from loom.core.fields import EncryptedTextField
 
 # How many unreadable row ids a report keeps per place (the count is always exact).
@@ -185,6 +197,61 @@ def _rotate_json(location: EncryptedJsonKeys, *, batch_size: int, dry_run: bool)
     return report
 
 
+def _file_is_current(stored: bytes) -> bool:
+    # A file's token is the same Fernet token a text value holds, so the text check
+    # (does the first key open it?) answers for files too.
+    try:
+        token = stored[len(FILE_PREFIX) :].decode("ascii")
+    except UnicodeDecodeError as exc:
+        raise DecryptionError("Stored file is not a valid encrypted Loom file.") from exc
+    return is_current(PREFIX + token)
+
+
+def _rotated_name(old: str) -> str:
+    import posixpath
+    import uuid
+
+    folder, base = posixpath.split(old)
+    suffix = posixpath.splitext(base)[1]
+    return posixpath.join(folder, f"{uuid.uuid4().hex}{suffix}")
+
+
+def _rotate_files(model_label: str, field_name: str, *, batch_size: int, dry_run: bool) -> LocationReport:
+    try:
+        model = apps.get_model(model_label)
+    except LookupError:
+        return LocationReport(label=f"{model_label}.{field_name} (not installed)")
+    report = LocationReport(label=f"{model._meta.label}.{field_name} (files)")
+    storage = model._meta.get_field(field_name).storage
+    queryset = model._base_manager.exclude(**{field_name: ""}).exclude(
+        **{f"{field_name}__isnull": True}
+    )
+    for rows in _batches(queryset, (field_name,), batch_size):
+        for pk, name in rows:
+            try:
+                with storage.open(name, "rb") as handle:
+                    stored = handle.read()
+                if not stored.startswith(FILE_PREFIX):
+                    raise DecryptionError("not an encrypted Loom file")
+                if _file_is_current(stored):
+                    report.current += 1
+                    continue
+                rotated = rotate_bytes(stored)
+            except (DecryptionError, OSError):
+                # Missing or unreadable: listed, left untouched.
+                report._unreadable(pk)
+                continue
+            report.rotated += 1
+            if dry_run:
+                continue
+            from django.core.files.base import ContentFile
+
+            new_name = storage.save(_rotated_name(name), ContentFile(rotated))
+            model._base_manager.filter(pk=pk).update(**{field_name: new_name})
+            transaction.on_commit(lambda old=name: storage.delete(old))
+    return report
+
+
 def encryption_keys_rotate(*, batch_size: int = 500, dry_run: bool = False) -> list[LocationReport]:
     """Re-encrypt every stored value under the first key of ``FIELD_ENCRYPTION_KEYS``.
 
@@ -202,5 +269,9 @@ def encryption_keys_rotate(*, batch_size: int = 500, dry_run: bool = False) -> l
     reports += [
         _rotate_json(location, batch_size=batch_size, dry_run=dry_run)
         for location in encrypted_json_locations()
+    ]
+    reports += [
+        _rotate_files(model_label, field_name, batch_size=batch_size, dry_run=dry_run)
+        for model_label, field_name in encrypted_file_locations()
     ]
     return reports

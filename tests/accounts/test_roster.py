@@ -197,7 +197,6 @@ def test_client_overview_shows_profile_and_intake(world):
     [
         ("journal", "once the practice journal is available"),
         ("messages", "once messaging is available"),
-        ("progress", "once progress tracking is available"),
     ],
 )
 def test_later_tabs_say_honestly_what_will_appear(world, tab, text):
@@ -205,6 +204,14 @@ def test_later_tabs_say_honestly_what_will_appear(world, tab, text):
     assert page.status_code == 200
     assert text in _names(page)
     assert f'id="client-panel-{tab}"' in _names(page)
+
+
+def test_progress_tab_shows_what_the_client_shares(world):
+    # The wellbeing app fills the tab (tests/wellbeing/test_progress_coach.py covers it).
+    page = signed_in(world.dana).get(f"/coach/clients/{world.avi.pk}/progress/")
+    assert page.status_code == 200
+    assert 'id="client-panel-progress"' in _names(page)
+    assert "has not shared check-ins with you" in _names(page)
 
 
 def test_unknown_tabs_are_not_found(world):

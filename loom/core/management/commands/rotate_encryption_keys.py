@@ -18,8 +18,9 @@ from loom.core.key_rotation import encryption_keys_rotate
 
 class Command(BaseCommand):
     help = (
-        "Re-encrypt every encrypted value (EncryptedTextField columns and registered JSON "
-        "secrets such as MFA keys) under the first key of FIELD_ENCRYPTION_KEYS."
+        "Re-encrypt every encrypted value (EncryptedTextField columns, registered JSON "
+        "secrets such as MFA keys, and registered encrypted files such as journal audio) "
+        "under the first key of FIELD_ENCRYPTION_KEYS."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
