@@ -417,6 +417,7 @@ if SENTRY_DSN:
 # auth check cannot see.
 SILENCED_SYSTEM_CHECKS = ["auth.W004"]
 
+
 # --- Crisis safety net (loom.accounts.safety; docs/configuration.md) ---------------------
 # Helplines by region: {"US": {"emergency": "911", "lines": [{"name": …, "phone": …,
 # "sms": …, "url": …, "hours": …, "description": …}]}, …, "intl": {…}}. Empty: the

@@ -262,7 +262,9 @@ class ConsentForm(forms.Form):
     )
 
 
-CRISIS_CONTACT_LABEL = _("If something I write suggests I may be in crisis, tell my coach straight away")
+CRISIS_CONTACT_LABEL = _(
+    "If something I write suggests I may be in crisis, tell my coach straight away"
+)
 CRISIS_CONTACT_HELP = _(
     "Loom looks for words in your journal and check-ins that can mean a person is thinking "
     "of ending their life or hurting themselves. Whatever you choose, you will be shown "

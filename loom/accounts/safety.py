@@ -32,9 +32,9 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
 from django.http import HttpRequest
 from django.urls import reverse
-from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -146,7 +146,9 @@ DEFAULT_CRISIS_LINES: dict[str, dict[str, Any]] = {
                 "phone": "1201",
                 "url": "https://www.eran.org.il",
                 "hours": _("24 hours a day, 7 days a week"),
-                "description": _("Call 1201 to talk to a trained listener, or chat on the website."),
+                "description": _(
+                    "Call 1201 to talk to a trained listener, or chat on the website."
+                ),
             },
             {
                 "name": _("SAHAR — support and listening online"),

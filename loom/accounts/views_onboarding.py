@@ -25,9 +25,9 @@ from django.utils.translation import gettext_lazy
 
 from loom.accounts import safety, services
 from loom.accounts.forms import (
+    ClientConsentForm,
     ClientProfileStepForm,
     CoachProfileForm,
-    ClientConsentForm,
     InvitationForm,
     OnboardingIntakeForm,
     apply_service_error,

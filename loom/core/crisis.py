@@ -110,10 +110,18 @@ PHRASES: tuple[PhraseGroup, ...] = (
                 r"(?:tonight|today|tomorrow)\s+(?:is|will be)\s+(?:the night|the day|my last)"
                 r"(?:\s+i\s+(?:die|end it|kill myself))?"
             ),
-            _en(r"(?:have|got|made)\s+a\s+plan\s+(?:to|for how to)\s+(?:kill myself|end my life|die|end it)"),
-            _en(r"(?:bought|got|saved|stockpiled|collected|hoarded)\s+(?:a\s+)?(?:pills|a rope|rope|a gun|the pills)\s+(?:to|so i can)\s+(?:kill myself|end it|die|end my life|overdose)"),
-            _en(r"(?:stockpiling|stockpiled|saving up|hoarding)\s+(?:my\s+)?(?:pills|meds|medication)"),
-            _en(r"(?:wrote|written|writing|left)\s+(?:a|my)\s+(?:suicide|goodbye)\s+(?:note|letter)"),
+            _en(
+                r"(?:have|got|made)\s+a\s+plan\s+(?:to|for how to)\s+(?:kill myself|end my life|die|end it)"
+            ),
+            _en(
+                r"(?:bought|got|saved|stockpiled|collected|hoarded)\s+(?:a\s+)?(?:pills|a rope|rope|a gun|the pills)\s+(?:to|so i can)\s+(?:kill myself|end it|die|end my life|overdose)"
+            ),
+            _en(
+                r"(?:stockpiling|stockpiled|saving up|hoarding)\s+(?:my\s+)?(?:pills|meds|medication)"
+            ),
+            _en(
+                r"(?:wrote|written|writing|left)\s+(?:a|my)\s+(?:suicide|goodbye)\s+(?:note|letter)"
+            ),
             _en(r"this\s+is\s+my\s+(?:last|final)\s+(?:entry|message|goodbye|post)"),
             _en(r"(?:going|gonna)\s+to\s+(?:jump|throw myself)\s+(?:off|from|in front of)"),
             _en(r"(?:overdose|od)\s+(?:tonight|today|now)"),
@@ -128,20 +136,32 @@ PHRASES: tuple[PhraseGroup, ...] = (
             _en(r"take (?:my own|my) life|taking my (?:own )?life"),
             _en(r"end it all"),
             _en(r"commit(?:ting)? suicide"),
-            _en(r"(?:i'm|im|am|feel|feeling|felt|was|been|getting)\s+(?:so\s+|really\s+|very\s+|kind of\s+|quite\s+)?suicidal"),
+            _en(
+                r"(?:i'm|im|am|feel|feeling|felt|was|been|getting)\s+(?:so\s+|really\s+|very\s+|kind of\s+|quite\s+)?suicidal"
+            ),
             _en(r"suicidal (?:thoughts|feelings|ideation|urges)"),
-            _en(r"(?:think|thinking|thought|thoughts)\s+(?:about|of)\s+(?:suicide|killing myself|ending my life|ending it all|ending it)"),
-            _en(r"(?:considering|contemplating|planning)\s+(?:suicide|killing myself|ending my life|ending it)"),
-            _en(r"(?:want|wanna|going|gonna|plan|planning)\s+(?:to\s+)?end it(?:\s+all)?(?!\s+(?:with|between|for)\b)"),
+            _en(
+                r"(?:think|thinking|thought|thoughts)\s+(?:about|of)\s+(?:suicide|killing myself|ending my life|ending it all|ending it)"
+            ),
+            _en(
+                r"(?:considering|contemplating|planning)\s+(?:suicide|killing myself|ending my life|ending it)"
+            ),
+            _en(
+                r"(?:want|wanna|going|gonna|plan|planning)\s+(?:to\s+)?end it(?:\s+all)?(?!\s+(?:with|between|for)\b)"
+            ),
         ),
     ),
     PhraseGroup(
         "en.self_harm",
         HIGH,
         (
-            _en(r"(?:cut|cutting|burn|burning|burned|burnt|hurt|hurting|harm|harming|harmed|punish|punishing)\s+myself"),
+            _en(
+                r"(?:cut|cutting|burn|burning|burned|burnt|hurt|hurting|harm|harming|harmed|punish|punishing)\s+myself"
+            ),
             _en(r"self[- ]?harm(?:ing|ed)?"),
-            _en(r"(?:hit|hitting|starve|starving|scratch|scratching)\s+myself\s+(?:again|until|till|on purpose)"),
+            _en(
+                r"(?:hit|hitting|starve|starving|scratch|scratching)\s+myself\s+(?:again|until|till|on purpose)"
+            ),
             _en(r"relapsed? (?:on|into) (?:cutting|self[- ]?harm)"),
         ),
     ),
@@ -149,9 +169,15 @@ PHRASES: tuple[PhraseGroup, ...] = (
         "en.wish_dead",
         CONCERN,
         (
-            _en(r"(?:just\s+|really\s+|honestly\s+|sometimes\s+|kind of\s+)?(?:want|wanna)\s+(?:to\s+)?(?:die|be dead|disappear forever|not exist|stop existing)"),
-            _en(r"wish\s+(?:i\s+)?(?:was|were|could be)\s+dead|wish\s+i\s+(?:had\s+)?(?:never been born|could die|would die|could disappear forever|wasn't alive|was not alive)"),
-            _en(r"(?:don't|do not|dont|never)\s+want\s+to\s+(?:live(?!\s+(?:in|at|with|there|near|on|by|alone|together|abroad|here)\b)|be alive|exist|wake up|be here anymore|be here any more|go on living)"),
+            _en(
+                r"(?:just\s+|really\s+|honestly\s+|sometimes\s+|kind of\s+)?(?:want|wanna)\s+(?:to\s+)?(?:die|be dead|disappear forever|not exist|stop existing)"
+            ),
+            _en(
+                r"wish\s+(?:i\s+)?(?:was|were|could be)\s+dead|wish\s+i\s+(?:had\s+)?(?:never been born|could die|would die|could disappear forever|wasn't alive|was not alive)"
+            ),
+            _en(
+                r"(?:don't|do not|dont|never)\s+want\s+to\s+(?:live(?!\s+(?:in|at|with|there|near|on|by|alone|together|abroad|here)\b)|be alive|exist|wake up|be here anymore|be here any more|go on living)"
+            ),
             _en(r"(?:hope|hoping)\s+i\s+(?:don't|do not|dont|never)\s+wake up"),
             _en(r"better off dead"),
             _en(r"(?:tired|sick)\s+of\s+(?:living|being alive|life itself)"),
@@ -162,12 +188,22 @@ PHRASES: tuple[PhraseGroup, ...] = (
         "en.hopeless_burden",
         CONCERN,
         (
-            _en(r"(?:no|nothing(?: left)?)\s+(?:reason|point)\s+(?:to|in)\s+(?:live|living|go on|going on|being alive)"),
+            _en(
+                r"(?:no|nothing(?: left)?)\s+(?:reason|point)\s+(?:to|in)\s+(?:live|living|go on|going on|being alive)"
+            ),
             _en(r"nothing (?:left )?to live for"),
-            _en(r"(?:everyone|everybody|they|my family|the world|people)\s+(?:would|will)\s+be\s+better\s+off\s+without\s+me"),
-            _en(r"(?:i'm|i am|i've become|i feel like)\s+(?:just\s+|such\s+)?a\s+burden(?:\s+to\s+(?:everyone|everybody|my family|them))?"),
-            _en(r"(?:no one|nobody)\s+would\s+(?:care|notice|miss me)\s+if\s+i\s+(?:died|was gone|were gone|disappeared|killed myself)"),
-            _en(r"(?:can't|cannot|cant)\s+(?:go on|do this)\s+(?:like this\s+)?any\s?more\s+i\s+(?:want|wanna)\s+out"),
+            _en(
+                r"(?:everyone|everybody|they|my family|the world|people)\s+(?:would|will)\s+be\s+better\s+off\s+without\s+me"
+            ),
+            _en(
+                r"(?:i'm|i am|i've become|i feel like)\s+(?:just\s+|such\s+)?a\s+burden(?:\s+to\s+(?:everyone|everybody|my family|them))?"
+            ),
+            _en(
+                r"(?:no one|nobody)\s+would\s+(?:care|notice|miss me)\s+if\s+i\s+(?:died|was gone|were gone|disappeared|killed myself)"
+            ),
+            _en(
+                r"(?:can't|cannot|cant)\s+(?:go on|do this)\s+(?:like this\s+)?any\s?more\s+i\s+(?:want|wanna)\s+out"
+            ),
             _en(r"there(?:'s| is)\s+no\s+way\s+out"),
         ),
     ),
@@ -184,10 +220,14 @@ PHRASES: tuple[PhraseGroup, ...] = (
                 r"(?:הלילה|היום|עכשיו|מחר)\s+(?:אני\s+)?(?:הולכ(?:ת|)\s+|הולך\s+)?"
                 r"(?:להתאבד|לשים קץ|לגמור עם (?:הכל|הכול)|לסיים עם (?:הכל|הכול)|להרוג את עצמי)"
             ),
-            _he(r"(?:קניתי|אספתי|הכנתי|שמרתי|אגרתי|השגתי)\s+(?:\w+\s+)?(?:כדורים|חבל|אקדח)\s+(?:כדי\s+)?(?:להתאבד|למות|לשים קץ)"),
+            _he(
+                r"(?:קניתי|אספתי|הכנתי|שמרתי|אגרתי|השגתי)\s+(?:\w+\s+)?(?:כדורים|חבל|אקדח)\s+(?:כדי\s+)?(?:להתאבד|למות|לשים קץ)"
+            ),
             _he(r"(?:אוגר(?:ת|)|אגרתי|אוספ(?:ת|)|אספתי)\s+(?:\w+\s+)?(?:כדורים|תרופות)"),
             _he(r"(?:כתבתי|כותב(?:ת|)|השארתי)\s+מכתב\s+(?:פרידה|התאבדות)"),
-            _he(r"יש\s+לי\s+(?:תוכנית|תכנית)\s+(?:איך\s+|מתי\s+)?(?:להתאבד|למות|לשים קץ|להרוג את עצמי)"),
+            _he(
+                r"יש\s+לי\s+(?:תוכנית|תכנית)\s+(?:איך\s+|מתי\s+)?(?:להתאבד|למות|לשים קץ|להרוג את עצמי)"
+            ),
             _he(r"(?:זו|זאת|זה)\s+(?:הרשומה|ההודעה|הכתיבה)\s+האחרונה\s+שלי"),
             _he(r"(?:לקפוץ|אקפוץ|קופצ(?:ת|))\s+(?:מה|מ)(?:גג|חלון|גשר|מרפסת)"),
         ),
@@ -203,7 +243,9 @@ PHRASES: tuple[PhraseGroup, ...] = (
             _he(r"(?:לגמור|לסיים)\s+עם\s+(?:החיים|הכל|הכול)"),
             _he(r"מחשבות\s+(?:אובדניות|על\s+התאבדות|התאבדות|למות)"),
             _he(r"(?:אני\s+)?(?:אובדני|אובדנית)"),
-            _he(r"(?:חושב(?:ת|)|שוקל(?:ת|)|מתכננ(?:ת|)|מתכנן)\s+(?:\w+\s+){0,2}(?:התאבדות|לשים קץ)"),
+            _he(
+                r"(?:חושב(?:ת|)|שוקל(?:ת|)|מתכננ(?:ת|)|מתכנן)\s+(?:\w+\s+){0,2}(?:התאבדות|לשים קץ)"
+            ),
         ),
     ),
     PhraseGroup(
@@ -220,10 +262,14 @@ PHRASES: tuple[PhraseGroup, ...] = (
         "he.wish_dead",
         CONCERN,
         (
-            _he(r"(?:רוצה|רוצים|בא לי)\s+(?:פשוט\s+|כבר\s+|רק\s+|באמת\s+)?(?:למות|להיות מת(?:ה|)|להיעלם לתמיד|לא להתקיים|להפסיק להתקיים)"),
+            _he(
+                r"(?:רוצה|רוצים|בא לי)\s+(?:פשוט\s+|כבר\s+|רק\s+|באמת\s+)?(?:למות|להיות מת(?:ה|)|להיעלם לתמיד|לא להתקיים|להפסיק להתקיים)"
+            ),
             _he(r"הלוואי\s+(?:ו|ש)?(?:הייתי|אני)\s+(?:מת|מתה|מתים)"),
             _he(r"הלוואי\s+(?:ש|ו)?(?:אמות|לא הייתי נולד(?:ת|)|לא נולדתי)"),
-            _he(r"לא\s+רוצה\s+(?:יותר\s+|כבר\s+)?(?:לחיות(?!\s+(?:ב\w|עם|ליד|לבד|פה\s+ב|כאן\s+ב))|להתעורר|להמשיך לחיות|להיות פה יותר|להיות כאן יותר|להתקיים|להיות בחיים)"),
+            _he(
+                r"לא\s+רוצה\s+(?:יותר\s+|כבר\s+)?(?:לחיות(?!\s+(?:ב\w|עם|ליד|לבד|פה\s+ב|כאן\s+ב))|להתעורר|להמשיך לחיות|להיות פה יותר|להיות כאן יותר|להתקיים|להיות בחיים)"
+            ),
             _he(r"נמאס\s+לי\s+(?:לחיות|מהחיים|מלחיות)"),
             _he(r"(?:עדיף|יותר טוב)\s+(?:לי\s+)?(?:למות|שאמות|שאני אמות|להיות מת(?:ה|))"),
             _he(r"(?:מקווה|מקווה ש)\s*(?:לא\s+אתעורר|אמות)"),
@@ -235,10 +281,16 @@ PHRASES: tuple[PhraseGroup, ...] = (
         (
             _he(r"אין\s+לי\s+(?:בשביל\s+מה|למה|סיבה)\s+(?:לחיות|להמשיך לחיות)"),
             _he(r"אין\s+(?:טעם|סיבה)\s+(?:לחיות|להמשיך לחיות|בחיים\s+שלי|בחיים)"),
-            _he(r"(?:אני\s+)?(?:רק\s+)?(?:נטל|מעמסה)\s+(?:על\s+(?:כולם|המשפחה|כולכם)|לכולם|לכל\s+מי)"),
+            _he(
+                r"(?:אני\s+)?(?:רק\s+)?(?:נטל|מעמסה)\s+(?:על\s+(?:כולם|המשפחה|כולכם)|לכולם|לכל\s+מי)"
+            ),
             _he(r"אני\s+(?:רק\s+)?(?:נטל|מעמסה)"),
-            _he(r"(?:לכולם|כולם|למשפחה שלי|לעולם)\s+(?:יהיה|יהיו|יהיה להם)\s+(?:\w+\s+)?(?:טוב|טובים)\s+יותר\s+(?:בלעדיי|בלעדי|בלי\s+שאני|אם\s+אמות|אם\s+לא\s+אהיה)"),
-            _he(r"(?:אף\s+אחד|אף\s+אחת|אף\s+אחד\s+לא)\s+(?:לא\s+)?(?:יתגעגע|ישים\s+לב|ירגיש)\s+(?:אליי\s+|אם\s+)?(?:אם\s+)?(?:אמות|אעלם|איעלם|לא\s+אהיה)"),
+            _he(
+                r"(?:לכולם|כולם|למשפחה שלי|לעולם)\s+(?:יהיה|יהיו|יהיה להם)\s+(?:\w+\s+)?(?:טוב|טובים)\s+יותר\s+(?:בלעדיי|בלעדי|בלי\s+שאני|אם\s+אמות|אם\s+לא\s+אהיה)"
+            ),
+            _he(
+                r"(?:אף\s+אחד|אף\s+אחת|אף\s+אחד\s+לא)\s+(?:לא\s+)?(?:יתגעגע|ישים\s+לב|ירגיש)\s+(?:אליי\s+|אם\s+)?(?:אם\s+)?(?:אמות|אעלם|איעלם|לא\s+אהיה)"
+            ),
             _he(r"(?:לא\s+)?(?:יכול(?:ה|)|מסוגל(?:ת|))\s+(?:יותר\s+)?להמשיך\s+לחיות"),
         ),
     ),
@@ -262,28 +314,127 @@ _IDIOMS = (
 )
 
 _NEGATORS_EN = frozenset(
-    {"not", "never", "no", "nor", "dont", "wont", "cant", "wouldnt", "couldnt", "shouldnt",
-     "didnt", "isnt", "aint", "neither"}
+    {
+        "not",
+        "never",
+        "no",
+        "nor",
+        "dont",
+        "wont",
+        "cant",
+        "wouldnt",
+        "couldnt",
+        "shouldnt",
+        "didnt",
+        "isnt",
+        "aint",
+        "neither",
+    }
 )
 _NEGATORS_HE = frozenset({"לא", "אל", "אינ", "אינני", "איני", "מעולמ", "לעולמ", "אפ"})
 # Words that, between a negation and the phrase, show the negation is about something
 # else ("I can't stop thinking about…", "I don't know why I want to die").
 _RESETS_EN = frozenset(
-    {"know", "why", "stop", "help", "sure", "if", "whether", "wonder", "understand", "tell",
-     "remember", "how", "when", "anymore"}
+    {
+        "know",
+        "why",
+        "stop",
+        "help",
+        "sure",
+        "if",
+        "whether",
+        "wonder",
+        "understand",
+        "tell",
+        "remember",
+        "how",
+        "when",
+        "anymore",
+    }
 )
 _RESETS_HE = frozenset(
-    {"יודע", "יודעת", "למה", "להפסיק", "מפסיק", "מפסיקה", "אמ", "מבינ", "מבינה", "זוכר",
-     "זוכרת", "איכ", "כש", "מתי", "יותר", "אני"}
+    {
+        "יודע",
+        "יודעת",
+        "למה",
+        "להפסיק",
+        "מפסיק",
+        "מפסיקה",
+        "אמ",
+        "מבינ",
+        "מבינה",
+        "זוכר",
+        "זוכרת",
+        "איכ",
+        "כש",
+        "מתי",
+        "יותר",
+        "אני",
+    }
 )
 _OTHERS_EN = frozenset(
-    {"he", "she", "they", "he's", "she's", "they're", "he'd", "she'd", "they'd", "him", "her",
-     "them", "friend", "brother", "sister", "mom", "mum", "mother", "dad", "father", "someone",
-     "somebody", "son", "daughter", "cousin", "client", "patient", "character", "partner", "you", "you're", "we", "people"}
+    {
+        "he",
+        "she",
+        "they",
+        "he's",
+        "she's",
+        "they're",
+        "he'd",
+        "she'd",
+        "they'd",
+        "him",
+        "her",
+        "them",
+        "friend",
+        "brother",
+        "sister",
+        "mom",
+        "mum",
+        "mother",
+        "dad",
+        "father",
+        "someone",
+        "somebody",
+        "son",
+        "daughter",
+        "cousin",
+        "client",
+        "patient",
+        "character",
+        "partner",
+        "you",
+        "you're",
+        "we",
+        "people",
+    }
 )
 _OTHERS_HE = frozenset(
-    {"הוא", "היא", "המ", "הנ", "אתה", "אתמ", "אתנ", "חבר", "חברה", "חברימ", "חברות", "אחי",
-     "אחותי", "אחות", "אמא", "אבא", "מישהו", "מישהי", "אנשימ", "בנ", "בת", "הבנ", "הבת"}
+    {
+        "הוא",
+        "היא",
+        "המ",
+        "הנ",
+        "אתה",
+        "אתמ",
+        "אתנ",
+        "חבר",
+        "חברה",
+        "חברימ",
+        "חברות",
+        "אחי",
+        "אחותי",
+        "אחות",
+        "אמא",
+        "אבא",
+        "מישהו",
+        "מישהי",
+        "אנשימ",
+        "בנ",
+        "בת",
+        "הבנ",
+        "הבת",
+    }
 )
 _SELF_EN = frozenset({"i", "i'm", "i've", "i'd", "i'll", "me", "myself"})
 _SELF_HE = frozenset({"אני", "עצמי", "אותי"})
@@ -317,8 +468,7 @@ def _fold(pattern: str) -> str:
 
 
 _COMPILED: tuple[tuple[PhraseGroup, tuple[re.Pattern[str], ...]], ...] = tuple(
-    (group, tuple(re.compile(_fold(p), re.MULTILINE) for p in group.patterns))
-    for group in PHRASES
+    (group, tuple(re.compile(_fold(p), re.MULTILINE) for p in group.patterns)) for group in PHRASES
 )
 _IDIOM_RE = tuple(re.compile(_fold(p)) for p in _IDIOMS)
 
@@ -328,7 +478,11 @@ def _strip_prefixes(token: str, words: frozenset[str]) -> bool:
     if token in words:
         return True
     for cut in (1, 2):
-        if len(token) > cut + 1 and all(c in "ושהלבכמ" for c in token[:cut]) and token[cut:] in words:
+        if (
+            len(token) > cut + 1
+            and all(c in "ושהלבכמ" for c in token[:cut])
+            and token[cut:] in words
+        ):
             return True
     return False
 
@@ -358,7 +512,26 @@ def _negated(words: list[str], hebrew: bool) -> bool:
         else:
             if word in resets:
                 return False
-            if word in negators or word.endswith("nt") and word[:-2] in {"do", "wo", "ca", "would", "could", "should", "did", "is", "are", "was", "were", "does", "have", "has"}:
+            if word in negators or (
+                word.endswith("nt")
+                and word[:-2]
+                in {
+                    "do",
+                    "wo",
+                    "ca",
+                    "would",
+                    "could",
+                    "should",
+                    "did",
+                    "is",
+                    "are",
+                    "was",
+                    "were",
+                    "does",
+                    "have",
+                    "has",
+                }
+            ):
                 return True
     return False
 
@@ -399,7 +572,9 @@ def crisis_scan(text: str) -> CrisisMatch | None:
         for pattern in patterns:
             if any(
                 not _negated(words, hebrew) and not _about_someone_else(words, hebrew)
-                for words in (_clause_before(prepared, m.start()) for m in pattern.finditer(prepared))
+                for words in (
+                    _clause_before(prepared, m.start()) for m in pattern.finditer(prepared)
+                )
             ):
                 found.append(group)
                 break

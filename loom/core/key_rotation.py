@@ -216,7 +216,9 @@ def _rotated_name(old: str) -> str:
     return posixpath.join(folder, f"{uuid.uuid4().hex}{suffix}")
 
 
-def _rotate_files(model_label: str, field_name: str, *, batch_size: int, dry_run: bool) -> LocationReport:
+def _rotate_files(
+    model_label: str, field_name: str, *, batch_size: int, dry_run: bool
+) -> LocationReport:
     try:
         model = apps.get_model(model_label)
     except LookupError:

@@ -35,6 +35,7 @@ COACH_NAV = (
     NavItem(_("Sessions"), "scheduling_coach:today", "clock"),
     NavItem(_("Group sessions"), "scheduling_groups:coach_list", "users"),
     NavItem(_("Library"), "resources_library:library", "book"),
+    NavItem(_("Journal prompts"), "journal_coach:prompts", "book"),
     NavItem(_("Scheduling setup"), "scheduling_setup:types", "settings"),
 )
 CLIENT_NAV = (
@@ -43,11 +44,16 @@ CLIENT_NAV = (
     NavItem(_("Book a session"), "scheduling_client:book", "calendar"),
     NavItem(_("Group sessions"), "scheduling_groups:client_list", "users"),
     NavItem(_("Resources"), "resources_client:library", "book"),
+    NavItem(_("Journal"), "journal:list", "book"),
+    NavItem(_("Check-ins"), "wellbeing_checkins:list", "calendar"),
+    NavItem(_("Goals"), "wellbeing_goals:list", "grid"),
+    NavItem(_("Progress"), "wellbeing_progress:dashboard", "grid"),
 )
 ADMIN_NAV = (
     NavItem(_("Overview"), "admin_area:home", "home"),
     NavItem(_("Components"), "admin_area:components", "grid"),
     NavItem(_("Outbox"), "admin_area:outbox", "inbox"),
+    NavItem(_("Safety review"), "safety:review", "inbox"),
 )
 ACCOUNT_NAV = (NavItem(_("Account"), "account:profile", "settings"),)
 

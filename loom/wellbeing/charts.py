@@ -6,7 +6,9 @@ a year of daily points is a few kilobytes. Each chart is one image with a text n
 (``role="img"``); the page always puts a table with the same numbers next to it.
 
 Time runs in the reading direction: left to right in English, right to left in Hebrew
-(the x coordinates are mirrored), like the resources analytics charts.
+(the x coordinates are mirrored), like the resources analytics charts. The SVG itself is
+always laid out left to right (``direction="ltr"`` in the templates) so that the
+anchors computed here mean the same on both pages.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ WIDTH = 480
 MOOD_MIN = 1
 MOOD_MAX = 10
 # Bigger than the analytics charts' text: these charts are read on phones.
-MARGIN_START = 28
+MARGIN_START = 34
 MARGIN_END = 8
 TOP = 20
 PLOT_HEIGHT = 150

@@ -39,20 +39,55 @@ FORMAT_VERSION = 1
 # Kinds as files in the CSV zip, with their columns (the JSON uses the same keys).
 COLUMNS: dict[str, tuple[str, ...]] = {
     "journal_entries": (
-        "id", "written_on", "created_at", "updated_at", "title", "body", "prompt", "mood",
-        "energy", "emotions", "sensations", "body_areas", "practices", "audio_note",
-        "audio_size", "shared_with", "shared_at",
+        "id",
+        "written_on",
+        "created_at",
+        "updated_at",
+        "title",
+        "body",
+        "prompt",
+        "mood",
+        "energy",
+        "emotions",
+        "sensations",
+        "body_areas",
+        "practices",
+        "audio_note",
+        "audio_size",
+        "shared_with",
+        "shared_at",
     ),
     "journal_comments": ("id", "entry_id", "author", "written_by_me", "created_at", "body"),
     "intentions": ("id", "day", "text", "created_at", "updated_at"),
     "checkins": (
-        "id", "occurred_at", "timezone", "local_date", "pleasantness", "energy", "emotions",
-        "sensations", "trigger", "thoughts", "behaviour", "coping_strategy", "coping_helped",
-        "sleep_hours", "note",
+        "id",
+        "occurred_at",
+        "timezone",
+        "local_date",
+        "pleasantness",
+        "energy",
+        "emotions",
+        "sensations",
+        "trigger",
+        "thoughts",
+        "behaviour",
+        "coping_strategy",
+        "coping_helped",
+        "sleep_hours",
+        "note",
     ),
     "goals": (
-        "id", "title", "why", "measure", "target_date", "status", "progress", "proposed_by",
-        "created_at", "accepted_at", "completed_at",
+        "id",
+        "title",
+        "why",
+        "measure",
+        "target_date",
+        "status",
+        "progress",
+        "proposed_by",
+        "created_at",
+        "accepted_at",
+        "completed_at",
     ),
     "milestones": ("id", "goal_id", "title", "due_on", "position", "completed_at", "created_at"),
 }
@@ -74,19 +109,23 @@ def _name(user: User | None) -> str:
 
 
 def wellbeing_export_data(*, client: User) -> dict[str, list[dict[str, Any]]]:
-    """All of ``client``'s wellbeing data as plain rows (decrypted). Eight queries."""
+    """All of ``client``'s wellbeing data as plain rows (decrypted). Six queries."""
     entries = list(
         Entry.objects.filter(author=client)
         .select_related("prompt", "shared_with")
         .order_by("written_on", "id")
     )
     comments = list(
-        Comment.objects.filter(entry__author=client).select_related("author").order_by("created_at", "id")
+        Comment.objects.filter(entry__author=client)
+        .select_related("author")
+        .order_by("created_at", "id")
     )
     intentions = list(Intention.objects.filter(client=client).order_by("day", "id"))
     checkins = list(CheckIn.objects.filter(client=client).order_by("occurred_at", "id"))
     goals = list(
-        Goal.objects.filter(client=client).select_related("proposed_by").order_by("created_at", "id")
+        Goal.objects.filter(client=client)
+        .select_related("proposed_by")
+        .order_by("created_at", "id")
     )
     milestones = list(
         Milestone.objects.filter(goal__client=client).order_by("goal_id", "position", "id")
@@ -127,7 +166,13 @@ def wellbeing_export_data(*, client: User) -> dict[str, list[dict[str, Any]]]:
             for c in comments
         ],
         "intentions": [
-            {"id": i.pk, "day": i.day, "text": i.text, "created_at": i.created_at, "updated_at": i.updated_at}
+            {
+                "id": i.pk,
+                "day": i.day,
+                "text": i.text,
+                "created_at": i.created_at,
+                "updated_at": i.updated_at,
+            }
             for i in intentions
         ],
         "checkins": [
@@ -199,7 +244,10 @@ def wellbeing_export_json(*, client: User) -> bytes:
         "format": FORMAT_VERSION,
         "exported_at": timezone.now().isoformat(),
         "person": {"name": client.display_name, "email": client.email, "timezone": client.timezone},
-        **{kind: [{k: _iso(v) for k, v in row.items()} for row in rows] for kind, rows in data.items()},
+        **{
+            kind: [{k: _iso(v) for k, v in row.items()} for row in rows]
+            for kind, rows in data.items()
+        },
     }
     return json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
 

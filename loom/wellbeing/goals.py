@@ -699,9 +699,7 @@ def goal_withdraw_proposal(*, coach: User, goal_id: Any) -> int:
     if goal.status == Status.PROPOSED:
         deleted, _rows = Goal.objects.filter(pk=goal.pk, status=Status.PROPOSED).delete()
     if not deleted:
-        raise Conflict(
-            _("The client has already answered this proposal."), code="already_answered"
-        )
+        raise Conflict(_("The client has already answered this proposal."), code="already_answered")
     client_id = goal.client_id
     notices_seen(user_id=client_id, source_prefix=_proposal_source(goal.pk))
     return client_id

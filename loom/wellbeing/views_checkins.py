@@ -36,6 +36,8 @@ from loom.wellbeing.models import CheckIn
 from loom.wellbeing.vocabulary import COPING_STRATEGIES
 
 LIST_SIZE = 20
+HALF_YEAR = 6
+YEAR = 12
 TOP_EMOTIONS = 3
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 EMOTION_LABELS = {e.key: e.label for e in EMOTIONS}
@@ -91,7 +93,10 @@ def _view(checkin: CheckIn, viewer_tz: str) -> dict[str, Any]:
 def checkin_list(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     today = local_today(user)
-    heat = selectors.heatmap(user, today=today, end_month=_month(request.GET.get("until")))
+    until = _month(request.GET.get("until"))
+    # Six months fit a phone's width with readable cells; a year is offered on request.
+    months = YEAR if request.GET.get("months") == str(YEAR) else HALF_YEAR
+    heat = selectors.heatmap(user, today=today, months=months, end_month=until)
     page = selectors.checkins_page(user, cursor=request.GET.get("cursor"), limit=LIST_SIZE)
     return TemplateResponse(
         request,
@@ -101,7 +106,9 @@ def checkin_list(request: HttpRequest) -> HttpResponse:
             "rows": [_view(item, user.timezone) for item in page.items],
             "next_cursor": page.next_cursor,
             "paged": bool(request.GET.get("cursor")),
-            "until": request.GET.get("until", ""),
+            "until": until.strftime("%Y-%m") if until else "",
+            "months": months,
+            "year": months == YEAR,
         },
     )
 

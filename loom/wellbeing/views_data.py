@@ -28,7 +28,12 @@ class EraseForm(forms.Form):
         label=gettext_lazy("What to delete"),
         widget=forms.RadioSelect,
         choices=[
-            ("journal", gettext_lazy("All my journal entries, the comments on them, my intentions and audio notes")),
+            (
+                "journal",
+                gettext_lazy(
+                    "All my journal entries, the comments on them, my intentions and audio notes"
+                ),
+            ),
             ("checkins", gettext_lazy("All my check-ins")),
             ("all", gettext_lazy("Everything: journal, check-ins, goals and milestones")),
         ],
@@ -71,7 +76,9 @@ def export_json(request: HttpRequest) -> HttpResponse:
 @never_cache
 def export_csv(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    response = HttpResponse(export.wellbeing_export_zip(client=user), content_type="application/zip")
+    response = HttpResponse(
+        export.wellbeing_export_zip(client=user), content_type="application/zip"
+    )
     response["Content-Disposition"] = f'attachment; filename="{_filename(user, "zip")}"'
     return response
 

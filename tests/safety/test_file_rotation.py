@@ -46,7 +46,9 @@ def test_journal_audio_is_registered() -> None:
     assert ("journal.Entry", "audio") in encrypted_file_locations()
 
 
-def test_old_key_rotate_then_only_the_new_key_opens_the_file(world: Any, media: Path, settings: Any) -> None:
+def test_old_key_rotate_then_only_the_new_key_opens_the_file(
+    world: Any, media: Path, settings: Any
+) -> None:
     old_key = settings.FIELD_ENCRYPTION_KEYS[0]
     new_key = generate_key()
     with system_context():

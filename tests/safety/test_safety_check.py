@@ -34,8 +34,7 @@ def _consent(user: Any) -> None:
 def _notices() -> list[dict[str, Any]]:
     with system_context():
         return [
-            row.payload
-            for row in OutboxMessage.objects.filter(channel="notice").order_by("pk")
+            row.payload for row in OutboxMessage.objects.filter(channel="notice").order_by("pk")
         ]
 
 
@@ -238,8 +237,8 @@ def test_consent_change_is_audited(world: Any) -> None:
         crisis_consent_set(client=world.noa, consent=False)
     with system_context():
         rows = list(
-            AuditLog.objects.filter(action="safety.consent_changed").order_by("pk").values_list(
-                "details", flat=True
-            )
+            AuditLog.objects.filter(action="safety.consent_changed")
+            .order_by("pk")
+            .values_list("details", flat=True)
         )
     assert rows == [{"consent": True}, {"consent": False}]

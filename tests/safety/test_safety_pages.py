@@ -73,9 +73,7 @@ def test_no_panel_for_an_ordinary_entry(world: Any) -> None:
 
 def test_panel_from_the_service_and_flash_directly(world: Any, rf: Any) -> None:
     browser = signed_in(world.dana)  # any signed-in page shows a flashed panel
-    outcome = safety_check(
-        client=world.noa, text="I want to die", source="checkin", source_id=5
-    )
+    outcome = safety_check(client=world.noa, text="I want to die", source="checkin", source_id=5)
     assert outcome is not None
     session = browser.session
     request = rf.get("/")
@@ -116,7 +114,9 @@ def test_crisis_lines_page_puts_the_persons_region_first(world: Any) -> None:
 
 
 def test_crisis_lines_page_uses_configured_lines(world: Any, settings: Any) -> None:
-    settings.CRISIS_LINES = {"intl": {"emergency": "112", "lines": [{"name": "Only line", "phone": "+1 555"}]}}
+    settings.CRISIS_LINES = {
+        "intl": {"emergency": "112", "lines": [{"name": "Only line", "phone": "+1 555"}]}
+    }
     html = Client().get(reverse("safety:crisis_lines")).content.decode()
     assert "Only line" in html and 'href="tel:+1555"' in html
     assert "988" not in html
@@ -130,7 +130,7 @@ def test_settings_page_changes_consent_and_audits(world: Any) -> None:
     page = browser.get(reverse("safety:settings"))
     assert page.status_code == 200
     assert "tell my coach straight away" in page.content.decode()
-    assert 'checked' not in page.content.decode().split('name="crisis_contact"')[1].split(">")[0]
+    assert "checked" not in page.content.decode().split('name="crisis_contact"')[1].split(">")[0]
     response = browser.post(reverse("safety:settings"), {"crisis_contact": "on"})
     assert response.status_code == 302
     profile = ClientProfile.objects.get(user=world.avi)
@@ -165,7 +165,9 @@ def test_onboarding_consent_without_the_box_leaves_consent_off(world: Any) -> No
 
 def test_onboarding_intake_step_offers_crisis_contact(world: Any) -> None:
     now = timezone.now()
-    Onboarding.objects.filter(user=world.avi).update(completed_at=None, consent_at=now, intake_at=None)
+    Onboarding.objects.filter(user=world.avi).update(
+        completed_at=None, consent_at=now, intake_at=None
+    )
     browser = signed_in(world.avi)
     url = reverse("onboarding:client_step", args=["intake"])
     assert 'name="crisis_contact"' in browser.get(url).content.decode()

@@ -27,7 +27,7 @@ from tests.conftest import signed_in
 
 pytestmark = pytest.mark.django_db
 
-HOSTILE = "=HYPERLINK(\"http://evil.example\",\"click\")"
+HOSTILE = '=HYPERLINK("http://evil.example","click")'
 
 
 def _data_for(world: Any, client: Any, tag: str, *, audio: bool = False) -> Entry:

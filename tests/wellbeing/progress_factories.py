@@ -40,7 +40,9 @@ def checkin(
     )
 
 
-def entry(client: Any, day: date, *, practices: list[str] | None = None, shared_with: Any = None) -> Entry:
+def entry(
+    client: Any, day: date, *, practices: list[str] | None = None, shared_with: Any = None
+) -> Entry:
     return Entry.objects.create(
         author=client,
         written_on=day,
@@ -86,7 +88,9 @@ def completed_session(coach: Any, client: Any, starts_at: datetime) -> Session:
     )
 
 
-def action_item(coach: Any, client: Any, title: str = "Breathe for five minutes", *, done: bool = False) -> ActionItem:
+def action_item(
+    coach: Any, client: Any, title: str = "Breathe for five minutes", *, done: bool = False
+) -> ActionItem:
     session = completed_session(coach, client, datetime(2026, 1, 5, 15, tzinfo=zone_of("UTC")))
     return ActionItem.objects.create(
         session=session,

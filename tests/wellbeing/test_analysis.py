@@ -20,7 +20,14 @@ from loom.wellbeing import analysis
 DAYS = st.dates(min_value=date(2025, 1, 1), max_value=date(2027, 12, 31))
 MOODS = st.floats(min_value=1, max_value=10, allow_nan=False, allow_infinity=False)
 ZONES = st.sampled_from(
-    ["UTC", "America/New_York", "Asia/Jerusalem", "Europe/London", "Pacific/Kiritimati", "Pacific/Pago_Pago"]
+    [
+        "UTC",
+        "America/New_York",
+        "Asia/Jerusalem",
+        "Europe/London",
+        "Pacific/Kiritimati",
+        "Pacific/Pago_Pago",
+    ]
 )
 
 
@@ -28,7 +35,9 @@ def naive_moving(series: dict[date, float], window: int) -> list[tuple[date, flo
     result = []
     for day in sorted(series):
         inside = [
-            value for other, value in series.items() if day - timedelta(days=window - 1) <= other <= day
+            value
+            for other, value in series.items()
+            if day - timedelta(days=window - 1) <= other <= day
         ]
         result.append((day, sum(inside) / len(inside)))
     return result
@@ -94,7 +103,9 @@ CHECKINS = st.lists(st.tuples(st.integers(0, 23), st.integers(1, 10)), max_size=
 
 
 @given(CHECKINS)
-def test_time_of_day_pattern_grouped_by_hour_equals_one_by_one(checkins: list[tuple[int, int]]) -> None:
+def test_time_of_day_pattern_grouped_by_hour_equals_one_by_one(
+    checkins: list[tuple[int, int]],
+) -> None:
     one_by_one = analysis.time_of_day_pattern((hour, float(mood), 1) for hour, mood in checkins)
     by_hour: dict[int, list[int]] = defaultdict(list)
     for hour, mood in checkins:
@@ -156,8 +167,11 @@ def test_streak_examples() -> None:
     assert analysis.streak({date(2026, 3, 11)}, today) == (0, 0)
 
 
+# Hypothesis takes naive bounds and attaches the zone itself.
 INSTANTS = st.datetimes(
-    min_value=datetime(2026, 2, 20), max_value=datetime(2026, 4, 10), timezones=st.just(UTC)
+    min_value=datetime(2026, 2, 20),  # noqa: DTZ001
+    max_value=datetime(2026, 4, 10),  # noqa: DTZ001
+    timezones=st.just(UTC),
 )
 
 
@@ -201,7 +215,9 @@ def test_travel_east_does_not_break_or_double_a_streak() -> None:
 
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.tuples(INSTANTS, ZONES, st.integers(1, 10)), max_size=60))
-def test_daily_aggregates_group_by_the_stored_local_day(rows: list[tuple[datetime, str, int]]) -> None:
+def test_daily_aggregates_group_by_the_stored_local_day(
+    rows: list[tuple[datetime, str, int]],
+) -> None:
     """Daily averages from local days, then weekday buckets: every check-in lands on
     exactly one local day, and the weekday of that day — never the UTC one."""
     daily: dict[date, list[int]] = defaultdict(list)
@@ -292,7 +308,9 @@ def test_mood_trend(recent: list[float], previous: list[float], expected: str | 
 @given(st.dictionaries(st.dates(min_value=date(2026, 2, 1), max_value=date(2026, 4, 30)), MOODS))
 def test_mood_trend_needs_three_days_on_each_side(series: dict[date, float]) -> None:
     recent = [day for day in series if TODAY - timedelta(days=6) <= day <= TODAY]
-    previous = [day for day in series if TODAY - timedelta(days=20) <= day < TODAY - timedelta(days=6)]
+    previous = [
+        day for day in series if TODAY - timedelta(days=20) <= day < TODAY - timedelta(days=6)
+    ]
     trend = analysis.mood_trend(series, TODAY)
     if len(recent) < 3 or len(previous) < 3:
         assert trend is None

@@ -317,3 +317,13 @@ def test_hebrew_form_and_detail_render(world: World) -> None:
         assert response.status_code == 200, url
         assert 'dir="rtl"' in html
         assert len(h1(html)) == 1
+
+
+def test_the_heat_map_shows_a_year_on_request(world: World) -> None:
+    client = signed_in(world.avi)
+    half = client.get(LIST).content.decode()
+    year = client.get(LIST, {"months": "12"}).content.decode()
+    assert "Show a year" in half and "Show six months" in year
+    assert 26 <= half.count('class="heatmap-week"') <= 28
+    assert 52 <= year.count('class="heatmap-week"') <= 54
+    assert "months=12" in re.search(r'href="\?until=[^"]+"', year).group(0)  # type: ignore[union-attr]

@@ -198,3 +198,12 @@ def test_delete_is_for_good(world: World) -> None:
     assert response.status_code == 404
     response, _ = call(signed_in(world.avi), "DELETE", f"/goals/{goal.pk}")
     assert response.status_code == 204 and not Goal.objects.exists()
+
+
+def test_openapi_documents_the_goal_operations(world: World) -> None:
+    paths = signed_in(world.avi).get("/api/v1/openapi.json").json()["paths"]
+    assert {"get", "post"} <= set(paths[f"{A}/goals"])
+    assert {"get", "patch", "delete"} <= set(paths[f"{A}/goals/{{goal_id}}"])
+    assert {"patch", "delete"} <= set(paths[f"{A}/milestones/{{milestone_id}}"])
+    assert "post" in paths[f"{A}/clients/{{client_id}}/goals"]
+    assert "delete" in paths[f"{A}/goals/{{goal_id}}/proposal"]

@@ -49,7 +49,9 @@ def test_days_without_a_sleep_figure_are_on_neither_side(world) -> None:
         checkin(world.avi, day, mood=8, sleep=8)
     for day in _days(5, offset=3):
         checkin(world.avi, day, mood=3)  # no sleep figure
-    assert [item for item in insights.client_insights(world.avi, today=TODAY) if item.factor == "sleep"] == []
+    assert [
+        item for item in insights.client_insights(world.avi, today=TODAY) if item.factor == "sleep"
+    ] == []
 
 
 def test_small_differences_are_not_insights(world) -> None:
@@ -67,7 +69,11 @@ def test_journal_practice_session_and_coping_factors(world) -> None:
         checkin(avi, day, mood=8, coping="breathing")
         entry(avi, day, practices=["body_scan"])
         # 09:00 UTC is noon in Jerusalem: the same local day.
-        completed_session(world.dana, avi, datetime.combine(day, datetime.min.time(), tzinfo=UTC) + timedelta(hours=9))
+        completed_session(
+            world.dana,
+            avi,
+            datetime.combine(day, datetime.min.time(), tzinfo=UTC) + timedelta(hours=9),
+        )
     for day in bad:
         checkin(avi, day, mood=4)
     found = {item.factor: item for item in insights.client_insights(avi, today=TODAY)}
@@ -116,7 +122,9 @@ def test_nobody_elses_rows_count(world) -> None:
 
 
 @pytest.mark.django_db
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     st.lists(
         st.tuples(st.integers(0, 20), st.integers(1, 10), st.booleans()),
@@ -130,7 +138,9 @@ def test_no_insight_below_three_and_three_from_the_database(world, rows) -> None
         checkin(world.avi, TODAY - timedelta(days=offset), mood=mood, sleep=8 if slept else 5)
     with_days = sum(1 for _offset, _mood, slept in rows if slept)
     without_days = len(rows) - with_days
-    sleep = [item for item in insights.client_insights(world.avi, today=TODAY) if item.factor == "sleep"]
+    sleep = [
+        item for item in insights.client_insights(world.avi, today=TODAY) if item.factor == "sleep"
+    ]
     if with_days < 3 or without_days < 3:
         assert sleep == []
     for item in sleep:

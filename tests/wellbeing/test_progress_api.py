@@ -50,7 +50,12 @@ def test_trends_and_insights(world) -> None:
     trends = browser.get(f"{API}/progress/trends", {"range": 365}).json()
     assert trends["range"] == 365
     assert len(trends["weekdays"]) == 7 and len(trends["parts_of_day"]) == 4
-    assert [part["key"] for part in trends["parts_of_day"]] == ["morning", "afternoon", "evening", "night"]
+    assert [part["key"] for part in trends["parts_of_day"]] == [
+        "morning",
+        "afternoon",
+        "evening",
+        "night",
+    ]
     insights = browser.get(f"{API}/progress/insights").json()
     assert insights["insights"][0]["factor"] == "sleep"
     assert insights["insights"][0]["days_with"] == 5
@@ -121,7 +126,9 @@ def test_coach_view_is_404_for_anyone_elses_client(world) -> None:
     assert eli.get(f"{API}/clients/999999/progress").status_code == 404
     assert signed_in(world.dana).get(f"{API}/clients/{world.dana.pk}/progress").status_code == 404
     assert signed_in(world.avi).get(f"{API}/clients/{world.noa.pk}/progress").status_code == 403
-    assert signed_in(world.dana).get(f"{API}/clients/99999999999999999999/progress").status_code in (404, 422)
+    assert signed_in(world.dana).get(
+        f"{API}/clients/99999999999999999999/progress"
+    ).status_code in (404, 422)
 
 
 def test_api_needs_sign_in(client) -> None:

@@ -5,17 +5,18 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
-from django.test.utils import CaptureQueriesContext
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from loom.core.models import AuditLog
 from loom.journal.days import local_today
 from loom.resources.models import ResourceProgress
 from loom.wellbeing.models import Goal, SharingPreference
 from tests.conftest import signed_in
-from tests.resources.factories import make_resource, share as share_resource
+from tests.resources.factories import make_resource
+from tests.resources.factories import share as share_resource
 from tests.wellbeing.progress_factories import checkin, completed_session, entry, goal
 
 DASHBOARD = reverse("wellbeing_progress:dashboard")
@@ -49,7 +50,9 @@ def test_dashboard_shows_mood_streaks_goals_sessions_and_resources(world) -> Non
     completed_session(world.dana, avi, timezone.now() - timedelta(days=120))
     resource = make_resource(world.dana)
     share_resource(resource, avi)
-    ResourceProgress.objects.create(coach=world.dana, client=avi, resource=resource, completed_at=timezone.now())
+    ResourceProgress.objects.create(
+        coach=world.dana, client=avi, resource=resource, completed_at=timezone.now()
+    )
 
     page = signed_in(avi).get(DASHBOARD)
     html = _html(page)

@@ -18,8 +18,12 @@ from tests.world import World
 def avi_signal(world: World) -> dict[str, Any]:
     with system_context():
         signal = CrisisSignal.objects.create(
-            client=world.avi, source="journal_entry", source_id=1, severity="concern",
-            matched=["en.wish_dead"], language="en",
+            client=world.avi,
+            source="journal_entry",
+            source_id=1,
+            severity="concern",
+            matched=["en.wish_dead"],
+            language="en",
         )
     return {"signal_id": signal.pk}
 
