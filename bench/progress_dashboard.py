@@ -20,7 +20,7 @@ milestones each, 40 completed sessions with the coach and 25 completed resources
 The moods follow a weekly rhythm and depend on sleep, so the insights have something
 to find.
 
-Both are offered ``BENCH_PROGRESS_RATE`` requests per second (default 20). The
+Both are offered ``BENCH_PROGRESS_RATE`` requests per second (default 10). The
 subprocess also counts the queries of one warmed-up request of each page, so the
 summary shows that the query count does not depend on how much the client recorded
 (``tests/wellbeing/test_progress*`` assert it is constant).
@@ -41,7 +41,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 DASHBOARD_NAME = "progress_dashboard"
 TRENDS_NAME = "progress_trends"
-DEFAULT_RATE = 20.0
+DEFAULT_RATE = 10.0
 # A coach of their own, so the coach-home workload keeps its eight clients.
 COACH_EMAIL = "bench.wellbeing-coach@bench.loom.localhost"
 CLIENT_EMAIL = "bench.progress-client@bench.loom.localhost"
@@ -65,9 +65,8 @@ def specs(spec_class: Any, *, env: dict[str, str], only: set[str]) -> list[Any]:
     """The progress pages' ``Spec``s for ``bench.run`` (none when ``BENCH_ONLY`` leaves
     both out).
 
-    Offered ``BENCH_PROGRESS_RATE`` requests per second (default 20): a dashboard is
-    opened a few times a day per client, and it is the heaviest page a client has, so it
-    is offered less than the journal list.
+    Offered ``BENCH_PROGRESS_RATE`` requests per second (default 10, like the other page
+    workloads): a dashboard is opened a few times a day per client.
     """
     wanted = [name for name in (DASHBOARD_NAME, TRENDS_NAME) if not only or name in only]
     if not wanted:

@@ -22,8 +22,8 @@ Configuration (environment):
 ``BENCH_WS_LEVELS``         connected sockets per ``ws_latency`` level (default 100,500,1000)
 ``BENCH_WS_RATE``           messages/s offered to ``ws_latency`` (default 20)
 ``BENCH_MESSAGING_RATE``    requests/s offered to the messaging list and history (default 10)
-``BENCH_JOURNAL_RATE``      requests/s offered to the journal list, first and deep page (default 50)
-``BENCH_PROGRESS_RATE``     requests/s offered to the progress dashboard and trends (default 20)
+``BENCH_JOURNAL_RATE``      requests/s offered to the journal list, first and deep page (default 10)
+``BENCH_PROGRESS_RATE``     requests/s offered to the progress dashboard and trends (default 10)
 
 The scheduling targets (``scheduling_slots``, ``scheduling_booking``) run in-process in
 ``bench.scheduling``: there are no scheduling pages to load over HTTP yet.

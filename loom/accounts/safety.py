@@ -22,6 +22,7 @@ built-in ``DEFAULT_CRISIS_LINES``), by region: the country of the user's time zo
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.resources
 from collections.abc import Mapping, Sequence
@@ -181,6 +182,14 @@ DEFAULT_CRISIS_LINES: dict[str, dict[str, Any]] = {
     },
 }
 
+# Region names shown on the crisis lines page (a configured region without one shows its code).
+REGION_NAMES: dict[str, Any] = {
+    "US": _("United States"),
+    "IL": _("Israel"),
+    "GB": _("United Kingdom"),
+    INTERNATIONAL: _("Anywhere in the world"),
+}
+
 _EMERGENCY_NAMES: dict[str, Any] = {
     "101": _("Magen David Adom"),
 }
@@ -221,12 +230,10 @@ def _line(data: Mapping[str, Any]) -> CrisisLine:
 def _zone_countries() -> dict[str, str]:
     """Time zone name → ISO country code, from zone.tab (tzdata package, else the system)."""
     sources: list[str] = []
-    try:
+    with contextlib.suppress(ModuleNotFoundError, OSError):
         sources.append(
             importlib.resources.files("tzdata").joinpath("zoneinfo/zone.tab").read_text("utf-8")
         )
-    except (ModuleNotFoundError, FileNotFoundError, OSError):
-        pass
     system = Path("/usr/share/zoneinfo/zone.tab")
     if not sources and system.exists():
         sources.append(system.read_text("utf-8"))
@@ -272,6 +279,7 @@ def crisis_lines_for(user: Any) -> tuple[CrisisLine, ...]:
 @dataclass(frozen=True)
 class RegionLines:
     region: str
+    name: str
     emergency: str
     emergency_name: str
     lines: tuple[CrisisLine, ...]
@@ -283,6 +291,7 @@ def region_lines(region: str) -> RegionLines:
     name = _EMERGENCY_NAMES.get(emergency)
     return RegionLines(
         region=region,
+        name=str(REGION_NAMES.get(region, region)),
         emergency=emergency,
         emergency_name=str(name) if name else "",
         lines=tuple(_line(line) for line in data.get("lines", ())),

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from loom.accounts import safety
 from loom.accounts.forms import CrisisConsentForm, form_data
-from loom.accounts.models import ClientProfile, CrisisSignal
+from loom.accounts.models import ClientProfile, CrisisSignal, User
 from loom.accounts.permissions import admin_required, client_required
 
 REVIEW_PAGE_SIZE = 50
@@ -36,7 +36,8 @@ def crisis_lines(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def settings_page(request: HttpRequest) -> HttpResponse:
     """Change the crisis-contact consent given at onboarding."""
-    profile = ClientProfile.objects.filter(user=request.user).first()
+    user: User = request.user  # type: ignore[assignment]
+    profile = ClientProfile.objects.filter(user=user).first()
     consented_at = profile.crisis_contact_consent_at if profile else None
     form = CrisisConsentForm(
         form_data(request), initial={"crisis_contact": consented_at is not None}

@@ -490,11 +490,9 @@ def _strip_prefixes(token: str, words: frozenset[str]) -> bool:
 def _clause_before(text: str, start: int) -> list[str]:
     """The words of the clause that ends where a match starts."""
     head = text[:start]
-    last = None
-    for last in _CLAUSE_END.finditer(head):
-        pass
-    if last is not None:
-        head = head[last.end() :]
+    ends = [m.end() for m in _CLAUSE_END.finditer(head)]
+    if ends:
+        head = head[ends[-1] :]
     return [t.replace("'", "") if t.endswith("n't") else t for t in _TOKEN.findall(head)]
 
 

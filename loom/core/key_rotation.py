@@ -207,6 +207,10 @@ def _file_is_current(stored: bytes) -> bool:
     return is_current(PREFIX + token)
 
 
+def _delete_after_commit(storage: Any, name: str) -> None:
+    transaction.on_commit(lambda: storage.delete(name))
+
+
 def _rotated_name(old: str) -> str:
     import posixpath
     import uuid
@@ -250,7 +254,7 @@ def _rotate_files(
 
             new_name = storage.save(_rotated_name(name), ContentFile(rotated))
             model._base_manager.filter(pk=pk).update(**{field_name: new_name})
-            transaction.on_commit(lambda old=name: storage.delete(old))
+            _delete_after_commit(storage, name)
     return report
 
 

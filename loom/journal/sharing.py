@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 from loom.accounts.models import CoachClient, Language, Role, User
 from loom.accounts.safety import CrisisOutcome, safety_check
 from loom.core.audit import audit_record
+from loom.core.context import system_context
 from loom.core.email import email_payload
 from loom.core.errors import DomainError, Forbidden, NotFound
 from loom.core.ids import parse_object_id
@@ -292,7 +293,10 @@ def comment_add(*, author: User, entry_id: Any, body: Any) -> CommentSaved:
     is_client = author.pk == entry.author_id
     reader = entry.shared_with if is_client else entry.author
     assert reader is not None
-    _notify_comment(entry, comment, writer=author, reader=reader)
+    # A coach the client has since left (archived link) can no longer open the entry:
+    # telling them the client wrote again would leak activity through a dead link.
+    if not is_client or is_active_link(coach_id=entry.shared_with_id, client_id=entry.author_id):
+        _notify_comment(entry, comment, writer=author, reader=reader)
     audit_record(
         action="journal.comment_added",
         actor=author,
@@ -406,4 +410,11 @@ def prompt_update(
 def prompt_delete(*, coach: User, prompt_id: Any) -> None:
     """Delete the prompt; entries that answered it keep their text (the link is cleared)."""
     _require_coach(coach)
-    own_prompt(coach, prompt_id, for_update=True).delete()
+    prompt = own_prompt(coach, prompt_id, for_update=True)
+    # The entries that answered it are the clients' rows, which the coach (rightly) may
+    # not update under row-level security, so Django's SET_NULL would clear nothing and
+    # the delete would fail on the foreign key. The prompt is the coach's (checked and
+    # locked above), so the system clears exactly its links, nothing else.
+    with system_context():
+        Entry.objects.filter(prompt_id=prompt.pk).update(prompt=None)
+    prompt.delete()

@@ -193,7 +193,7 @@ def sharing_put(request: HttpRequest, payload: SharingIn) -> SharingOut:
 
 
 @router.get(
-    "/clients/{client_id}/progress",
+    "/clients/{int:client_id}/progress",
     response={200: CoachProgressOut, **ERRORS},
     url_name="wellbeing_coach_client_progress",
     summary="A coach's view of one client's progress",

@@ -302,6 +302,10 @@ class Erased:
     audio_files: int
 
 
+def _delete_after_commit(storage: Any, name: str) -> None:
+    transaction.on_commit(lambda: storage.delete(name))
+
+
 @transaction.atomic
 def wellbeing_erase(*, client: User, kind: str) -> Erased:
     """Delete for good ``client``'s journal ("journal": entries, the comments on them,
@@ -322,9 +326,9 @@ def wellbeing_erase(*, client: User, kind: str) -> Erased:
         comments = Comment.objects.filter(entry__author=client).count()
         entries = own_entries.count()
         own_entries.delete()
-        intentions, _ = Intention.objects.filter(client=client).delete()
+        intentions, _by_model = Intention.objects.filter(client=client).delete()
     if kind in ("checkins", "all"):
-        checkins, _ = CheckIn.objects.filter(client=client).delete()
+        checkins, _by_model = CheckIn.objects.filter(client=client).delete()
     if kind == "all":
         goals = Goal.objects.filter(client=client).count()
         Goal.objects.filter(client=client).delete()
@@ -343,5 +347,5 @@ def wellbeing_erase(*, client: User, kind: str) -> Erased:
         details={"kind": kind, **erased.__dict__},
     )
     for storage, name in audio:
-        transaction.on_commit(lambda storage=storage, name=name: storage.delete(name))
+        _delete_after_commit(storage, name)
     return erased

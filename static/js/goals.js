@@ -1,5 +1,5 @@
-// Goals: "Add another milestone" on the goal forms, and a replay of the celebration
-// when its message scrolls into view. The pages work without this file.
+// Goals: "Add another milestone" on the goal forms, and the celebration message made
+// audible and scrolled into view. The pages work without this file.
 
 const addMilestones = (fieldset) => {
   const button = fieldset.querySelector("[data-goal-add-milestone]");
@@ -29,7 +29,17 @@ const addMilestones = (fieldset) => {
 };
 
 const celebrate = (box) => {
-  // Focus is left where it is: role="status" announces the message on its own.
+  // A live region that already holds its text when the page loads is not announced
+  // by every screen reader: empty it and put the words back once the page is ready.
+  // Focus stays where it is.
+  const text = box.querySelector(".goal-celebration-text");
+  if (text) {
+    const words = text.textContent;
+    text.textContent = "";
+    window.setTimeout(() => {
+      text.textContent = words;
+    }, 150);
+  }
   box.scrollIntoView({ block: "nearest" });
 };
 

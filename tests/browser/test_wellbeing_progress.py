@@ -73,7 +73,8 @@ def _seed(client, language: str) -> None:
             why=text["why"],
             milestones=[(text["milestone1"], None), (text["milestone2"], None)],
         )
-        milestone_toggle(client=client, milestone_id=goal.milestones.first().pk, done=True)
+        first = goal.milestones.order_by("position", "id")[0]
+        milestone_toggle(client=client, milestone_id=first.pk, done=True)
         sharing_update(client=client, share_checkins=True, share_goals=True)
 
 

@@ -12,7 +12,7 @@ English at 1280 px and in Hebrew at 375 px.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from playwright.sync_api import Locator, Page, Response, expect
 
@@ -101,8 +101,14 @@ def main(page: Page) -> Locator:
 def scale_control(page: Page, language: str, label: str) -> Locator:
     """The 1–10 control called ``label``: a slider, a number field, or a radio group."""
     name = exact(t(language, label))
-    for role in ("slider", "spinbutton", "radiogroup", "group"):
-        control = page.get_by_role(role, name=name)  # type: ignore[arg-type]
+    roles: tuple[Literal["slider", "spinbutton", "radiogroup", "group"], ...] = (
+        "slider",
+        "spinbutton",
+        "radiogroup",
+        "group",
+    )
+    for role in roles:
+        control = page.get_by_role(role, name=name)
         if control.count():
             return control.first
     raise AssertionError(f"{page.url}: no 1–10 control called {t(language, label)!r}")

@@ -105,10 +105,8 @@ def test_another_client_reads_nothing_of_avis(app_role: str, world: World) -> No
                 ("wellbeing_checkin", "client_id"),
                 ("wellbeing_goal", "client_id"),
             ):
-                assert (
-                    rows(cursor, f"SELECT id FROM {table} WHERE {column} = %s", [world.avi.pk])
-                    == []
-                )
+                query = f"SELECT id FROM {table} WHERE {column} = %s"  # noqa: S608
+                assert rows(cursor, query, [world.avi.pk]) == []
             assert rows(cursor, "SELECT id FROM journal_comment") == []
             assert rows(cursor, "SELECT id FROM wellbeing_milestone") == []
 
@@ -117,7 +115,7 @@ def test_nobody_acting_reads_nothing(app_role: str, world: World) -> None:
     _avi(world)
     with raw_as(None) as cursor:
         for table in TABLES:
-            assert rows(cursor, f"SELECT id FROM {table}") == [], table
+            assert rows(cursor, f"SELECT id FROM {table}") == [], table  # noqa: S608
 
 
 def test_avi_reads_his_own(app_role: str, world: World) -> None:

@@ -341,3 +341,13 @@ def test_withdrawing_an_answered_proposal_is_refused(world: World) -> None:
 def test_the_propose_page_in_hebrew(world: World) -> None:
     html = _html(signed_in(world.eli).get(reverse("wellbeing_goals:propose", args=[world.maya.pk])))
     assert 'lang="he"' in html and "Maya Friedman" in html
+
+
+def test_the_detail_page_in_hebrew(world: World) -> None:
+    goal = services.goal_create(client=world.noa, title="לישון מוקדם", milestones=["שבוע ראשון"])
+    services.milestone_toggle(client=world.noa, milestone_id=goal.milestones.get().pk, done=True)
+    response = signed_in(world.noa).get(reverse("wellbeing_goals:detail", args=[goal.pk]))
+    html = _html(response)
+    assert response.status_code == 200
+    assert 'lang="he"' in html and 'dir="rtl"' in html
+    assert "לישון מוקדם" in html and "שבוע ראשון" in html

@@ -1,0 +1,58 @@
+"""Adversarial review (R1) of journal sharing: the holes found, each proven first.
+
+* a coach deleting a prompt that a client's private entry answered must work under
+  row-level security (the FK is cleared in the system context, not as the coach);
+* a client's comment on an entry still shared with a coach they have left does not
+  tell that coach anything (they can no longer open it);
+* deleting a coach's account must leave the entries shared with them private
+  (``shared_with`` is SET_NULL; the share-pair constraint refused that).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from loom.journal import sharing
+from loom.journal.models import Entry, Prompt
+from tests.journal.sharing_world import archive, make_entry, notices
+from tests.security.conftest import app_role  # noqa: F401 - a fixture
+from tests.world import World
+
+
+def test_client_comment_does_not_notify_a_coach_they_have_left(world: World) -> None:
+    entry = make_entry(world.avi, shared_with=world.dana)
+    archive(world, world.dana, world.avi)
+    sharing.comment_add(author=world.avi, entry_id=entry.pk, body="Still thinking about it")
+    assert notices(world.dana, "journal_comment") == []
+
+
+@pytest.mark.postgres
+@pytest.mark.usefixtures("app_role")
+def test_coach_deletes_a_prompt_a_private_entry_answered_as_the_application_role(
+    transactional_db: None,
+) -> None:
+    from loom.core.context import acting_as
+    from tests.security.conftest import APP_ROLE, application_connections
+
+    world = World.build()
+    prompt = Prompt.objects.create(coach=world.dana, text="What did your body say?")
+    entry = make_entry(world.avi, prompt=prompt)
+    with application_connections(APP_ROLE), acting_as(world.dana.pk):
+        sharing.prompt_delete(coach=world.dana, prompt_id=prompt.pk)
+    assert not Prompt.objects.filter(pk=prompt.pk).exists()
+    assert Entry.objects.get(pk=entry.pk).prompt_id is None
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="model fix proposed to the lead in /work/brief/requests/review1.md (share-pair constraint)",
+)
+def test_deleting_a_coach_account_leaves_the_clients_entries_private(world: World) -> None:
+    """``shared_with`` is SET_NULL, but the share-pair constraint wants both fields null."""
+    from loom.core.context import system_context
+
+    entry = make_entry(world.avi, shared_with=world.dana)
+    with system_context():
+        world.dana.delete()
+    entry = Entry.objects.get(pk=entry.pk)
+    assert entry.shared_with_id is None
