@@ -179,27 +179,17 @@ def client_restore(request: HttpRequest, client_id: int) -> HttpResponse:
     return _confirm_link_change(request, client_id, archive=False)
 
 
-# Tabs that later issues fill; until then each says honestly what will appear there.
-CLIENT_TABS: tuple[tuple[str, Any, Any, Any], ...] = (
-    ("overview", gettext_lazy("Overview"), "", ""),
-    # Filled by the scheduling app's tag library (see client_detail.html).
-    ("sessions", gettext_lazy("Sessions"), "", ""),
-    # Filled by the journal app's tag library (see client_detail.html).
-    ("journal", gettext_lazy("Journal"), "", ""),
-    # Filled by the resources app's tag library (see client_detail.html).
-    ("resources", gettext_lazy("Resources"), "", ""),
-    (
-        "messages",
-        gettext_lazy("Messages"),
-        gettext_lazy("No messages yet"),
-        gettext_lazy(
-            "Your conversation with this client will appear here once messaging is available."
-        ),
-    ),
-    # Filled by the wellbeing app's tag library (see client_detail.html).
-    ("progress", gettext_lazy("Progress"), "", ""),
+# The client page's tabs. Each later app fills its own tab through a template tag
+# library loaded by name in client_detail.html, so accounts imports none of them.
+CLIENT_TABS: tuple[tuple[str, Any], ...] = (
+    ("overview", gettext_lazy("Overview")),
+    ("sessions", gettext_lazy("Sessions")),
+    ("journal", gettext_lazy("Journal")),
+    ("resources", gettext_lazy("Resources")),
+    ("messages", gettext_lazy("Messages")),
+    ("progress", gettext_lazy("Progress")),
 )
-_TAB_SLUGS = {slug for slug, *_rest in CLIENT_TABS}
+_TAB_SLUGS = {slug for slug, _label in CLIENT_TABS}
 
 
 @coach_required
@@ -216,11 +206,8 @@ def client_detail(request: HttpRequest, client_id: int, tab: str = "overview") -
             if slug == "overview"
             else reverse("coach:client_tab", args=[link.client_id, slug]),
         }
-        for slug, label, _title, _body in CLIENT_TABS
+        for slug, label in CLIENT_TABS
     ]
-    empty = next(
-        ((title, body) for slug, _label, title, body in CLIENT_TABS if slug == tab), ("", "")
-    )
     client = link.client
     is_archived = link.status == CoachClient.Status.ARCHIVED
     return TemplateResponse(
@@ -235,7 +222,5 @@ def client_detail(request: HttpRequest, client_id: int, tab: str = "overview") -
             "is_archived": is_archived,
             "tabs": tabs,
             "active_tab": tab,
-            "empty_title": empty[0],
-            "empty_body": empty[1],
         },
     )

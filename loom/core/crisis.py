@@ -446,9 +446,6 @@ _APOSTROPHES = str.maketrans(
 # Hebrew points and cantillation (the maqaf and punctuation in that block are kept).
 _POINTS = re.compile("[\u0591-\u05bd\u05bf\u05c1\u05c2\u05c4\u05c5\u05c7]")
 _INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
-_QUOTES = re.compile(
-    r"“[^”\n]{0,2000}”|„[^“”\n]{0,2000}[“”]|«[^»\n]{0,2000}»|(?<!\w)\"[^\"\n]{0,2000}\"(?!\w)"
-)
 _BLOCKQUOTE = re.compile(r"^[ \t]*>.*$", re.MULTILINE)
 _CLAUSE_END = re.compile(r"[.!?;:,\n]|\bbut\b|(?<!\w)ו?אבל(?!\w)")
 _TOKEN = re.compile(r"[\w']+")
@@ -545,10 +542,64 @@ def _about_someone_else(words: list[str], hebrew: bool) -> bool:
     return False
 
 
+_QUOTE_PAIRS = {"“": "”", "„": "“”", "«": "»"}
+
+
+def _drop_quotes_in_line(line: str) -> str:
+    """``line`` with each quoted span replaced by a clause break.
+
+    Linear in the line's length whatever it holds: once no closing mark follows an
+    opening one, later openings of that kind are skipped without searching again.
+    """
+    spans: list[tuple[int, int]] = []
+    exhausted: set[str] = set()
+    i, n = 0, len(line)
+    while i < n:
+        char = line[i]
+        end = -1
+        if char in _QUOTE_PAIRS and char not in exhausted:
+            found = [p for p in (line.find(c, i + 1) for c in _QUOTE_PAIRS[char]) if p != -1]
+            if found:
+                end = min(found)
+            else:
+                exhausted.add(char)
+        elif char == '"' and '"' not in exhausted and (i == 0 or not _is_word(line[i - 1])):
+            # A straight quote opens only after a non-letter (ער"ן is an abbreviation)
+            # and closes only before one.
+            k = i + 1
+            while True:
+                j = line.find('"', k)
+                if j == -1:
+                    exhausted.add('"')
+                    break
+                if j + 1 >= n or not _is_word(line[j + 1]):
+                    end = j
+                    break
+                k = j + 1
+        if end != -1:
+            spans.append((i, end + 1))
+            i = end + 1
+        else:
+            i += 1
+    if not spans:
+        return line
+    parts, last = [], 0
+    for begin, stop in spans:
+        parts.append(line[last:begin])
+        parts.append(" ; ")
+        last = stop
+    parts.append(line[last:])
+    return "".join(parts)
+
+
+def _is_word(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
 def _prepare(text: str) -> str:
     text = normalise(text)
     text = _BLOCKQUOTE.sub(" ; ", text)
-    text = _QUOTES.sub(" ; ", text)
+    text = "\n".join(_drop_quotes_in_line(line) for line in text.split("\n"))
     for idiom in _IDIOM_RE:
         text = idiom.sub(" ; ", text)
     return text

@@ -96,9 +96,22 @@ def shared_with_coach(coach: User) -> QuerySet[Entry]:
     return Entry.objects.filter(_on_roster(coach.pk), shared_with_id=coach.pk)
 
 
-def _comment_count() -> Coalesce:
+def coach_visible_comments(coach_id: int, *, entry_author: Any, shared_at: Any) -> Q:
+    """The comments of a shared entry its coach may read: their own, and the client's
+    written since the entry was shared with them. A client may move an entry from one
+    coach to another; the first coach's words, and the replies written to them, are
+    not the second coach's to read."""
+    return Q(author_id=coach_id) | Q(author_id=entry_author, created_at__gte=shared_at)
+
+
+def _comment_count(coach_id: int) -> Coalesce:
     counts = (
-        Comment.objects.filter(entry_id=OuterRef("pk"))
+        Comment.objects.filter(
+            coach_visible_comments(
+                coach_id, entry_author=OuterRef("author_id"), shared_at=OuterRef("shared_at")
+            ),
+            entry_id=OuterRef("pk"),
+        )
         .order_by()
         .values("entry_id")
         .annotate(n=Count("pk"))
@@ -131,7 +144,9 @@ def shared_entries_for_coach(
         day, pk = after
         rows = rows.filter(Q(written_on__lt=day) | Q(written_on=day, id__lt=pk))
     items: list[Entry] = list(
-        rows.annotate(comment_count=_comment_count()).order_by("-written_on", "-id")[: limit + 1]
+        rows.annotate(comment_count=_comment_count(coach.pk)).order_by("-written_on", "-id")[
+            : limit + 1
+        ]
     )
     more = len(items) > limit
     items = items[:limit]
@@ -192,15 +207,23 @@ class CommentRow:
 
 
 def comments_of(entry: Entry, viewer: User) -> list[CommentRow]:
-    """The entry's comments, oldest first, rendered (one query). The caller has already
-    checked that ``viewer`` may read ``entry``."""
+    """The entry's comments ``viewer`` may read, oldest first, rendered (one query): all
+    of them for the author, the current thread for the coach (``coach_visible_comments``).
+    The caller has already checked that ``viewer`` may read ``entry``."""
+    rows = Comment.objects.filter(entry=entry)
+    if viewer.pk != entry.author_id:
+        if entry.shared_with_id != viewer.pk or entry.shared_at is None:
+            return []
+        rows = rows.filter(
+            coach_visible_comments(
+                viewer.pk, entry_author=entry.author_id, shared_at=entry.shared_at
+            )
+        )
     return [
         CommentRow(
             comment=comment, html=render_markdown(comment.body), mine=comment.author_id == viewer.pk
         )
-        for comment in Comment.objects.filter(entry=entry)
-        .select_related("author")
-        .order_by("created_at", "id")
+        for comment in rows.select_related("author").order_by("created_at", "id")
     ]
 
 

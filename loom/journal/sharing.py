@@ -165,8 +165,9 @@ def _notify_shared(entry: Entry, *, client: User, coach: User) -> None:
 def entry_share(*, author: User, entry_id: Any, coach_id: Any) -> Entry:
     """Share the author's own entry with one of their active coaches.
 
-    Sharing again records the new time; sharing with another coach moves the entry
-    (one coach at a time). The coach is told once per share, not per replay.
+    Sharing with another coach moves the entry (one coach at a time) and records the
+    new time; a replay with the same coach keeps the time (it starts the coach's view of
+    the comments). The coach is told once per share, not per replay; each call is audited.
     """
     entry = own_entry(author, entry_id, for_update=True)
     coach_pk = _pk(coach_id)
@@ -183,9 +184,13 @@ def entry_share(*, author: User, entry_id: Any, coach_id: Any) -> Entry:
     if coach is None:
         raise NotFound(_("That coach was not found among your coaches."), code="coach_not_found")
     previous = entry.shared_with_id
-    entry.shared_with = coach
-    entry.shared_at = timezone.now()
-    entry.save(update_fields=["shared_with", "shared_at"])
+    if previous != coach.pk:
+        # ``shared_at`` is when this coach's continuous access began: the coach sees the
+        # comments written since then (``selectors_coach.comments_of``), so a replayed
+        # share keeps it and a move to another coach starts a fresh thread for them.
+        entry.shared_with = coach
+        entry.shared_at = timezone.now()
+        entry.save(update_fields=["shared_with", "shared_at"])
     audit_record(
         action="journal.entry_shared",
         actor=author,
@@ -199,9 +204,13 @@ def entry_share(*, author: User, entry_id: Any, coach_id: Any) -> Entry:
     return entry
 
 
+def coach_notices_forget(entry_id: int, coach_id: int) -> None:
+    """The coach can no longer open the entry (un-shared, moved or deleted): what told
+    them about it is marked seen, so no pending email or push links to a 404."""
+    _forget_notices(entry_id, coach_id)
+
+
 def _forget_notices(entry_id: int, coach_id: int) -> None:
-    # The coach can no longer open the entry: what told them about it is marked seen,
-    # so no pending email or push links to a page that is now a 404.
     notices_seen(user_id=coach_id, source_prefix=f"journal-shared:{entry_id}:")
     notices_seen(user_id=coach_id, source_prefix=f"journal-comment:{entry_id}:")
 

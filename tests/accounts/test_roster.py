@@ -192,18 +192,17 @@ def test_client_overview_shows_profile_and_intake(world):
     assert 'aria-current="page"' in html
 
 
-@pytest.mark.parametrize(
-    ("tab", "text"),
-    [
-        ("journal", "once the practice journal is available"),
-        ("messages", "once messaging is available"),
-    ],
-)
-def test_later_tabs_say_honestly_what_will_appear(world, tab, text):
-    page = signed_in(world.dana).get(f"/coach/clients/{world.avi.pk}/{tab}/")
+def test_messages_tab_links_to_the_conversation(world):
+    from loom.messaging.services import conversation_for_pair
+
+    empty = signed_in(world.dana).get(f"/coach/clients/{world.avi.pk}/messages/")
+    assert empty.status_code == 200
+    assert "No messages yet" in _names(empty)
+    conversation = conversation_for_pair(coach=world.dana, client=world.avi)
+    page = signed_in(world.dana).get(f"/coach/clients/{world.avi.pk}/messages/")
     assert page.status_code == 200
-    assert text in _names(page)
-    assert f'id="client-panel-{tab}"' in _names(page)
+    assert f'href="/messages/{conversation.pk}/"' in page.content.decode()
+    assert 'id="client-panel-messages"' in _names(page)
 
 
 def test_progress_tab_shows_what_the_client_shares(world):

@@ -4,6 +4,8 @@
   row-level security (the FK is cleared in the system context, not as the coach);
 * a client's comment on an entry still shared with a coach they have left does not
   tell that coach anything (they can no longer open it);
+* a client who moves an entry from one coach to another does not hand the first
+  coach's comments (nor the replies written to them) to the second;
 * deleting a coach's account must leave the entries shared with them private
   (``shared_with`` is SET_NULL; the share-pair constraint refused that).
 """
@@ -14,6 +16,7 @@ import pytest
 
 from loom.journal import sharing
 from loom.journal.models import Entry, Prompt
+from tests.conftest import signed_in
 from tests.journal.sharing_world import archive, make_entry, notices
 from tests.security.conftest import app_role  # noqa: F401 - a fixture
 from tests.world import World
@@ -56,3 +59,65 @@ def test_deleting_a_coach_account_leaves_the_clients_entries_private(world: Worl
         world.dana.delete()
     entry = Entry.objects.get(pk=entry.pk)
     assert entry.shared_with_id is None
+
+
+def _second_coach_for_avi(world: World) -> None:
+    from loom.accounts.models import CoachClient
+
+    CoachClient.objects.create(coach=world.eli, client=world.avi)
+
+
+def test_moving_an_entry_to_another_coach_does_not_show_the_first_coachs_thread(
+    world: World,
+) -> None:
+    from loom.journal.selectors_coach import comments_of, shared_entries_for_coach
+
+    _second_coach_for_avi(world)
+    entry = make_entry(world.avi)
+    sharing.entry_share(author=world.avi, entry_id=entry.pk, coach_id=world.dana.pk)
+    sharing.comment_add(author=world.dana, entry_id=entry.pk, body="Dana's private advice")
+    sharing.comment_add(author=world.avi, entry_id=entry.pk, body="Thanks Dana")
+    sharing.entry_share(author=world.avi, entry_id=entry.pk, coach_id=world.eli.pk)
+    entry.refresh_from_db()
+    assert [row.comment.body for row in comments_of(entry, world.eli)] == []
+    page = signed_in(world.eli).get(f"/coach/journal/{entry.pk}/").content.decode()
+    assert "private advice" not in page and "Thanks Dana" not in page
+    api = signed_in(world.eli).get(f"/api/v1/journal/shared/{entry.pk}").json()
+    assert api["comments"] == []
+    [row] = shared_entries_for_coach(world.eli, world.avi.pk).items
+    assert row.comment_count == 0  # type: ignore[attr-defined]
+    # The thread from now on is theirs; the client still sees everything.
+    sharing.comment_add(author=world.eli, entry_id=entry.pk, body="Eli here")
+    sharing.comment_add(author=world.avi, entry_id=entry.pk, body="Hi Eli")
+    assert [row.comment.body for row in comments_of(entry, world.eli)] == ["Eli here", "Hi Eli"]
+    assert len(comments_of(entry, world.avi)) == 4
+
+
+def test_a_replayed_share_keeps_the_coachs_thread(world: World) -> None:
+    from loom.journal.selectors_coach import comments_of
+
+    entry = make_entry(world.avi)
+    sharing.entry_share(author=world.avi, entry_id=entry.pk, coach_id=world.dana.pk)
+    sharing.comment_add(author=world.avi, entry_id=entry.pk, body="First words")
+    sharing.entry_share(author=world.avi, entry_id=entry.pk, coach_id=world.dana.pk)
+    entry.refresh_from_db()
+    assert [row.comment.body for row in comments_of(entry, world.dana)] == ["First words"]
+
+
+@pytest.mark.postgres
+@pytest.mark.usefixtures("app_role")
+@pytest.mark.xfail(
+    strict=True,
+    reason="RLS change proposed to the lead in /work/brief/requests/review1.md (L3)",
+)
+def test_rls_second_coach_cannot_select_the_first_coachs_comments(world: World) -> None:
+    from tests.security.conftest import raw_as, rows
+
+    _second_coach_for_avi(world)
+    entry = make_entry(world.avi)
+    sharing.entry_share(author=world.avi, entry_id=entry.pk, coach_id=world.dana.pk)
+    sharing.comment_add(author=world.dana, entry_id=entry.pk, body="Dana's private advice")
+    sharing.entry_share(author=world.avi, entry_id=entry.pk, coach_id=world.eli.pk)
+    with raw_as(world.eli.pk) as cursor:
+        seen = rows(cursor, "SELECT count(*) FROM journal_comment WHERE entry_id = %s", [entry.pk])
+    assert seen == [0]
