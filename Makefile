@@ -56,8 +56,12 @@ migrations-check: install-python
 catalogs-check: install-python
 	$(UV) run python scripts/check_catalogs.py
 
+# Bytecode is cached (in var/pycache) even where PYTHONDONTWRITEBYTECODE is set: each xdist
+# worker and each server process a test starts would otherwise recompile every module.
+# worksteal hands each worker a contiguous half (the browser tests stay on one worker,
+# one Chromium at a time) and moves work to whichever worker runs out first.
 test: install install-chromium lint typecheck boundaries migrations-check catalogs-check
-	$(UV) run pytest -n 2 --durations=30 $(PYTEST_ARGS)
+	PYTHONDONTWRITEBYTECODE= PYTHONPYCACHEPREFIX="$(CURDIR)/var/pycache" $(UV) run pytest -n 2 --dist worksteal --durations=30 $(PYTEST_ARGS)
 
 # Regenerate the catalogs after changing strings; then translate locale/he.
 messages: install-python

@@ -25,6 +25,13 @@ FIELD_ENCRYPTION_KEYS = FIELD_ENCRYPTION_KEYS or ["dGVzdC1rZXktdGVzdC1rZXktdGVzd
 ACCOUNT_RATE_LIMITS = {**ACCOUNT_RATE_LIMITS}  # noqa: F405
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("LOOM_TEST_SQLITE", "")}
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A commit need not wait for its WAL flush to disk: the test database is thrown away,
+    # so only a PostgreSQL crash could tell the difference (visibility, locking, ordering
+    # and rollback are unchanged). Test-database creation, transactional tests and the
+    # realtime servers (config.settings.e2e inherits this) commit thousands of times.
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options["options"] = f"{_options.get('options', '')} -c synchronous_commit=off".strip()
 LOGGING = {**LOGGING, "root": {"handlers": ["stdout"], "level": "WARNING"}}  # noqa: F405
 
 # WhiteNoise warns on every request when STATIC_ROOT is missing; tests serve from the finders.

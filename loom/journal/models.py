@@ -74,6 +74,9 @@ class Entry(models.Model):
     body = EncryptedTextField(_("what you noticed"), blank=True)
     # Which prompt the entry answers: a built-in key or a coach's prompt.
     builtin_prompt = models.CharField(max_length=40, blank=True)
+    # Deleting a prompt or a coach's account sets these to null through Django, as the
+    # acting person; row-level security does not let a coach update a client's entries,
+    # so those deletions run in the system context (see sharing.prompt_delete).
     prompt = models.ForeignKey(
         Prompt, null=True, blank=True, on_delete=models.SET_NULL, related_name="entries"
     )
@@ -88,7 +91,9 @@ class Entry(models.Model):
     audio = models.FileField(upload_to=audio_path, max_length=200, blank=True)
     audio_content_type = models.CharField(max_length=100, blank=True)
     audio_size = models.PositiveIntegerField(default=0)
-    # Shared with one coach, or private (both null).
+    # Shared with one coach, or private (shared_with null). shared_at is when the current
+    # coach's continuous access began: sharing again with the same coach keeps it, a move
+    # to another coach or sharing after un-sharing sets a new time.
     shared_with = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -119,9 +124,10 @@ class Entry(models.Model):
                 condition=Q(energy__isnull=True) | Q(energy__gte=1, energy__lte=10),
                 name="journal_entry_energy_range",
             ),
+            # A shared entry has a time. A deleted coach account leaves shared_at behind
+            # (the database clears only shared_with); "is it shared" is always shared_with.
             models.CheckConstraint(
-                condition=Q(shared_with__isnull=True, shared_at__isnull=True)
-                | Q(shared_with__isnull=False, shared_at__isnull=False),
+                condition=Q(shared_with__isnull=True) | Q(shared_at__isnull=False),
                 name="journal_entry_share_pair",
             ),
         ]

@@ -40,6 +40,7 @@ from loom.journal.models import (
     Intention,
     Prompt,
 )
+from loom.journal.sharing import coach_notices_forget
 from loom.journal.vocabulary import BODY_ZONES, BUILTIN_PROMPTS, EMOTION_KEYS, PRACTICES, SENSATIONS
 
 # How far back an entry may be dated: a journal is for remembering recent days, and the
@@ -392,6 +393,9 @@ def entry_delete(*, author: User, entry_id: Any) -> None:
     storage = entry.audio.storage
     had_audio = bool(audio_name)
     was_shared = entry.is_shared
+    if entry.shared_with_id is not None:
+        # Nothing left pending for the coach links to an entry that is gone.
+        coach_notices_forget(entry.pk, entry.shared_with_id)
     entry.delete()
     audio_files.audio_delete_after_commit(audio_name, storage)
     audit_record(

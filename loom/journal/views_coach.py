@@ -262,9 +262,11 @@ def prompt_edit(request: HttpRequest, prompt_id: int) -> HttpResponse:
 @require_POST
 def prompt_toggle(request: HttpRequest, prompt_id: int) -> HttpResponse:
     prompt = _own_prompt(request, prompt_id)
-    changed = sharing.prompt_update(
-        coach=_user(request), prompt_id=prompt.pk, is_active=not prompt.is_active
-    )
+    # The form says which state it asks for, so a double submit or a replay is a no-op
+    # instead of flipping the prompt back; a bare POST still toggles.
+    wanted = request.POST.get("active")
+    is_active = wanted == "1" if wanted in ("0", "1") else not prompt.is_active
+    changed = sharing.prompt_update(coach=_user(request), prompt_id=prompt.pk, is_active=is_active)
     if changed.is_active:
         messages.success(request, _("Your clients see this prompt again."))
     else:

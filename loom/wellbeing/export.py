@@ -32,6 +32,7 @@ from loom.accounts.models import User
 from loom.core.audit import audit_record
 from loom.core.errors import DomainError
 from loom.journal.models import Comment, Entry, Intention
+from loom.journal.sharing import coach_notices_forget
 from loom.wellbeing.models import CheckIn, Goal, Milestone
 
 FORMAT_VERSION = 1
@@ -325,6 +326,11 @@ def wellbeing_erase(*, client: User, kind: str) -> Erased:
                 audio.append((entry.audio.storage, str(entry.audio.name)))
         comments = Comment.objects.filter(entry__author=client).count()
         entries = own_entries.count()
+        # Nothing left pending for a coach links to an entry that is gone.
+        for entry_id, coach_id in own_entries.filter(shared_with__isnull=False).values_list(
+            "pk", "shared_with_id"
+        ):
+            coach_notices_forget(entry_id, coach_id)
         own_entries.delete()
         intentions, _by_model = Intention.objects.filter(client=client).delete()
     if kind in ("checkins", "all"):

@@ -46,10 +46,6 @@ def test_coach_deletes_a_prompt_a_private_entry_answered_as_the_application_role
     assert Entry.objects.get(pk=entry.pk).prompt_id is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="model fix proposed to the lead in /work/brief/requests/review1.md (share-pair constraint)",
-)
 def test_deleting_a_coach_account_leaves_the_clients_entries_private(world: World) -> None:
     """``shared_with`` is SET_NULL, but the share-pair constraint wants both fields null."""
     from loom.core.context import system_context
@@ -106,10 +102,6 @@ def test_a_replayed_share_keeps_the_coachs_thread(world: World) -> None:
 
 @pytest.mark.postgres
 @pytest.mark.usefixtures("app_role")
-@pytest.mark.xfail(
-    strict=True,
-    reason="RLS change proposed to the lead in /work/brief/requests/review1.md (L3)",
-)
 def test_rls_second_coach_cannot_select_the_first_coachs_comments(world: World) -> None:
     from tests.security.conftest import raw_as, rows
 
@@ -121,3 +113,29 @@ def test_rls_second_coach_cannot_select_the_first_coachs_comments(world: World) 
     with raw_as(world.eli.pk) as cursor:
         seen = rows(cursor, "SELECT count(*) FROM journal_comment WHERE entry_id = %s", [entry.pk])
     assert seen == [0]
+
+
+def test_deleting_a_shared_entry_clears_the_coachs_pending_notices(world: World) -> None:
+    from loom.core.outbox import outbox_drain
+    from loom.journal.services import entry_delete
+    from loom.notifications.models import Notification
+
+    entry = make_entry(world.avi)
+    sharing.entry_share(author=world.avi, entry_id=entry.pk, coach_id=world.dana.pk)
+    outbox_drain()
+    unread = Notification.objects.filter(user=world.dana, read_at__isnull=True)
+    assert unread.filter(kind="journal_shared").count() == 1
+    entry_delete(author=world.avi, entry_id=entry.pk)
+    assert not unread.filter(kind="journal_shared").exists()
+
+
+def test_a_replayed_hide_prompt_click_keeps_it_hidden(world: World) -> None:
+    """A double-submitted (or replayed) "Hide from clients" must not offer it again."""
+    prompt = Prompt.objects.create(coach=world.dana, text="Where do you feel it?")
+    client = signed_in(world.dana)
+    page = client.get("/coach/journal/prompts/").content.decode()
+    assert 'name="active" value="0"' in page
+    for _ in range(2):
+        client.post(f"/coach/journal/prompts/{prompt.pk}/toggle/", {"active": "0"})
+    prompt.refresh_from_db()
+    assert prompt.is_active is False

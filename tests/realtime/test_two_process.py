@@ -9,6 +9,7 @@ import json
 import sys
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -60,8 +61,9 @@ def test_a_message_sent_through_b_reaches_a_socket_on_a(
     app_servers: Callable[..., AppServer], make_pair: Callable[..., Any], cookie_for: Any
 ) -> None:
     coach, client, conversation = make_pair()
-    server_a = app_servers("a")
-    server_b = app_servers("b")
+    # Both servers boot at once: each start is mostly Django's import, one core apiece.
+    with ThreadPoolExecutor(2) as pool:
+        server_a, server_b = pool.map(app_servers, ["a", "b"])
     coach_cookie, client_cookie = cookie_for(coach), cookie_for(client)
     latencies: dict[str, float] = {}
 
