@@ -358,20 +358,23 @@ def safety_check(*, client: Any, text: str, source: str, source_id: int) -> Cris
     # System context: the signal table is closed to the client's own role (RLS), and
     # the consent and coach lookups must not depend on what the client may read.
     with system_context():
-        earlier = (
-            CrisisSignal.objects.filter(client=client, source=source, source_id=source_id)
-            .order_by("-detected_at", "-pk")
-            .values_list("pk", "severity")
-        )
-        for pk, severity in earlier:
-            if severity_rank(severity) >= severity_rank(match.severity):
-                # An edit of text already flagged at least as urgently: no new alert.
-                return CrisisOutcome(
-                    severity=match.severity, lines=lines, signal_id=pk, coaches_notified=0
-                )
         consent = ClientProfile.objects.filter(
             user=client, crisis_contact_consent_at__isnull=False
         ).exists()
+        earlier = (
+            CrisisSignal.objects.filter(client=client, source=source, source_id=source_id)
+            .order_by("-detected_at", "-pk")
+            .values_list("pk", "severity", "consent")
+        )
+        for pk, severity, had_consent in earlier:
+            # An edit of text already flagged at least as urgently: no new alert — unless
+            # that signal was recorded before the client consented and they have since.
+            if severity_rank(severity) >= severity_rank(match.severity) and (
+                had_consent or not consent
+            ):
+                return CrisisOutcome(
+                    severity=match.severity, lines=lines, signal_id=pk, coaches_notified=0
+                )
         coaches: list[User] = []
         if consent:
             coaches = list(

@@ -13,7 +13,9 @@ What the scan does, in order:
    Hebrew geresh/gershayim and curly apostrophes unified with ``'`` and ``"``,
    invisible direction and zero-width marks removed, Hebrew final letters folded to
    their ordinary forms (patterns are folded the same way, so they are written in
-   ordinary spelling).
+   ordinary spelling). Runs of spaces and tabs become one space, and a space in a
+   pattern matches any white space, so "kill  myself" or a phrase wrapped onto the
+   next line still matches (a line break still ends a clause for step 4).
 2. Drops quoted text: “…”, „…“, «…», "…" (a straight quote only opens a quote when
    it does not follow a letter, so the Hebrew abbreviation mark in ער"ן is left
    alone) and markdown blockquote lines ("> …"). Quoted song lyrics, book passages
@@ -29,8 +31,9 @@ What the scan does, in order:
    clause (clauses end at . ! ? ; : , a line break, "but" / "אבל"), one of the four
    words before it is a negation ("I would never kill myself", "I'm not suicidal",
    "לא רוצה למות") — unless a word such as "know", "why", "stop", "if" / "יודעת",
-   "למה", "להפסיק", "אם" comes between ("I can't stop thinking about killing myself",
-   "I don't know why I want to die" still count). Phrases whose meaning *is* a
+   "למה", "להפסיק", "אם" — or a conjunction "and", "so", "because" — comes between
+   ("I can't stop thinking about killing myself", "I don't know why I want to die",
+   "I can't sleep and I want to die" still count). Phrases whose meaning *is* a
    negation are patterns of their own: "I don't want to live", "לא רוצה לחיות".
 5. Reported speech about someone else is not the writer's crisis: a match whose
    clause has a third-person subject in the three words before it ("she wants to
@@ -137,6 +140,9 @@ PHRASES: tuple[PhraseGroup, ...] = (
             _en(r"end it all"),
             _en(r"commit(?:ting)? suicide"),
             _en(
+                r"(?:want|wanna|going|gonna|plan|planning|thinking of|thinking about)\s+(?:to\s+)?overdos(?:e|ing)"
+            ),
+            _en(
                 r"(?:i'm|im|am|feel|feeling|felt|was|been|getting)\s+(?:so\s+|really\s+|very\s+|kind of\s+|quite\s+)?suicidal"
             ),
             _en(r"suicidal (?:thoughts|feelings|ideation|urges)"),
@@ -180,6 +186,16 @@ PHRASES: tuple[PhraseGroup, ...] = (
             ),
             _en(r"(?:hope|hoping)\s+i\s+(?:don't|do not|dont|never)\s+wake up"),
             _en(r"better off dead"),
+            # "...and not wake up until noon" is a lie-in, not a wish.
+            _en(
+                r"(?:want|wanna|wish i could|hope to)\s+(?:to\s+)?(?:just\s+)?(?:go to sleep|fall asleep|sleep)"
+                r"\s+and\s+(?:never|not)\s+wake\s+up(?!\s+(?:until|till|before|early)\b)"
+            ),
+            # "than" / "tired" / "serious": "I'd rather be dead than wear that".
+            _en(
+                r"(?:i'd|i would)\s+(?:much\s+|honestly\s+|just\s+)?rather\s+be\s+dead"
+                r"(?!\s+(?:than|tired|serious|wrong)\b)"
+            ),
             _en(r"(?:tired|sick)\s+of\s+(?:living|being alive|life itself)"),
             _en(r"(?:can't|cannot|cant|don't want to|do not want to)\s+(?:go on|keep) living"),
         ),
@@ -205,6 +221,9 @@ PHRASES: tuple[PhraseGroup, ...] = (
                 r"(?:can't|cannot|cant)\s+(?:go on|do this)\s+(?:like this\s+)?any\s?more\s+i\s+(?:want|wanna)\s+out"
             ),
             _en(r"there(?:'s| is)\s+no\s+way\s+out"),
+            _en(
+                r"(?:my\s+)?life\s+(?:is\s+not|isn't|isnt|ain't|is\s+no\s+longer)\s+worth\s+living"
+            ),
         ),
     ),
     # ------------------------------------------------------------------ Hebrew
@@ -241,6 +260,7 @@ PHRASES: tuple[PhraseGroup, ...] = (
             _he(r"לשים\s+(?:קץ|סוף)\s+ל(?:חיי(?:ם|)|חיים שלי)"),
             _he(r"(?:לקחת|אקח)\s+את\s+החיים\s+שלי"),
             _he(r"(?:לגמור|לסיים)\s+עם\s+(?:החיים|הכל|הכול)"),
+            _he(r"(?:לגמור|לסיים|אגמור|אסיים)\s+את\s+(?:החיים\s+שלי|חיי)"),
             _he(r"מחשבות\s+(?:אובדניות|על\s+התאבדות|התאבדות|למות)"),
             _he(r"(?:אני\s+)?(?:אובדני|אובדנית)"),
             _he(
@@ -271,6 +291,12 @@ PHRASES: tuple[PhraseGroup, ...] = (
                 r"לא\s+רוצה\s+(?:יותר\s+|כבר\s+)?(?:לחיות(?!\s+(?:ב\w|עם|ליד|לבד|פה\s+ב|כאן\s+ב))|להתעורר|להמשיך לחיות|להיות פה יותר|להיות כאן יותר|להתקיים|להיות בחיים)"
             ),
             _he(r"נמאס\s+לי\s+(?:לחיות|מהחיים|מלחיות)"),
+            _he(
+                r"לא\s+בא\s+לי\s+(?:יותר\s+|כבר\s+)?(?:לחיות(?!\s+(?:ב\w|עם|ליד|לבד|פה\s+ב|כאן\s+ב))|להיות בחיים|להתקיים)"
+            ),
+            _he(
+                r"(?:רוצה|בא\s+לי|הלוואי\s+ו?ש?)\s+(?:פשוט\s+|רק\s+)?(?:לישון|להירדם|אירדם|אישן)\s+ולא\s+(?:להתעורר|אתעורר)(?!\s+עד)"
+            ),
             _he(r"(?:עדיף|יותר טוב)\s+(?:לי\s+)?(?:למות|שאמות|שאני אמות|להיות מת(?:ה|))"),
             _he(r"(?:מקווה|מקווה ש)\s*(?:לא\s+אתעורר|אמות)"),
         ),
@@ -350,6 +376,13 @@ _RESETS_EN = frozenset(
         "how",
         "when",
         "anymore",
+        # A conjunction starts a new thought in a run-on sentence: "I can't sleep and
+        # I want to die" is not "I can't ... want to die".
+        "and",
+        "so",
+        "because",
+        "cause",
+        "cuz",
     }
 )
 _RESETS_HE = frozenset(
@@ -464,8 +497,19 @@ def _fold(pattern: str) -> str:
     return pattern.translate(_FINALS)
 
 
+# A space written in a pattern stands for any run of white space, line breaks included:
+# "kill  myself" typed with two spaces or wrapped onto the next line is the same phrase.
+# (The one space inside a character class, "self[- ]harm", stays a class member.)
+_PATTERN_SPACE = re.compile(r"(?<!\[-) ")
+
+
+def _spaced(pattern: str) -> str:
+    return _PATTERN_SPACE.sub(r"\\s+", pattern)
+
+
 _COMPILED: tuple[tuple[PhraseGroup, tuple[re.Pattern[str], ...]], ...] = tuple(
-    (group, tuple(re.compile(_fold(p), re.MULTILINE) for p in group.patterns)) for group in PHRASES
+    (group, tuple(re.compile(_spaced(_fold(p)), re.MULTILINE) for p in group.patterns))
+    for group in PHRASES
 )
 _IDIOM_RE = tuple(re.compile(_fold(p)) for p in _IDIOMS)
 
@@ -596,9 +640,20 @@ def _is_word(char: str) -> bool:
     return char.isalnum() or char == "_"
 
 
+_HORIZONTAL_SPACE = re.compile(r"[^\S\n]+")
+# Journal text is markdown (and may hold a little HTML): emphasis marks and tags are
+# dropped so "I want to *die*" or "to <b>die</b>" reads as the words it shows.
+_MARKUP_TAG = re.compile(r"</?[a-z][a-z0-9]{0,15}(?:\s[^<>\n]{0,200})?/?>")
+_EMPHASIS = re.compile(r"[*_~`]+")
+
+
 def _prepare(text: str) -> str:
-    text = normalise(text)
+    # Windows line breaks from a textarea become "\n"; runs of spaces and tabs one space
+    # (idioms are written with single spaces, and a line break still ends a clause).
+    text = normalise(text).replace("\r\n", "\n").replace("\r", "\n")
+    text = _HORIZONTAL_SPACE.sub(" ", text)
     text = _BLOCKQUOTE.sub(" ; ", text)
+    text = _EMPHASIS.sub("", _MARKUP_TAG.sub("", text))
     text = "\n".join(_drop_quotes_in_line(line) for line in text.split("\n"))
     for idiom in _IDIOM_RE:
         text = idiom.sub(" ; ", text)

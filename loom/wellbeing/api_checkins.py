@@ -129,7 +129,8 @@ def checkin_daily(request: HttpRequest, query: Query[DailyQuery]) -> list[dict[s
     `end` inclusive (at most 366 days); days without check-ins are left out."""
     client = _client(request)
     end = query.end or local_today(client)
-    start = query.start or end - dt.timedelta(days=29)
+    # The first days of year 1 have no 29 days before them: start there instead of a 500.
+    start = query.start or end - dt.timedelta(days=min(29, (end - dt.date.min).days))
     if start > end:
         raise RangeTooWide(_("The start must not be after the end."))
     if (end - start).days >= DAILY_DAYS_MAX:

@@ -86,8 +86,12 @@ def milestone_for_client(client: User, milestone_id: Any) -> Milestone:
 
 
 def _coach_visible(coach: User) -> Q:
+    """Proposed by ``coach`` (any answer), or a goal the client took on while they share
+    goals. Another coach's open or declined proposal is between that coach and the
+    client, so sharing goals does not show it (the RLS policy is wider: R2 request)."""
     shares = SharingPreference.objects.filter(client_id=OuterRef("client_id"), share_goals=False)
-    return Q(proposed_by=coach) | Q(~Exists(shares))
+    taken_on = ~Q(status__in=[Status.PROPOSED, Status.DECLINED])
+    return Q(proposed_by=coach) | (Q(~Exists(shares)) & taken_on)
 
 
 def active_client_of(coach: User, client_id: Any) -> User:
@@ -107,7 +111,7 @@ def active_client_of(coach: User, client_id: Any) -> User:
 
 def goals_visible_to_coach(coach: User, client_id: Any) -> list[Goal]:
     """The goals of an active client of ``coach``'s that the coach may see: proposed by
-    them, or shared by the client. Newest first."""
+    them, or shared by the client (not other coaches' proposals). Newest first."""
     client = active_client_of(coach, client_id)
     goals = Goal.objects.filter(_coach_visible(coach), client=client).order_by("-created_at", "-id")
     return list(_with_parts(goals))

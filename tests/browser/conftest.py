@@ -60,6 +60,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     # Ask `--dist loadgroup` to keep the browser tests on one worker: two Chromiums on a
     # 2-core machine only slow each other down. (pytest-xdist 3.8 under pytest 9.2
     # ignores groups, pytest-xdist issue 1386; the tests are correct spread out too.)
+    # `make test` uses `--dist worksteal`, which gets the same effect: each worker starts
+    # on a contiguous half of the suite, so this package begins on one worker, and the
+    # other steals from the far end of that worker's queue.
     for item in items:
         if item.get_closest_marker("browser") is not None:
             item.add_marker(pytest.mark.xdist_group("browser"))
