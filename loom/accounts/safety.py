@@ -204,6 +204,10 @@ def _table() -> Mapping[str, Mapping[str, Any]]:
         raise ImproperlyConfigured(
             'CRISIS_LINES must map a region to {"emergency": "…", "lines": [{"name": …}, …]}.'
         )
+    if INTERNATIONAL not in table:
+        # Everyone outside the configured regions falls back to "intl": a site's own list
+        # without it keeps the built-in international lines rather than failing a save.
+        table = {**table, INTERNATIONAL: DEFAULT_CRISIS_LINES[INTERNATIONAL]}
     return table
 
 

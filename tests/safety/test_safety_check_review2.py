@@ -50,3 +50,15 @@ def test_without_consent_an_edit_adds_no_second_signal(world: Any) -> None:
     assert again.signal_id == first.signal_id
     with system_context():
         assert CrisisSignal.objects.count() == 1
+
+
+def test_a_site_list_without_intl_keeps_the_built_in_international_lines(settings) -> None:
+    from types import SimpleNamespace
+
+    from loom.accounts.safety import DEFAULT_CRISIS_LINES, crisis_lines_for
+
+    settings.CRISIS_LINES = {"US": DEFAULT_CRISIS_LINES["US"]}
+    lines = crisis_lines_for(SimpleNamespace(timezone="Asia/Tokyo"))
+    assert [line.url for line in lines] == [
+        str(line.get("url") or "") for line in DEFAULT_CRISIS_LINES["intl"]["lines"]
+    ]
