@@ -33,6 +33,8 @@ async function setUp(viewer) {
 
   const canvas = document.createElement("canvas");
   canvas.setAttribute("role", "img");
+  // Labelled at once: render() only names it once the first page has loaded.
+  canvas.setAttribute("aria-label", label(viewer.dataset.pageLabel, 1, pdf.numPages));
   pagesBox.append(canvas);
   toolbar.hidden = false;
   pagesBox.hidden = false;

@@ -37,6 +37,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from django.conf import settings
 from django.db import connection
+from django.db.models import Q
 from django.utils import timezone
 
 from loom.accounts.models import CoachClient
@@ -198,8 +199,11 @@ def test_a_worker_killed_mid_send_delivers_each_reminder_once_by_message_id(
             )
             _wait_until(
                 lambda: (
+                    # The reminder emails and the notices they came from, both.
                     not OutboxMessage.objects.filter(
-                        status__in=["pending", "sending"], dedupe_key__startswith="reminder:"
+                        Q(dedupe_key__startswith="reminder:")
+                        | Q(dedupe_key__startswith="notice:reminder:"),
+                        status__in=["pending", "sending"],
                     ).exists()
                 ),
                 timeout=30,
