@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -32,6 +31,7 @@ from loom.core.ids import parse_object_id
 from loom.core.markdown import render_markdown
 from loom.journal import vocabulary
 from loom.journal.models import Comment, Entry
+from loom.journal.selectors import excerpt as body_excerpt
 
 PAGE_MAX = 50
 EXCERPT_CHARS = 140
@@ -229,16 +229,10 @@ def comments_of(entry: Entry, viewer: User) -> list[CommentRow]:
 
 # --- Display helpers -------------------------------------------------------------------------
 
-_MARKUP = re.compile(r"[*_`>#~\[\]()!|-]+")
-_SPACE = re.compile(r"\s+")
-
 
 def excerpt(entry: Entry, chars: int = EXCERPT_CHARS) -> str:
-    """The title, or the beginning of the text with markdown marks removed."""
-    if entry.title:
-        return entry.title
-    text = _SPACE.sub(" ", _MARKUP.sub(" ", entry.body or "")).strip()
-    return text if len(text) <= chars else text[:chars].rstrip() + "…"
+    """The title, or the beginning of the text as plain text."""
+    return entry.title or body_excerpt(entry, chars=chars)
 
 
 _EMOTION_LABELS = {emotion.key: emotion.label for emotion in vocabulary.EMOTIONS}

@@ -27,7 +27,7 @@ from loom.wellbeing.models import CheckIn
 from tests.browser.conftest import PageOpener
 from tests.browser.messaging_support import open_as
 from tests.browser.support import containing, exact, t
-from tests.browser.test_wellbeing_support import (
+from tests.browser.wellbeing_support import (
     LANGUAGE_VIEWPORT_IDS,
     LANGUAGE_VIEWPORTS,
     checked,

@@ -28,7 +28,7 @@ from loom.wellbeing.goals import goal_create, goal_propose
 from loom.wellbeing.sharing import sharing_update
 from tests.browser.conftest import PageOpener
 from tests.browser.messaging_support import sign_in_with_cookie
-from tests.browser.test_wellbeing_support import TEXTS, speak, visit
+from tests.browser.wellbeing_support import TEXTS, speak, visit
 from tests.world import World
 
 pytestmark = pytest.mark.browser

@@ -29,7 +29,7 @@ from loom.wellbeing.sharing import sharing_update
 from tests.browser.conftest import PageOpener
 from tests.browser.messaging_support import open_as
 from tests.browser.support import exact, t
-from tests.browser.test_wellbeing_support import (
+from tests.browser.wellbeing_support import (
     LANGUAGE_VIEWPORT_IDS,
     LANGUAGE_VIEWPORTS,
     TEXTS,
