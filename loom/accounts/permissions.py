@@ -73,3 +73,12 @@ def require_coach(request: HttpRequest) -> User:
     if user.role != Role.COACH:
         raise Forbidden(_("Only coaches can do this."))
     return user
+
+
+def require_client(request: HttpRequest, reason: str) -> User:
+    """The signed-in user, who must be a client (403 problem ``not_a_client`` otherwise);
+    ``reason`` says why, in the words of the app asking."""
+    user = request_user(request)
+    if user.role != Role.CLIENT:
+        raise Forbidden(reason, code="not_a_client")
+    return user

@@ -13,3 +13,8 @@ class ProblemOut(Schema):
     status: int
     detail: str | None = None
     code: str | None = None
+
+
+def problem_responses(*statuses: int) -> dict[int, type[ProblemOut]]:
+    """The ``response`` entries of an API operation's error statuses, each a problem document."""
+    return dict.fromkeys(statuses, ProblemOut)

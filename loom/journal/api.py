@@ -13,15 +13,15 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 from ninja.errors import HttpError
 
-from loom.accounts.models import Role, User
-from loom.accounts.permissions import request_user
+from loom.accounts.models import User
+from loom.accounts.permissions import require_client
 from loom.accounts.safety import CrisisOut
-from loom.core.errors import Forbidden
 from loom.core.markdown import render_markdown
-from loom.core.schemas import ProblemOut
+from loom.core.schemas import problem_responses
 from loom.journal import selectors, services, stats
 from loom.journal.days import local_today
 from loom.journal.models import Entry
@@ -42,20 +42,11 @@ from loom.journal.vocabulary import BODY_ZONES, EMOTIONS, PRACTICES, SENSATIONS
 
 router = Router(tags=["journal"])
 
-ERRORS: dict[int, Any] = {
-    400: ProblemOut,
-    401: ProblemOut,
-    403: ProblemOut,
-    404: ProblemOut,
-    422: ProblemOut,
-}
+ERRORS = problem_responses(400, 401, 403, 404, 422)
 
 
 def _client(request: HttpRequest) -> User:
-    user = request_user(request)
-    if user.role != Role.CLIENT:
-        raise Forbidden("Only clients keep a practice journal.")
-    return user
+    return require_client(request, _("Only clients keep a practice journal."))
 
 
 def entry_out(entry: Entry) -> dict[str, Any]:

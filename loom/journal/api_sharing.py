@@ -10,18 +10,16 @@ Someone else's entry, comment or prompt is a 404 problem; a rule refused is a 40
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 
 from django.http import HttpRequest
 from django.urls import reverse
 from ninja import Field, Query, Router, Schema, Status
 
 from loom.accounts.models import Role, User
-from loom.accounts.permissions import request_user, require_coach
+from loom.accounts.permissions import request_user, require_client, require_coach
 from loom.accounts.safety import CrisisOut
-from loom.core.errors import Forbidden
 from loom.core.markdown import render_markdown
-from loom.core.schemas import ProblemOut
+from loom.core.schemas import problem_responses
 from loom.journal import sharing
 from loom.journal.models import COMMENT_MAX, PROMPT_MAX, Comment, Entry, Prompt
 from loom.journal.selectors_coach import (
@@ -35,13 +33,7 @@ from loom.journal.selectors_coach import (
 
 router = Router(tags=["journal sharing"])
 
-ERRORS: dict[int, Any] = {
-    400: ProblemOut,
-    401: ProblemOut,
-    403: ProblemOut,
-    404: ProblemOut,
-    422: ProblemOut,
-}
+ERRORS = problem_responses(400, 401, 403, 404, 422)
 
 
 # --- Shapes ----------------------------------------------------------------------------------
@@ -149,10 +141,7 @@ class PromptOut(Schema):
 
 
 def _client(request: HttpRequest) -> User:
-    user = request_user(request)
-    if user.role != Role.CLIENT:
-        raise Forbidden(_only_clients())
-    return user
+    return require_client(request, _only_clients())
 
 
 def _only_clients() -> str:

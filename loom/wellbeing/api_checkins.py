@@ -14,11 +14,11 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
-from loom.accounts.models import Role, User
-from loom.accounts.permissions import request_user
+from loom.accounts.models import User
+from loom.accounts.permissions import require_client
 from loom.accounts.safety import CrisisOut
-from loom.core.errors import DomainError, Forbidden
-from loom.core.schemas import ProblemOut
+from loom.core.errors import DomainError
+from loom.core.schemas import problem_responses
 from loom.journal.days import local_today
 from loom.journal.vocabulary import EMOTIONS, SENSATIONS
 from loom.wellbeing import checkins as services
@@ -40,13 +40,7 @@ from loom.wellbeing.vocabulary import COPING_STRATEGIES
 
 router = Router(tags=["wellbeing: check-ins"])
 
-ERRORS: dict[int, Any] = {
-    400: ProblemOut,
-    401: ProblemOut,
-    403: ProblemOut,
-    404: ProblemOut,
-    422: ProblemOut,
-}
+ERRORS = problem_responses(400, 401, 403, 404, 422)
 # The widest window of daily figures one call returns: a year and a day (leap years).
 DAILY_DAYS_MAX = 366
 
@@ -58,10 +52,7 @@ class RangeTooWide(DomainError):
 
 
 def _client(request: HttpRequest) -> User:
-    user = request_user(request)
-    if user.role != Role.CLIENT:
-        raise Forbidden(_("Only clients keep check-ins."))
-    return user
+    return require_client(request, _("Only clients keep check-ins."))
 
 
 def checkin_out(checkin: CheckIn) -> dict[str, Any]:

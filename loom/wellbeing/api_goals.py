@@ -16,10 +16,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
-from loom.accounts.models import Role, User
-from loom.accounts.permissions import request_user, require_coach
-from loom.core.errors import Forbidden
-from loom.core.schemas import ProblemOut
+from loom.accounts.models import User
+from loom.accounts.permissions import require_client, require_coach
+from loom.core.schemas import problem_responses
 from loom.wellbeing import goals as services
 from loom.wellbeing import selectors_goals as selectors
 from loom.wellbeing.models import Goal, Milestone
@@ -39,22 +38,11 @@ from loom.wellbeing.schemas_goals import (
 
 router = Router(tags=["goals"])
 
-ERRORS: dict[int, Any] = {
-    400: ProblemOut,
-    401: ProblemOut,
-    403: ProblemOut,
-    404: ProblemOut,
-    409: ProblemOut,
-    422: ProblemOut,
-}
+ERRORS = problem_responses(400, 401, 403, 404, 409, 422)
 
 
-def require_client(request: HttpRequest) -> User:
-    """The signed-in user, who must be a client (403 problem otherwise): goals are theirs."""
-    user = request_user(request)
-    if user.role != Role.CLIENT:
-        raise Forbidden(_("Only clients keep goals."), code="not_a_client")
-    return user
+def _client(request: HttpRequest) -> User:
+    return require_client(request, _("Only clients keep goals."))
 
 
 def milestone_dict(milestone: Milestone) -> dict[str, Any]:
@@ -97,7 +85,7 @@ def goal_dict(goal: Goal) -> dict[str, Any]:
 
 
 def _own(request: HttpRequest, goal_id: int) -> dict[str, Any]:
-    return goal_dict(selectors.goal_for_client(require_client(request), goal_id))
+    return goal_dict(selectors.goal_for_client(_client(request), goal_id))
 
 
 def _milestones(payload: GoalIn) -> list[tuple[str, Any]]:
@@ -112,10 +100,7 @@ def _milestones(payload: GoalIn) -> list[tuple[str, Any]]:
 )
 def goal_list(request: HttpRequest, query: Query[GoalsQuery]) -> list[dict[str, Any]]:
     """The caller's goals of one filter (`active` = active and paused), newest first."""
-    return [
-        goal_dict(goal)
-        for goal in selectors.goals_for_client(require_client(request), query.status)
-    ]
+    return [goal_dict(goal) for goal in selectors.goals_for_client(_client(request), query.status)]
 
 
 @router.post(
@@ -127,7 +112,7 @@ def goal_list(request: HttpRequest, query: Query[GoalsQuery]) -> list[dict[str, 
 def goal_create(request: HttpRequest, payload: GoalIn) -> Status[dict[str, Any]]:
     """A new active goal with its milestones (at most 20)."""
     goal = services.goal_create(
-        client=require_client(request),
+        client=_client(request),
         title=payload.title,
         why=payload.why,
         measure=payload.measure,
@@ -156,7 +141,7 @@ def goal_read(request: HttpRequest, goal_id: int) -> dict[str, Any]:
 def goal_update(request: HttpRequest, goal_id: int, payload: GoalPatch) -> dict[str, Any]:
     """Change the fields sent (texts, target date, and `progress` for a goal without
     milestones), together or not at all."""
-    client = require_client(request)
+    client = _client(request)
     sent = payload.model_dump(exclude_unset=True)
     with transaction.atomic():
         goal = selectors.goal_for_client(client, goal_id)
@@ -179,7 +164,7 @@ def goal_update(request: HttpRequest, goal_id: int, payload: GoalPatch) -> dict[
     summary="Delete a goal",
 )
 def goal_delete(request: HttpRequest, goal_id: int) -> Status[None]:
-    services.goal_delete(client=require_client(request), goal_id=goal_id)
+    services.goal_delete(client=_client(request), goal_id=goal_id)
     return Status(204, None)
 
 
@@ -191,7 +176,7 @@ def goal_delete(request: HttpRequest, goal_id: int) -> Status[None]:
 )
 def goal_status(request: HttpRequest, goal_id: int, payload: StatusIn) -> dict[str, Any]:
     """active ↔ paused, active/paused → completed or abandoned, completed → active."""
-    services.goal_set_status(client=require_client(request), goal_id=goal_id, status=payload.status)
+    services.goal_set_status(client=_client(request), goal_id=goal_id, status=payload.status)
     return _own(request, goal_id)
 
 
@@ -202,9 +187,7 @@ def goal_status(request: HttpRequest, goal_id: int, payload: StatusIn) -> dict[s
     summary="Accept or decline a proposed goal",
 )
 def goal_answer(request: HttpRequest, goal_id: int, payload: AnswerIn) -> dict[str, Any]:
-    services.goal_answer_proposal(
-        client=require_client(request), goal_id=goal_id, accept=payload.accept
-    )
+    services.goal_answer_proposal(client=_client(request), goal_id=goal_id, accept=payload.accept)
     return _own(request, goal_id)
 
 
@@ -218,7 +201,7 @@ def milestone_add(
     request: HttpRequest, goal_id: int, payload: MilestoneIn
 ) -> Status[dict[str, Any]]:
     milestone = services.milestone_add(
-        client=require_client(request), goal_id=goal_id, title=payload.title, due_on=payload.due_on
+        client=_client(request), goal_id=goal_id, title=payload.title, due_on=payload.due_on
     )
     return Status(201, milestone_dict(milestone))
 
@@ -234,7 +217,7 @@ def milestone_update(
 ) -> dict[str, Any]:
     """Change `title`/`due_on`, and mark it `done` or not. `celebrate` is true only when
     this call completed it; ticking it off again is a harmless replay."""
-    client = require_client(request)
+    client = _client(request)
     sent = payload.model_dump(exclude_unset=True)
     with transaction.atomic():
         milestone = selectors.milestone_for_client(client, milestone_id)
@@ -268,7 +251,7 @@ def milestone_update(
     summary="Remove a milestone",
 )
 def milestone_delete(request: HttpRequest, milestone_id: int) -> Status[None]:
-    services.milestone_delete(client=require_client(request), milestone_id=milestone_id)
+    services.milestone_delete(client=_client(request), milestone_id=milestone_id)
     return Status(204, None)
 
 
@@ -281,7 +264,7 @@ def milestone_delete(request: HttpRequest, milestone_id: int) -> Status[None]:
 def goal_link(request: HttpRequest, goal_id: int, payload: LinkIn) -> dict[str, Any]:
     """Link one of the caller's own action items (linking it again changes nothing)."""
     services.goal_link_action_item(
-        client=require_client(request), goal_id=goal_id, action_item_id=payload.action_item
+        client=_client(request), goal_id=goal_id, action_item_id=payload.action_item
     )
     return _own(request, goal_id)
 
@@ -294,7 +277,7 @@ def goal_link(request: HttpRequest, goal_id: int, payload: LinkIn) -> dict[str, 
 )
 def goal_unlink(request: HttpRequest, goal_id: int, item_id: int) -> Status[None]:
     services.goal_unlink_action_item(
-        client=require_client(request), goal_id=goal_id, action_item_id=item_id
+        client=_client(request), goal_id=goal_id, action_item_id=item_id
     )
     return Status(204, None)
 

@@ -15,10 +15,9 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router
 
-from loom.accounts.models import Role, User
-from loom.accounts.permissions import request_user, require_coach
-from loom.core.errors import Forbidden
-from loom.core.schemas import ProblemOut
+from loom.accounts.models import User
+from loom.accounts.permissions import require_client, require_coach
+from loom.core.schemas import problem_responses
 from loom.journal.days import local_today
 from loom.wellbeing import analysis, insights, progress, sharing
 from loom.wellbeing.schemas_progress import (
@@ -40,14 +39,11 @@ from loom.wellbeing.schemas_progress import (
 
 router = Router(tags=["wellbeing progress"])
 
-ERRORS: dict[int, Any] = {401: ProblemOut, 403: ProblemOut, 404: ProblemOut, 422: ProblemOut}
+ERRORS = problem_responses(401, 403, 404, 422)
 
 
 def _client(request: HttpRequest) -> User:
-    user = request_user(request)
-    if user.role != Role.CLIENT:
-        raise Forbidden(_("Only clients have a progress dashboard."))
-    return user
+    return require_client(request, _("Only clients have a progress dashboard."))
 
 
 def _days(points: list[progress.DayPoint]) -> list[DayOut]:
