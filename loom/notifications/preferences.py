@@ -41,6 +41,7 @@ _EMAIL_ON = frozenset(
         "journal_shared",
         "journal_comment",
         "goal_proposed",
+        "goal_completed",
         "crisis_alert",
     }
 )

@@ -39,7 +39,10 @@ from django.urls.resolvers import RegexPattern, RoutePattern
 from loom.accounts import services
 from loom.accounts.models import CoachProfile, Invitation, Onboarding, Role, User
 from loom.accounts.selectors import CLIENT_STEPS, COACH_STEPS
+from loom.journal.models import Comment, Entry, Intention, Prompt
+from loom.resources.models import Collection, Resource
 from loom.scheduling.models import SessionType
+from loom.wellbeing.models import CheckIn, Goal, Milestone
 from tests.i18n.english_left import EnglishCatalog, mask_data, read_page
 from tests.world import World, make_user
 
@@ -276,6 +279,21 @@ def data_values(scene: Scene) -> list[str]:
     values += list(Permission.objects.values_list("name", flat=True))
     for session_type in SessionType.objects.all():
         values += [session_type.name_en, session_type.description_en]
+    # What coaches and clients wrote: resource titles, journal entries and comments,
+    # prompts, intentions, goals and milestones, check-in notes.
+    for model, fields in (
+        (Resource, ("title", "description")),
+        (Collection, ("title", "description")),
+        (Entry, ("title", "body")),
+        (Comment, ("body",)),
+        (Prompt, ("text",)),
+        (Intention, ("text",)),
+        (Goal, ("title", "why", "measure")),
+        (Milestone, ("title",)),
+        (CheckIn, ("trigger", "thoughts", "behaviour", "note")),
+    ):
+        for row in model.objects.only(*fields):
+            values += [str(getattr(row, name) or "") for name in fields]
     return [value for value in values if value]
 
 

@@ -70,6 +70,9 @@ def test_a_digest_link_turns_off_every_kind_of_its_category(world: World) -> Non
     assert set(ChannelChoice.objects.filter(user=world.dana).values_list("kind", "enabled")) == {
         ("resource_shared", False),
         ("invitation_accepted", False),
+        ("journal_shared", False),
+        ("journal_comment", False),
+        ("goal_completed", False),
     }
 
 

@@ -532,7 +532,7 @@ def test_a_proposal_tells_the_client_in_their_language_without_the_text(world: W
     )
     [notice] = notices("goal_proposed")
     assert notice["user_id"] == world.noa.pk
-    assert notice["title"] == "Dana Levi proposed a goal for you"
+    assert notice["title"] == "Dana Levi הציע/ה לך מטרה"  # in Noa's language (Hebrew)
     assert notice["url"] == "/goals/?show=proposed"
     assert 'lang="he"' in notice["email"]["html"]
     assert SECRET not in str(notice)

@@ -71,7 +71,7 @@ def test_dashboard_shows_mood_streaks_goals_sessions_and_resources(world) -> Non
 
 
 def test_dashboard_without_data_invites_a_check_in(world) -> None:
-    html = _html(signed_in(world.noa).get(DASHBOARD))
+    html = _html(signed_in(world.avi).get(DASHBOARD))
     assert reverse("wellbeing_checkins:new") in html
     assert "No active goals yet." in html
     assert 'role="img"' not in html
