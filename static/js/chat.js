@@ -489,11 +489,19 @@ class Chat {
       const row = this.log.querySelector(`#message-${message.id}`);
       if (row) {
         const hadFocus = row.contains(document.activeElement);
+        // A keyboard user keeps their place: the same control of the new row gets focus
+        // (a reaction or edit arriving live must not throw focus off the React button).
+        const action = hadFocus ? document.activeElement.dataset.action : undefined;
         const replacement = this.renderRow(message);
         row.replaceWith(replacement);
         if (hadFocus) {
-          replacement.querySelector("article").setAttribute("tabindex", "-1");
-          replacement.querySelector("article").focus();
+          const same = action ? replacement.querySelector(`[data-action="${action}"]`) : null;
+          if (same) {
+            same.focus();
+          } else {
+            replacement.querySelector("article").setAttribute("tabindex", "-1");
+            replacement.querySelector("article").focus();
+          }
         }
       }
     } else {
