@@ -36,13 +36,12 @@ import html
 import json
 import os
 import re
-import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.prepare import prepare_in_subprocess
+
 PAGE_NAME = "journal_list"
 DEEP_NAME = "journal_list_deep"
 DEFAULT_RATE = 10.0
@@ -98,21 +97,7 @@ def specs(spec_class: Any, *, env: dict[str, str], only: set[str]) -> list[Any]:
     if not wanted:
         return []
     rate = float(os.environ.get("BENCH_JOURNAL_RATE") or DEFAULT_RATE)
-    prepare_env = dict(env)
-    if prepare_env.get("DATABASE_APP_ROLE"):
-        prepare_env["LOOM_DB_OWNER_MODE"] = "1"  # creates and deletes its own bench data
-    completed = subprocess.run(
-        [sys.executable, "-m", "bench.journal_list"],
-        cwd=ROOT,
-        env=prepare_env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if completed.returncode != 0:
-        sys.stderr.write(completed.stdout[-4000:] + completed.stderr[-4000:])
-        raise SystemExit("bench.journal_list failed")
-    prepared = dict(json.loads(completed.stdout.strip().splitlines()[-1]))
+    prepared = prepare_in_subprocess("bench.journal_list", env)
     load = (
         f"a client with {prepared['entries']} entries over {prepared['days_with_entries']} "
         f"days of the past year, {prepared['shared']} shared with their coach"

@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
+from pathlib import Path
 from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
 
 COACH_EMAIL = "bench.coach@bench.loom.localhost"
 OTHER_COACH_EMAIL = "bench.other-coach@bench.loom.localhost"
@@ -33,6 +37,30 @@ CLIENTS = [
     ("Elena Costa", "en", "Europe/Lisbon", "Turn a side project into a small business."),
 ]
 PENDING_INVITES = ["lior.katz@bench.loom.localhost", "sam.oduya@bench.loom.localhost"]
+
+
+def prepare_in_subprocess(module: str, env: dict[str, str]) -> dict[str, Any]:
+    """Run ``python -m <module>`` (a workload's data preparation) with the server's
+    environment and return the JSON object it prints on its last line.
+
+    Under a separate application role the preparation runs as the owner: it creates
+    and deletes its own bench data.
+    """
+    prepare_env = dict(env)
+    if prepare_env.get("DATABASE_APP_ROLE"):
+        prepare_env["LOOM_DB_OWNER_MODE"] = "1"
+    completed = subprocess.run(
+        [sys.executable, "-m", module],
+        cwd=ROOT,
+        env=prepare_env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if completed.returncode != 0:
+        sys.stderr.write(completed.stdout[-4000:] + completed.stderr[-4000:])
+        raise SystemExit(f"{module} failed")
+    return dict(json.loads(completed.stdout.strip().splitlines()[-1]))
 
 
 def _setup_django() -> None:

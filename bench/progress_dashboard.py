@@ -33,12 +33,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.prepare import prepare_in_subprocess
+
 DASHBOARD_NAME = "progress_dashboard"
 TRENDS_NAME = "progress_trends"
 DEFAULT_RATE = 10.0
@@ -72,21 +71,7 @@ def specs(spec_class: Any, *, env: dict[str, str], only: set[str]) -> list[Any]:
     if not wanted:
         return []
     rate = float(os.environ.get("BENCH_PROGRESS_RATE") or DEFAULT_RATE)
-    prepare_env = dict(env)
-    if prepare_env.get("DATABASE_APP_ROLE"):
-        prepare_env["LOOM_DB_OWNER_MODE"] = "1"  # creates and deletes its own bench data
-    completed = subprocess.run(
-        [sys.executable, "-m", "bench.progress_dashboard"],
-        cwd=ROOT,
-        env=prepare_env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if completed.returncode != 0:
-        sys.stderr.write(completed.stdout[-4000:] + completed.stderr[-4000:])
-        raise SystemExit("bench.progress_dashboard failed")
-    prepared = dict(json.loads(completed.stdout.strip().splitlines()[-1]))
+    prepared = prepare_in_subprocess("bench.progress_dashboard", env)
     load = (
         f"a client with {prepared['checkins']} check-ins on {prepared['checkin_days']} days, "
         f"{prepared['entries']} journal entries, {prepared['goals']} goals with "

@@ -29,12 +29,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.prepare import prepare_in_subprocess
+
 PAGE_NAME = "library_page"
 API_NAME = "library_api"
 DEFAULT_RATE = 10.0
@@ -74,21 +73,7 @@ def specs(spec_class: Any, *, env: dict[str, str], only: set[str]) -> list[Any]:
     if not wanted:
         return []
     rate = float(os.environ.get("BENCH_LIBRARY_RATE") or DEFAULT_RATE)
-    prepare_env = dict(env)
-    if prepare_env.get("DATABASE_APP_ROLE"):
-        prepare_env["LOOM_DB_OWNER_MODE"] = "1"  # creates and deletes its own bench data
-    completed = subprocess.run(
-        [sys.executable, "-m", "bench.resources_library"],
-        cwd=ROOT,
-        env=prepare_env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if completed.returncode != 0:
-        sys.stderr.write(completed.stdout[-4000:] + completed.stderr[-4000:])
-        raise SystemExit("bench.resources_library failed")
-    prepared = dict(json.loads(completed.stdout.strip().splitlines()[-1]))
+    prepared = prepare_in_subprocess("bench.resources_library", env)
     load = (
         f"a coach with {prepared['resources']} resources ({prepared['tags']} tags, "
         f"{prepared['categories']} categories), {prepared['shares']} shares with "
