@@ -195,3 +195,11 @@ def test_roster_last_check_in_only_when_shared(world) -> None:
     share(world.avi, checkins=True)
     summaries = progress.roster_summaries(world.dana, [world.avi.pk])
     assert summaries[world.avi.pk].last_checkin_at is not None
+
+
+def test_the_tab_links_the_coachs_open_proposal_to_its_withdraw_page(world) -> None:
+    mine = goal(world.noa, "Dana's idea", status=Goal.Status.PROPOSED, proposed_by=world.dana)
+    accepted = goal(world.noa, "Taken on", status=Goal.Status.ACTIVE, proposed_by=world.dana)
+    html = _html(_tab(world))
+    assert reverse("wellbeing_goals:withdraw", args=[mine.pk]) in html
+    assert reverse("wellbeing_goals:withdraw", args=[accepted.pk]) not in html

@@ -49,7 +49,7 @@ def coach_client_progress(request: Any, client: Any) -> dict[str, Any]:
             end=data.today,
             range_days=progress.COACH_RANGE,
         )
-    return {"show": True, "progress": data, "chart": chart}
+    return {"show": True, "progress": data, "chart": chart, "coach_id": coach.pk}
 
 
 @register.simple_tag
