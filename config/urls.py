@@ -59,11 +59,17 @@ wellbeing_patterns = [
         "loom.accounts.urls_safety",
     )
 ]
+# Analytics pages likewise (admin-area/analytics/…, coach/analytics/, nps/, exports/).
+analytics_patterns = [
+    path("", include(f"loom.analytics.urls_{area}"))
+    for area in ("admin", "coach", "nps", "exports")
+]
 
 urlpatterns = [
     *scheduling_patterns,
     *resources_patterns,
     *wellbeing_patterns,
+    *analytics_patterns,
     path("", include("loom.notifications.urls")),
     path("", include("loom.messaging.urls")),
     path("push/", include("loom.notifications.urls_push")),

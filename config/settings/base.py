@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "loom.messaging",
     "loom.journal",
     "loom.wellbeing",
+    "loom.analytics",
     "loom.notifications",
     "loom.web",
 ]
@@ -79,6 +80,8 @@ MIDDLEWARE = [
     # (after the person's language is active, so the 400 page is in their language).
     "loom.core.middleware.InputEncodingMiddleware",
     "loom.accounts.mfa_policy.MfaPolicyMiddleware",
+    # Last: sees the resolved route and the signed-in person (loom.analytics.events).
+    "loom.analytics.middleware.PageViewMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -103,6 +106,7 @@ TEMPLATES = [
                 "loom.web.context_processors.stream",
                 "loom.web.context_processors.layout",
                 "loom.accounts.context_processors.crisis",
+                "loom.analytics.context_processors.nps_survey",
             ],
             "builtins": ["django.templatetags.i18n"],
         },
@@ -443,3 +447,19 @@ def _crisis_lines(value: str) -> dict[str, object]:
 CRISIS_LINES = _crisis_lines(env_str("CRISIS_LINES_JSON", ""))
 # The region for people whose time zone has no country (UTC) or no configured lines.
 CRISIS_DEFAULT_REGION = env_str("CRISIS_DEFAULT_REGION", "").upper()
+
+
+# --- Analytics (loom.analytics; docs/analytics.md) ------------------------------------
+# Product events older than this are deleted by the worker (the rollups stay).
+ANALYTICS_EVENT_RETENTION_DAYS = env_int("ANALYTICS_EVENT_RETENTION_DAYS", 395)
+# Days and weeks of the platform KPIs are counted in this zone (weeks start on Monday).
+ANALYTICS_TIME_ZONE = env_str("ANALYTICS_TIME_ZONE", "UTC")
+# A visit ends after this long without an event.
+ANALYTICS_VISIT_TIMEOUT_MINUTES = env_int("ANALYTICS_VISIT_TIMEOUT_MINUTES", 30)
+# Where events wait before the worker writes them: "redis" (needs REDIS_URL), "database"
+# (one INSERT per event, after the response) or "auto" (redis when REDIS_URL is set).
+ANALYTICS_EVENT_BUFFER = env_str("ANALYTICS_EVENT_BUFFER", "auto")
+# The coach analytics flags a client with no activity for this many days.
+ANALYTICS_ATTENTION_DAYS = env_int("ANALYTICS_ATTENTION_DAYS", 14)
+# Finished exports can be downloaded for this long, then the worker deletes them.
+ANALYTICS_EXPORT_RETENTION_HOURS = env_int("ANALYTICS_EXPORT_RETENTION_HOURS", 72)

@@ -8,14 +8,16 @@ of work falls due.
 
 from __future__ import annotations
 
+import os
 import signal
+import socket
 import threading
 from abc import ABCMeta, abstractmethod
 from datetime import datetime
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import close_old_connections
+from django.db import DatabaseError, close_old_connections
 from django.utils import timezone
 
 
@@ -48,14 +50,40 @@ class LoopCommand(BaseCommand, metaclass=ABCMeta):
             for signum in (signal.SIGINT, signal.SIGTERM):
                 signal.signal(signum, lambda *_: stop.set())
         while True:
-            line = self.run_once(options)
+            try:
+                line = self.run_once(options)
+            except Exception as exc:
+                if options["loop"]:
+                    self._beat(options, f"{type(exc).__name__}", failed=True)
+                raise
             if line:
                 self.stdout.write(line)
             if not options["loop"]:
                 return
+            self._beat(options, line or "", failed=False)
             close_old_connections()
             if stop.wait(self._pause(max(float(options["interval"]), 0.1))):
                 return
+
+    def _beat(self, options: dict[str, Any], line: str, *, failed: bool) -> None:
+        """Record this round for the operations dashboard (worker health)."""
+        from loom.core.models import WorkerHeartbeat
+
+        try:
+            WorkerHeartbeat.objects.update_or_create(
+                name=self.__module__.rsplit(".", 1)[-1],
+                defaults={
+                    "beat_at": timezone.now(),
+                    "host": socket.gethostname()[:255],
+                    "pid": os.getpid(),
+                    "interval_seconds": float(options["interval"]),
+                    "last_line": line[:200],
+                    "failed": failed,
+                },
+            )
+        except DatabaseError:
+            # A heartbeat is advice for a dashboard: it must never stop the loop's work.
+            close_old_connections()
 
     def _pause(self, interval: float) -> float:
         next_due = self.next_due_at()

@@ -180,3 +180,23 @@ class UserEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.seq} for {self.user_id}"
+
+
+class WorkerHeartbeat(models.Model):
+    """The last round of each background loop (``loom outbox_drain --loop``, …), so the
+    operations dashboard can tell a loop that is working from one that has stopped."""
+
+    name = models.CharField(_("loop"), max_length=64, primary_key=True)
+    beat_at = models.DateTimeField(_("last round at"), default=timezone.now)
+    host = models.CharField(_("host"), max_length=255, blank=True)
+    pid = models.PositiveIntegerField(_("process id"), default=0)
+    interval_seconds = models.FloatField(_("interval (seconds)"), default=30.0)
+    last_line = models.CharField(_("last result"), max_length=200, blank=True)
+    failed = models.BooleanField(_("last round failed"), default=False)
+
+    class Meta:
+        verbose_name = _("worker heartbeat")
+        verbose_name_plural = _("worker heartbeats")
+
+    def __str__(self) -> str:
+        return self.name

@@ -390,6 +390,11 @@ WITHOUT_RLS = {
     # Written and read only by the worker and the admin area, in the system context.
     "accounts_smsmessagelog": "delivery log of the SMS channel, admin only",
     "core_outboxmessage": "the worker's queue, system context only",
+    "core_workerheartbeat": "when each background loop last ran, no personal data",
+    # Counts over everyone, computed by the worker; only admin pages read them.
+    "analytics_kpivalue": "aggregate KPI figures, no one's rows",
+    "analytics_rollupstate": "the rollup jobs' watermarks",
+    "analytics_rolluprun": "the rollup jobs' run times",
 }
 
 

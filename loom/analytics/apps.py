@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class AnalyticsConfig(AppConfig):
+    name = "loom.analytics"
+    label = "analytics"
+    verbose_name = "Analytics"
+
+    def ready(self) -> None:
+        # Product events from the other apps' writes (analytics reads them; they do not
+        # know it exists).
+        from loom.analytics import receivers  # noqa: F401

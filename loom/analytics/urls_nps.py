@@ -1,0 +1,7 @@
+"""URLs of the analytics_nps namespace (full paths: included at the root)."""
+
+from django.urls import URLPattern, path  # noqa: F401
+
+app_name = "analytics_nps"
+
+urlpatterns: list[URLPattern] = []
