@@ -1,0 +1,1 @@
+"""The admin dashboards' tables (registered with ``loom.analytics.tables``)."""

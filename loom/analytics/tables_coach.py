@@ -1,0 +1,1 @@
+"""The coach analytics' tables (registered with ``loom.analytics.tables``)."""
