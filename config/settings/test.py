@@ -36,3 +36,8 @@ LOGGING = {**LOGGING, "root": {"handlers": ["stdout"], "level": "WARNING"}}  # n
 
 # WhiteNoise warns on every request when STATIC_ROOT is missing; tests serve from the finders.
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
+
+# Events are written straight to the database: CI sets REDIS_URL for the Redis tier, and
+# one Redis buffer shared by both xdist workers would mix their events. The Redis buffer
+# has its own tests (tests/analytics), each on a key of its own.
+ANALYTICS_EVENT_BUFFER = "database"
