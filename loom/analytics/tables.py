@@ -47,9 +47,7 @@ class Table:
     audience: Audience
     columns: tuple[Column, ...]
     rows: Callable[[Any, Mapping[str, Any]], Iterable[Sequence[Cell]]]
-    clean_params: Callable[[Mapping[str, str]], dict[str, Any]] = field(
-        default=lambda query: {}
-    )
+    clean_params: Callable[[Mapping[str, str]], dict[str, Any]] = field(default=lambda query: {})
 
 
 _TABLES: dict[str, Table] = {}
