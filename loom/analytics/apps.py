@@ -9,7 +9,9 @@ class AnalyticsConfig(AppConfig):
     def ready(self) -> None:
         # Product events from the other apps' writes (analytics reads them; they do not
         # know it exists).
-        from loom.analytics import receivers  # noqa: F401
-
         # The dashboards' tables, so an export task finds them by key.
-        from loom.analytics import tables_admin, tables_coach  # noqa: F401
+        from loom.analytics import (  # noqa: F401
+            receivers,
+            tables_admin,
+            tables_coach,
+        )
