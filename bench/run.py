@@ -24,6 +24,9 @@ Configuration (environment):
 ``BENCH_MESSAGING_RATE``    requests/s offered to the messaging list and history (default 10)
 ``BENCH_JOURNAL_RATE``      requests/s offered to the journal list, first and deep page (default 10)
 ``BENCH_PROGRESS_RATE``     requests/s offered to the progress dashboard and trends (default 10)
+``BENCH_ANALYTICS_RATE``    requests/s offered to the analytics pages (default 10)
+``BENCH_ANALYTICS_SCALE``   size of the analytics data set, 1.0 = 1,000 coaches, 50,000 clients,
+                            5 million events (default 1.0; PostgreSQL only)
 
 The scheduling targets (``scheduling_slots``, ``scheduling_booking``) run in-process in
 ``bench.scheduling``: there are no scheduling pages to load over HTTP yet.
@@ -46,6 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import (
+    analytics,
     calendar_page,
     journal_list,
     progress_dashboard,
@@ -496,6 +500,14 @@ def main() -> int:
     specs += journal_list.specs(Spec, env=loom_env(), only=only)
     specs += progress_dashboard.specs(Spec, env=loom_env(), only=only)
     specs += ws_latency.specs(Spec, env=loom_env(), only=only)
+    # The rollup target first: it reloads the events, and leaves them rolled up for the pages.
+    rollups = analytics.run_rollup(env=loom_env(), only=only)
+    if rollups is not None:
+        rollups["machine"] = info
+        (RESULTS / f"{analytics.ROLLUP_NAME}.json").write_text(
+            json.dumps(rollups, indent=2) + "\n", encoding="utf-8"
+        )
+    specs += analytics.specs(Spec, env=loom_env(), only=only)
     results = []
     for spec in specs:
         if only and spec.name not in only:
@@ -558,6 +570,12 @@ def main() -> int:
         (RESULTS / "summary.md").write_text(text, encoding="utf-8")
     if realtime is not None:
         text += "\n".join(ws_latency.summary_lines(realtime))
+        (RESULTS / "summary.md").write_text(text, encoding="utf-8")
+    analytics_lines = analytics.page_summary_lines(results)
+    if rollups is not None:
+        analytics_lines += analytics.rollup_summary_lines(rollups)
+    if analytics_lines:
+        text += "\n".join(analytics_lines)
         (RESULTS / "summary.md").write_text(text, encoding="utf-8")
     print()
     print(text)

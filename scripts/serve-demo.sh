@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Serves web + websockets (uvicorn) with the task worker, the outbox sweeper and the
-# reminders and waitlist loops beside it. Ctrl-C stops them all.
+# reminders, waitlist and analytics loops beside it. Ctrl-C stops them all.
 set -euo pipefail
 PORT="${PORT:-8000}"
 # Links in emails and in the printed sign-ins point at the port actually served.
@@ -35,7 +35,13 @@ prune=$!
 # Sends the hourly and daily notification summaries (email digests) when they fall due.
 uv run loom notifications_digest --loop &
 digest=$!
-trap 'kill "$worker" "$sweeper" "$reminders" "$waitlist" "$prune" "$digest" 2>/dev/null || true' EXIT INT TERM
+# Moves buffered product events into the database (a no-op without Redis).
+uv run loom analytics_flush --loop &
+events=$!
+# Rolls up daily activity and the KPIs every 5 minutes; prunes old events daily.
+uv run loom analytics_rollup --loop &
+rollup=$!
+trap 'kill "$worker" "$sweeper" "$reminders" "$waitlist" "$prune" "$digest" "$events" "$rollup" 2>/dev/null || true' EXIT INT TERM
 uv run loom demo_signins
 echo "Serving Loom on http://127.0.0.1:${PORT}"
 uv run uvicorn config.asgi:application --host 127.0.0.1 --port "$PORT" --ws websockets-sansio --lifespan off

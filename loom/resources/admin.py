@@ -2,18 +2,21 @@
 
 Operators see what exists and who owns it (to answer a support question or check a
 storage problem), never what coaches wrote for clients: descriptions, link addresses,
-search text and played ranges are left out. Nothing is added, changed or deleted
+search text, original file names (they can name a client) and played ranges are left
+out (``PrivacyAwareAdmin`` in loom.core.admin). Nothing is added, changed or deleted
 here: deleting a row would leave its stored file behind; coaches delete through the
 library, which removes files after commit.
+
+On PostgreSQL the library tables have no admin policy (row-level security: a library
+belongs to its coach and the clients it is shared with), so these lists are empty
+for administrators and say why.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
+from loom.core.admin import NOTE_COACHING, PrivacyAwareAdmin
 from loom.resources.models import (
     Category,
     Collection,
@@ -29,25 +32,12 @@ from loom.resources.models import (
 )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin[Any]):
-    list_per_page = 50
-    show_full_result_count = False
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        return self.fields or ()
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+class LibraryAdmin(PrivacyAwareAdmin):
+    rls_note = NOTE_COACHING
 
 
 @admin.register(Resource)
-class ResourceAdmin(ReadOnlyAdmin):
+class ResourceAdmin(LibraryAdmin):
     list_display = (
         "id",
         "title",
@@ -60,7 +50,8 @@ class ResourceAdmin(ReadOnlyAdmin):
     )
     list_filter = ("kind", "auto_share")
     list_select_related = ("coach",)
-    search_fields = ("title", "coach__email", "original_name")
+    search_fields = ("title", "coach__email")
+    private_fields = ("description", "url", "original_name", "search_text")
     ordering = ("-created_at", "-id")
     fields = (
         "coach",
@@ -70,7 +61,6 @@ class ResourceAdmin(ReadOnlyAdmin):
         "file_kind",
         "content_type",
         "size_bytes",
-        "original_name",
         "captions_language",
         "duration_seconds",
         "version",
@@ -81,7 +71,8 @@ class ResourceAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ResourceVersion)
-class ResourceVersionAdmin(ReadOnlyAdmin):
+class ResourceVersionAdmin(LibraryAdmin):
+    private_fields = ("original_name",)
     list_display = ("id", "resource", "version", "file_kind", "size_bytes", "replaced_at")
     list_select_related = ("resource",)
     search_fields = ("resource__title", "coach__email")
@@ -97,7 +88,7 @@ class ResourceVersionAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Category)
-class CategoryAdmin(ReadOnlyAdmin):
+class CategoryAdmin(LibraryAdmin):
     list_display = ("id", "name", "coach", "position")
     list_select_related = ("coach",)
     search_fields = ("name", "coach__email")
@@ -105,7 +96,7 @@ class CategoryAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Tag)
-class TagAdmin(ReadOnlyAdmin):
+class TagAdmin(LibraryAdmin):
     list_display = ("id", "name", "coach")
     list_select_related = ("coach",)
     search_fields = ("name", "coach__email")
@@ -113,7 +104,7 @@ class TagAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ResourceTag)
-class ResourceTagAdmin(ReadOnlyAdmin):
+class ResourceTagAdmin(LibraryAdmin):
     list_display = ("id", "resource", "tag", "coach")
     list_select_related = ("resource", "tag", "coach")
     search_fields = ("tag__name", "coach__email")
@@ -121,7 +112,8 @@ class ResourceTagAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Collection)
-class CollectionAdmin(ReadOnlyAdmin):
+class CollectionAdmin(LibraryAdmin):
+    private_fields = ("description",)
     list_display = ("id", "title", "coach", "auto_share", "created_at")
     list_filter = ("auto_share",)
     list_select_related = ("coach",)
@@ -131,7 +123,7 @@ class CollectionAdmin(ReadOnlyAdmin):
 
 
 @admin.register(CollectionItem)
-class CollectionItemAdmin(ReadOnlyAdmin):
+class CollectionItemAdmin(LibraryAdmin):
     list_display = ("id", "collection", "resource", "position")
     list_select_related = ("collection", "resource")
     search_fields = ("collection__title", "coach__email")
@@ -139,7 +131,7 @@ class CollectionItemAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Share)
-class ShareAdmin(ReadOnlyAdmin):
+class ShareAdmin(LibraryAdmin):
     list_display = (
         "id",
         "coach",
@@ -167,8 +159,9 @@ class ShareAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ResourceProgress)
-class ResourceProgressAdmin(ReadOnlyAdmin):
+class ResourceProgressAdmin(LibraryAdmin):
     # How far a client got is wellness-adjacent: counts and dates only, no played ranges.
+    private_fields = ("played", "watched_share", "position_seconds")
     list_display = ("id", "client", "resource", "view_count", "completed_at", "updated_at")
     list_select_related = ("client", "resource")
     search_fields = ("client__email", "coach__email")
@@ -185,7 +178,7 @@ class ResourceProgressAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ResourceView)
-class ResourceViewAdmin(ReadOnlyAdmin):
+class ResourceViewAdmin(LibraryAdmin):
     list_display = ("id", "client", "resource", "viewed_at")
     list_select_related = ("client", "resource")
     search_fields = ("client__email", "coach__email")
@@ -194,8 +187,8 @@ class ResourceViewAdmin(ReadOnlyAdmin):
 
 
 @admin.register(SessionHomework)
-class SessionHomeworkAdmin(ReadOnlyAdmin):
+class SessionHomeworkAdmin(LibraryAdmin):
     list_display = ("id", "session", "client", "resource", "created_at")
-    list_select_related = ("client", "resource")
+    list_select_related = ("session", "client", "resource")
     search_fields = ("client__email", "coach__email")
     fields = ("coach", "client", "session", "resource", "created_at")

@@ -36,6 +36,7 @@ COACH_NAV = (
     NavItem(_("Group sessions"), "scheduling_groups:coach_list", "users"),
     NavItem(_("Library"), "resources_library:library", "book"),
     NavItem(_("Journal prompts"), "journal_coach:prompts", "book"),
+    NavItem(_("Analytics"), "analytics_coach:dashboard", "grid"),
     NavItem(_("Scheduling setup"), "scheduling_setup:types", "settings"),
 )
 CLIENT_NAV = (
@@ -51,6 +52,10 @@ CLIENT_NAV = (
 )
 ADMIN_NAV = (
     NavItem(_("Overview"), "admin_area:home", "home"),
+    NavItem(_("KPIs"), "analytics_admin:kpis", "grid"),
+    NavItem(_("Operations"), "analytics_admin:operations", "clock"),
+    NavItem(_("Business"), "analytics_admin:business", "grid"),
+    NavItem(_("NPS survey"), "analytics_nps:admin", "users"),
     NavItem(_("Components"), "admin_area:components", "grid"),
     NavItem(_("Outbox"), "admin_area:outbox", "inbox"),
     NavItem(_("Safety review"), "safety:review", "inbox"),

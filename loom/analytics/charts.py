@@ -1,0 +1,522 @@
+"""Geometry of the analytics charts, drawn on the server as small inline SVG.
+
+The templates only place what is computed here, so a dashboard needs no JavaScript and no
+chart library:
+
+- ``analytics/_chart_line.html``: ``line_chart`` — one or more series over equally spaced
+  periods (weeks, months) with an optional dashed target line;
+- ``analytics/_chart_bars.html``: ``bar_chart`` — grouped or stacked columns per period;
+- ``analytics/_chart_spark.html``: ``sparkline`` — a small trend for a table cell.
+
+Include them with the chart and its accessible name::
+
+    {% include "analytics/_chart_line.html" with chart=chart name=_("Onboarding, 12 weeks") %}
+
+Each chart is one image (``role="img"``) named by ``name`` (and described by the
+optional ``description``); the page always shows a table with the same numbers next
+to it. Series are told apart by line dash or fill pattern as well as colour, and the
+legend repeats the sample, so nothing relies on colour alone.
+
+Time runs in the reading direction: left to right in English, right to left in Hebrew
+(``rtl=True`` mirrors every x). The SVG itself is always laid out left to right
+(``direction="ltr"`` in the templates) so the anchors computed here mean the same on
+both pages.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from django.utils.formats import number_format
+from django.utils.translation import gettext
+
+# The viewBox; the SVG scales to its container (analytics.css caps its width).
+WIDTH = 560
+MARGIN_START = 52  # room for the y labels ("100%", "1,200")
+MARGIN_END = 12
+TOP = 18
+PLOT_HEIGHT = 180
+AXIS_GAP = 24
+# Dots on every point for short series; beyond this only isolated points get one
+# (a point with no neighbour draws no line, so it would otherwise be invisible).
+DOTS_MAX = 60
+# At most this many x labels; more would overlap at 375 px.
+X_LABELS_MAX = 4
+# Values printed above columns only while they stay legible.
+BAR_VALUES_MAX = 12
+
+SPARK_WIDTH = 120
+SPARK_HEIGHT = 32
+SPARK_PAD = 4
+
+# A series' look: colour *and* dash/fill pattern (analytics.css), so two series differ
+# for someone who cannot tell the colours apart.
+Style = Literal["primary", "secondary", "tertiary", "quaternary"]
+STYLES: tuple[Style, ...] = ("primary", "secondary", "tertiary", "quaternary")
+Unit = str  # "percent" | "count" | "per_coach" | "minutes" | "hours" | "score" | ""
+Formatter = Callable[[float], str]
+
+
+def format_value(value: float | None, unit: Unit = "", *, digits: int | None = None) -> str:
+    """A figure in its unit for the viewer's locale: ``85.5%``, ``1,204``, ``8.2 min``.
+
+    ``digits`` defaults to 0 for counts and scores and 1 otherwise; ``None`` is "–".
+    """
+    if value is None:
+        return "–"
+    if digits is None:
+        digits = 0 if unit in ("count", "score") else 1
+    text = number_format(round(value, digits), digits, force_grouping=True)
+    if unit == "percent":
+        return gettext("%(value)s%%") % {"value": text}
+    if unit == "minutes":
+        return gettext("%(value)s min") % {"value": text}
+    if unit == "hours":
+        return gettext("%(value)s h") % {"value": text}
+    return text
+
+
+@dataclass(frozen=True)
+class Series:
+    """One line (or one colour of columns): a label and one value per x position
+    (``None`` where there is no figure: the line breaks there, the column is absent)."""
+
+    label: str
+    values: Sequence[float | None]
+    style: Style | None = None  # by position when None
+
+
+@dataclass(frozen=True)
+class AxisText:
+    x: float
+    y: float
+    text: str
+    anchor: str
+
+
+@dataclass(frozen=True)
+class GridLine:
+    x1: float
+    x2: float
+    y: float
+
+
+@dataclass(frozen=True)
+class Dot:
+    x: float
+    y: float
+
+
+@dataclass(frozen=True)
+class Line:
+    label: str
+    style: Style
+    path: str
+    dots: list[Dot]
+
+
+@dataclass(frozen=True)
+class LegendItem:
+    label: str
+    style: str  # a Style, or "target"
+
+
+@dataclass(frozen=True)
+class LineChart:
+    id: str
+    width: int
+    height: int
+    rtl: bool
+    lines: list[Line]
+    grid: list[GridLine]
+    axis: list[AxisText]
+    legend: list[LegendItem]
+    target: GridLine | None
+    target_text: AxisText | None
+    empty: bool
+
+
+@dataclass(frozen=True)
+class Rect:
+    x: float
+    y: float
+    width: float
+    height: float
+    style: Style
+
+
+@dataclass(frozen=True)
+class Column:
+    """One x position of a bar chart: its rectangles and the text above them."""
+
+    label: str
+    rects: list[Rect]
+    values: list[AxisText] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class BarChart:
+    id: str
+    width: int
+    height: int
+    rtl: bool
+    stacked: bool
+    columns: list[Column]
+    grid: list[GridLine]
+    axis: list[AxisText]
+    legend: list[LegendItem]
+    baseline: GridLine
+    empty: bool
+
+
+@dataclass(frozen=True)
+class Sparkline:
+    id: str
+    width: int
+    height: int
+    path: str
+    last: Dot | None
+    target_y: float | None
+    empty: bool
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def _mirror(x: float, rtl: bool, width: float = WIDTH) -> float:
+    return width - x if rtl else x
+
+
+def _anchor(anchor: str, rtl: bool) -> str:
+    if not rtl or anchor == "middle":
+        return anchor
+    return "end" if anchor == "start" else "start"
+
+
+def _style(series: Series, index: int) -> Style:
+    return series.style or STYLES[index % len(STYLES)]
+
+
+def nice_step(span: float, ticks: int = 4) -> float:
+    """A round step (1, 2, 2.5 or 5 × 10ⁿ) that cuts ``span`` into about ``ticks`` parts."""
+    if span <= 0 or not math.isfinite(span):
+        return 1.0
+    raw = span / ticks
+    power = 10 ** math.floor(math.log10(raw))
+    for factor in (1, 2, 2.5, 5, 10):
+        if raw <= factor * power:
+            return factor * power
+    return 10 * power
+
+
+def nice_scale(
+    values: Sequence[float], *, y_min: float | None = None, y_max: float | None = None
+) -> tuple[float, float, list[float]]:
+    """The y range and its tick levels: always including 0 (a trend read from a cut-off
+    axis exaggerates), rounded out to whole steps; fixed ends win when given."""
+    low = min([0.0, *values]) if y_min is None else y_min
+    high = max([0.0, *values]) if y_max is None else y_max
+    if high <= low:
+        high = low + 1.0
+    step = nice_step(high - low)
+    if y_min is None:
+        low = math.floor(low / step + 1e-9) * step
+    if y_max is None:
+        high = math.ceil(high / step - 1e-9) * step
+    ticks: list[float] = []
+    level = math.ceil(low / step - 1e-9) * step
+    while level <= high + step * 1e-6:
+        ticks.append(0.0 if abs(level) < step * 1e-9 else level)
+        level += step
+    return low, high, ticks
+
+
+class _Frame:
+    """The plot area's x positions (equally spaced, mirrored in RTL) and y scale."""
+
+    def __init__(self, count: int, low: float, high: float, rtl: bool, *, centred: bool):
+        self.count = count
+        self.low = low
+        self.high = high
+        self.rtl = rtl
+        self.plot_width = WIDTH - MARGIN_START - MARGIN_END
+        # Lines use the full width (first and last point on the edges); columns sit in
+        # the middle of equal slots.
+        self.centred = centred
+        self.bottom = TOP + PLOT_HEIGHT
+
+    def x(self, index: int) -> float:
+        if self.centred:
+            slot = self.plot_width / max(self.count, 1)
+            raw = MARGIN_START + slot * (index + 0.5)
+        elif self.count <= 1:
+            raw = MARGIN_START + self.plot_width / 2
+        else:
+            raw = MARGIN_START + index / (self.count - 1) * self.plot_width
+        return _mirror(raw, self.rtl)
+
+    def y(self, value: float) -> float:
+        clamped = min(max(value, self.low), self.high)
+        return TOP + (self.high - clamped) / (self.high - self.low) * PLOT_HEIGHT
+
+    def grid_and_labels(
+        self, ticks: Sequence[float], fmt: Formatter
+    ) -> tuple[list[GridLine], list[AxisText]]:
+        x1 = _mirror(MARGIN_START, self.rtl)
+        x2 = _mirror(WIDTH - MARGIN_END, self.rtl)
+        grid = [GridLine(x1, x2, self.y(level)) for level in ticks]
+        labels = [
+            AxisText(
+                _mirror(MARGIN_START - 6, self.rtl),
+                self.y(level) + 5,
+                fmt(level),
+                _anchor("end", self.rtl),
+            )
+            for level in ticks
+        ]
+        return grid, labels
+
+    def x_labels(self, labels: Sequence[str]) -> list[AxisText]:
+        """First, last and evenly spaced ones between, at most ``X_LABELS_MAX``."""
+        count = len(labels)
+        if not count:
+            return []
+        wanted = min(count, X_LABELS_MAX)
+        if wanted == 1:
+            picks = [0]
+        else:
+            picks = sorted({round(i * (count - 1) / (wanted - 1)) for i in range(wanted)})
+        texts = []
+        for index in picks:
+            if self.centred or count == 1:
+                anchor = "middle"
+            elif index == 0:
+                anchor = _anchor("start", self.rtl)
+            elif index == count - 1:
+                anchor = _anchor("end", self.rtl)
+            else:
+                anchor = "middle"
+            texts.append(AxisText(self.x(index), self.bottom + AXIS_GAP - 6, labels[index], anchor))
+        return texts
+
+
+def _tick_formatter(unit: Unit, ticks: Sequence[float]) -> Formatter:
+    # Whole ticks print without decimals; a 0.5 step keeps one.
+    whole = all(float(level).is_integer() for level in ticks)
+    digits = 0 if whole else (1 if all((level * 10).is_integer() for level in ticks) else 2)
+    return lambda level: format_value(level, unit, digits=digits)
+
+
+def _legend(series: Sequence[Series], target: float | None) -> list[LegendItem]:
+    items = [LegendItem(s.label, _style(s, i)) for i, s in enumerate(series)]
+    if target is not None:
+        items.append(LegendItem(gettext("Target"), "target"))
+    return items
+
+
+# ----------------------------------------------------------------------------- charts
+
+
+def line_chart(
+    chart_id: str,
+    *,
+    labels: Sequence[str],
+    series: Sequence[Series],
+    rtl: bool,
+    unit: Unit = "",
+    target: float | None = None,
+    y_min: float | None = None,
+    y_max: float | None = None,
+) -> LineChart:
+    """Lines over equally spaced periods, ``labels[i]`` naming position ``i`` (a week's
+    Monday, a month). The pen lifts over ``None`` so a missing week is not drawn as a
+    trend. ``target`` adds a dashed horizontal line with its value; the y range always
+    includes 0 and the target, unless ``y_min``/``y_max`` fix it."""
+    count = len(labels)
+    for item in series:
+        if len(item.values) != count:
+            raise ValueError(f"Series {item.label!r} has {len(item.values)} values for {count}.")
+    present = [v for item in series for v in item.values if v is not None]
+    low, high, ticks = nice_scale(
+        present + ([target] if target is not None else []), y_min=y_min, y_max=y_max
+    )
+    frame = _Frame(count, low, high, rtl, centred=False)
+    fmt = _tick_formatter(unit, ticks)
+    grid, axis = frame.grid_and_labels(ticks, fmt)
+    axis.extend(frame.x_labels(labels))
+
+    lines = []
+    for index, item in enumerate(series):
+        parts: list[str] = []
+        dots: list[Dot] = []
+        values = list(item.values)
+        for i, value in enumerate(values):
+            if value is None:
+                continue
+            joined = i > 0 and values[i - 1] is not None
+            parts.append(f"{'L' if joined else 'M'}{frame.x(i):.1f} {frame.y(value):.1f}")
+            isolated = not joined and (i + 1 >= count or values[i + 1] is None)
+            if count <= DOTS_MAX or isolated:
+                dots.append(Dot(frame.x(i), frame.y(value)))
+        lines.append(Line(item.label, _style(item, index), " ".join(parts), dots))
+
+    target_line = target_text = None
+    if target is not None:
+        y = frame.y(target)
+        target_line = GridLine(_mirror(MARGIN_START, rtl), _mirror(WIDTH - MARGIN_END, rtl), y)
+        target_text = AxisText(
+            _mirror(WIDTH - MARGIN_END, rtl),
+            y - 5,
+            gettext("Target %(value)s")
+            % {
+                "value": format_value(
+                    target, unit, digits=0 if float(target).is_integer() else None
+                )
+            },
+            _anchor("end", rtl),
+        )
+    return LineChart(
+        id=chart_id,
+        width=WIDTH,
+        height=frame.bottom + AXIS_GAP + 4,
+        rtl=rtl,
+        lines=lines,
+        grid=grid,
+        axis=axis,
+        legend=_legend(series, target),
+        target=target_line,
+        target_text=target_text,
+        empty=not present,
+    )
+
+
+def bar_chart(
+    chart_id: str,
+    *,
+    labels: Sequence[str],
+    series: Sequence[Series],
+    rtl: bool,
+    unit: Unit = "",
+    stacked: bool = False,
+) -> BarChart:
+    """Columns per period: side by side (grouped) or on top of each other (``stacked``,
+    for parts of a whole such as new coaches + new clients; values must not be negative).
+    Grouped columns may go below 0. The values are printed above the columns while
+    there are at most ``BAR_VALUES_MAX`` of them (the stack's total when stacked)."""
+    count = len(labels)
+    for item in series:
+        if len(item.values) != count:
+            raise ValueError(f"Series {item.label!r} has {len(item.values)} values for {count}.")
+        if stacked and any(v is not None and v < 0 for v in item.values):
+            raise ValueError("A stacked bar chart cannot show negative values.")
+    if stacked:
+        extent = [sum(s.values[i] or 0.0 for s in series) for i in range(count)]
+    else:
+        extent = [v for s in series for v in s.values if v is not None]
+    present = any(v is not None for s in series for v in s.values)
+    low, high, ticks = nice_scale(extent)
+    frame = _Frame(count, low, high, rtl, centred=True)
+    fmt = _tick_formatter(unit, ticks)
+    grid, axis = frame.grid_and_labels(ticks, fmt)
+    axis.extend(frame.x_labels(labels))
+
+    slot = frame.plot_width / max(count, 1)
+    group_width = slot * 0.7
+    per_bar = group_width if stacked else group_width / max(len(series), 1)
+    shown = count if stacked else count * len(series)
+    show_values = shown <= BAR_VALUES_MAX
+    zero_y = frame.y(0.0)
+    columns = []
+    for i, label in enumerate(labels):
+        centre = frame.x(i)
+        start = centre - group_width / 2  # the group's left edge in SVG space
+        rects: list[Rect] = []
+        texts: list[AxisText] = []
+        running = 0.0
+        for j, item in enumerate(series):
+            value = item.values[i]
+            if value is None:
+                continue
+            if stacked:
+                y_top = frame.y(running + value)
+                y_bottom = frame.y(running)
+                running += value
+                x = start
+            else:
+                # Series order follows the reading direction inside the group too.
+                position = (len(series) - 1 - j) if rtl else j
+                x = start + position * per_bar
+                y_top, y_bottom = sorted((frame.y(value), zero_y))
+                if show_values:
+                    above = value >= 0
+                    texts.append(
+                        AxisText(
+                            x + per_bar / 2,
+                            (y_top - 4) if above else (y_bottom + 14),
+                            format_value(value, unit),
+                            "middle",
+                        )
+                    )
+            if y_bottom - y_top > 0:
+                rects.append(Rect(x, y_top, per_bar, y_bottom - y_top, _style(item, j)))
+        if stacked and show_values and any(s.values[i] is not None for s in series):
+            texts.append(
+                AxisText(centre, frame.y(running) - 4, format_value(running, unit), "middle")
+            )
+        columns.append(Column(label, rects, texts))
+    return BarChart(
+        id=chart_id,
+        width=WIDTH,
+        height=frame.bottom + AXIS_GAP + 4,
+        rtl=rtl,
+        stacked=stacked,
+        columns=columns,
+        grid=grid,
+        axis=axis,
+        legend=_legend(series, None) if len(series) > 1 else [],
+        baseline=GridLine(_mirror(MARGIN_START, rtl), _mirror(WIDTH - MARGIN_END, rtl), zero_y),
+        empty=not present,
+    )
+
+
+def sparkline(
+    chart_id: str,
+    values: Sequence[float | None],
+    *,
+    rtl: bool,
+    target: float | None = None,
+) -> Sparkline:
+    """A small trend line for a table cell (no axes, no text): the pen lifts over gaps,
+    the latest point has a dot, and a target inside the range is a faint line. The
+    scale fits the values (not from 0): it shows direction, the table shows figures."""
+    present = [v for v in values if v is not None]
+    if not present:
+        return Sparkline(chart_id, SPARK_WIDTH, SPARK_HEIGHT, "", None, None, True)
+    low = min(present)
+    high = max(present)
+    if high == low:
+        low, high = low - 1, high + 1
+    inner_w = SPARK_WIDTH - 2 * SPARK_PAD
+    inner_h = SPARK_HEIGHT - 2 * SPARK_PAD
+    count = len(values)
+
+    def x_of(i: int) -> float:
+        raw = SPARK_PAD + (i / (count - 1) * inner_w if count > 1 else inner_w / 2)
+        return _mirror(raw, rtl, SPARK_WIDTH)
+
+    def y_of(v: float) -> float:
+        return SPARK_PAD + (high - v) / (high - low) * inner_h
+
+    parts = []
+    last: Dot | None = None
+    for i, value in enumerate(values):
+        if value is None:
+            continue
+        joined = i > 0 and values[i - 1] is not None
+        parts.append(f"{'L' if joined else 'M'}{x_of(i):.1f} {y_of(value):.1f}")
+        last = Dot(x_of(i), y_of(value))
+    target_y = y_of(target) if target is not None and low <= target <= high else None
+    return Sparkline(chart_id, SPARK_WIDTH, SPARK_HEIGHT, " ".join(parts), last, target_y, False)
