@@ -38,6 +38,7 @@ demo: install
 	$(UV) run loom load_demo_schedule
 	$(UV) run loom load_demo_resources
 	$(UV) run loom load_demo_messages
+	$(UV) run loom load_demo_analytics
 	PORT=$(PORT) bash scripts/serve-demo.sh
 
 lint: install-python

@@ -3,12 +3,12 @@
 At scale 1.0 (``BENCH_ANALYTICS_SCALE``, the issue's numbers): **1,000 coaches and
 50,000 clients** (50 each) with their coach links, onboarding rows, profiles, e-mail
 addresses and invitations (one accepted per client, two open per coach); one session
-type per coach and about **90,000 sessions** over 26 weeks and the next two (2–5 a week
+type per coach and about **86,000 sessions** over 26 weeks and the next two (2–5 a week
 per coach, completed, cancelled by either side, late, no-show, declined, still
-scheduled, requested); a conversation per client with about **300,000 messages**;
-20 resources per coach, 3 shares per client, opens and progress; about 170,000
+scheduled, requested); 38,000 conversations with about **280,000 messages**;
+20 resources per coach, 3 shares per client, opens and progress; about 150,000
 journal entries (title and body one fixed ciphertext made once with
-``loom.core.crypto``), about 250,000 check-ins, check-in sharing choices, monthly NPS
+``loom.core.crypto``), about 230,000 check-ins, check-in sharing choices, monthly NPS
 answers; and **5,000,000 ``analytics.Event`` rows** over the 26 weeks. Everything but
 the people scales linearly (50 clients per coach at every scale); 0.02 is a quick run.
 

@@ -459,7 +459,13 @@ ANALYTICS_VISIT_TIMEOUT_MINUTES = env_int("ANALYTICS_VISIT_TIMEOUT_MINUTES", 30)
 # Where events wait before the worker writes them: "redis" (needs REDIS_URL), "database"
 # (one INSERT per event, after the response) or "auto" (redis when REDIS_URL is set).
 ANALYTICS_EVENT_BUFFER = env_str("ANALYTICS_EVENT_BUFFER", "auto")
+# The Redis list the request path pushes events onto (deployments sharing a Redis differ).
+ANALYTICS_EVENT_BUFFER_KEY = env_str("ANALYTICS_EVENT_BUFFER_KEY", "loom:analytics:events")
 # The coach analytics flags a client with no activity for this many days.
 ANALYTICS_ATTENTION_DAYS = env_int("ANALYTICS_ATTENTION_DAYS", 14)
 # Finished exports can be downloaded for this long, then the worker deletes them.
 ANALYTICS_EXPORT_RETENTION_HOURS = env_int("ANALYTICS_EXPORT_RETENTION_HOURS", 72)
+# The operations dashboard's metrics window (loom.core.ops): "auto" (Redis when REDIS_URL
+# is set, else process memory), "redis" or "memory"; and the Redis key prefix.
+LOOM_OPS_METRICS_STORE = env_str("LOOM_OPS_METRICS_STORE", "auto")
+LOOM_OPS_METRICS_KEY = env_str("LOOM_OPS_METRICS_KEY", "loom:ops")

@@ -41,3 +41,7 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
 # one Redis buffer shared by both xdist workers would mix their events. The Redis buffer
 # has its own tests (tests/analytics), each on a key of its own.
 ANALYTICS_EVENT_BUFFER = "database"
+# Every test request feeds the operations metrics window; keep it in process memory so
+# the suite never writes to a shared Redis. The Redis store has its own tests on keys of
+# their own (tests/core/test_ops_metrics.py).
+LOOM_OPS_METRICS_STORE = "memory"

@@ -56,7 +56,7 @@ from django.db.models import QuerySet
 from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from loom.accounts.models import Role, User, user_language
 from loom.analytics.models import Export, ExportFormat, ExportStatus
@@ -96,6 +96,7 @@ ACTIVE_STATUSES = (ExportStatus.QUEUED, ExportStatus.RUNNING)
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 _ASCII_FILENAME_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
 
 
 # --- Who may export what ---------------------------------------------------------------------
@@ -111,14 +112,6 @@ def audience_allows(user: Any, table: Table) -> bool:
     if not getattr(user, "is_active", False):
         return False
     return bool(getattr(user, "role", None) == _AUDIENCE_ROLES.get(table.audience))
-
-
-def can_export(user: Any) -> bool:
-    """Coaches and admins export; clients have no dashboards to export."""
-    return bool(
-        getattr(user, "is_authenticated", False)
-        and getattr(user, "role", None) in _AUDIENCE_ROLES.values()
-    )
 
 
 # --- Request ---------------------------------------------------------------------------------
@@ -139,6 +132,11 @@ def _check_query(query: Mapping[str, str]) -> None:
     for name, value in query.items():
         if not name or len(name) > MAX_PARAM_NAME or len(str(value)) > MAX_PARAM_VALUE:
             raise DomainError(_("A parameter of that export is too long."), code="param_too_long")
+        if _CONTROL_CHARACTER.search(name) or _CONTROL_CHARACTER.search(str(value)):
+            # No filter holds them, and PostgreSQL's jsonb refuses a NUL outright.
+            raise DomainError(
+                _("Those filters are not valid for this table."), code="invalid_params"
+            )
 
 
 def _lock_requester(user: User) -> None:
@@ -149,8 +147,11 @@ def _lock_requester(user: User) -> None:
 
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
+            # Two int4 keys: this lock's name and the person (folded into int4 range;
+            # two people sharing a key only wait for each other, briefly).
             cursor.execute(
-                "SELECT pg_advisory_xact_lock(hashtext('loom.analytics.export'), %s)", [user.pk]
+                "SELECT pg_advisory_xact_lock(hashtext('loom.analytics.export'), %s::integer)",
+                [int(user.pk) % 2_147_483_647],
             )
 
 
@@ -198,17 +199,18 @@ def export_request(
     language = language or user_language(user)
     if language not in dict(settings.LANGUAGES):
         language = settings.LANGUAGE_CODE
-    time_zone = time_zone or getattr(user, "timezone", "") or "UTC"
-    if time_zone not in zoneinfo.available_timezones():
-        time_zone = "UTC"
+    time_zone = _zone(time_zone or getattr(user, "timezone", "") or "UTC").key
 
     _lock_requester(user)
     active = Export.objects.filter(requested_by=user, status__in=ACTIVE_STATUSES).count()
     if active >= MAX_ACTIVE_EXPORTS:
         raise DomainError(
-            _(
+            ngettext(
+                "You already have %(count)d export being prepared. "
+                "Wait for it to finish, then try again.",
                 "You already have %(count)d exports being prepared. "
-                "Wait for one to finish, then try again."
+                "Wait for one to finish, then try again.",
+                active,
             )
             % {"count": active},
             code="too_many_exports",
@@ -342,9 +344,11 @@ class ExportBuildError(Exception):
 
 
 def _zone(name: str) -> zoneinfo.ZoneInfo:
+    """The zone called ``name``, or UTC for anything that is not one ("America" is a
+    folder: IsADirectoryError; an overlong name: OSError)."""
     try:
         return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
         return zoneinfo.ZoneInfo("UTC")
 
 

@@ -11,9 +11,10 @@ one-sentence version the drill-down page shows, and ``numerator_label`` /
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
 from django.utils.functional import Promise
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 Unit = Literal["percent", "count", "per_coach", "minutes", "hours", "score"]
@@ -46,6 +47,19 @@ class KpiDefinition:
     definition: str | Promise = ""
     numerator_label: str | Promise = ""
     denominator_label: str | Promise = ""
+    # Where the figures come from (never any text anyone wrote: see kpi_formulas).
+    source: str | Promise = ""
+
+    @property
+    def formula(self) -> str | Promise:
+        """How the value follows from the two stored counts, in words."""
+        if not (self.numerator_label and self.denominator_label):
+            return ""
+        # A lazy pattern: format_lazy translates it when the result is rendered.
+        pattern = cast(str, FORMULAS_BY_UNIT[self.unit])
+        return format_lazy(
+            pattern, numerator=self.numerator_label, denominator=self.denominator_label
+        )
 
     def status(self, value: float | None) -> Status:
         """Green when the target is met, amber when within the margin, red otherwise."""
@@ -59,6 +73,16 @@ class KpiDefinition:
             return "green"
         return "amber" if value <= self.target * (1 + self.amber_margin) else "red"
 
+
+# ``format_lazy`` fills the labels in at render time, in the viewer's language.
+FORMULAS_BY_UNIT: dict[str, str | Promise] = {
+    "percent": _("{numerator} ÷ {denominator} × 100"),
+    "score": _("{numerator} ÷ {denominator} × 100"),
+    "per_coach": _("{numerator} ÷ {denominator}"),
+    "minutes": _("{numerator} ÷ {denominator}"),
+    "hours": _("{numerator} ÷ {denominator}"),
+    "count": _("{numerator} (out of {denominator})"),
+}
 
 ROLES = ("all", "coach", "client")
 NPS_SEGMENTS = ("all", "coach", "client", "session", "monthly", "en", "he")
@@ -78,6 +102,7 @@ KPIS: tuple[KpiDefinition, ...] = (
         ),
         numerator_label=_("Completed within 7 days"),
         denominator_label=_("Invited or signed up"),
+        source=_("Invitations, accounts and onboarding progress"),
     ),
     KpiDefinition(
         "sessions_per_coach",
@@ -93,6 +118,7 @@ KPIS: tuple[KpiDefinition, ...] = (
         ),
         numerator_label=_("Completed sessions"),
         denominator_label=_("Active coaches"),
+        source=_("Sessions"),
     ),
     KpiDefinition(
         "coaches_at_baseline",
@@ -108,6 +134,7 @@ KPIS: tuple[KpiDefinition, ...] = (
         ),
         numerator_label=_("Coaches at 3 a week or more"),
         denominator_label=_("Coaches onboarded 30 days or more"),
+        source=_("Sessions and onboarding progress"),
     ),
     KpiDefinition(
         "session_completion",
@@ -122,6 +149,7 @@ KPIS: tuple[KpiDefinition, ...] = (
         ),
         numerator_label=_("Completed sessions"),
         denominator_label=_("Scheduled sessions"),
+        source=_("Sessions and their history"),
     ),
     KpiDefinition(
         "nps",
@@ -137,6 +165,7 @@ KPIS: tuple[KpiDefinition, ...] = (
         ),
         numerator_label=_("Promoters minus detractors"),
         denominator_label=_("Answers"),
+        source=_("Survey answers"),
     ),
     KpiDefinition(
         "active_coaches",
@@ -151,6 +180,7 @@ KPIS: tuple[KpiDefinition, ...] = (
         ),
         numerator_label=_("Active coaches"),
         denominator_label=_("Coach accounts"),
+        source=_("Sessions"),
     ),
     KpiDefinition(
         "active_clients",
@@ -164,6 +194,7 @@ KPIS: tuple[KpiDefinition, ...] = (
         ),
         numerator_label=_("Active clients"),
         denominator_label=_("Client accounts"),
+        source=_("Daily activity (from product events)"),
     ),
     KpiDefinition(
         "dau_share",
@@ -179,6 +210,7 @@ KPIS: tuple[KpiDefinition, ...] = (
         ),
         numerator_label=_("Active people (daily average)"),
         denominator_label=_("Accounts (daily average)"),
+        source=_("Daily activity (from product events)"),
     ),
     KpiDefinition(
         "wau_share",
@@ -193,6 +225,7 @@ KPIS: tuple[KpiDefinition, ...] = (
         ),
         numerator_label=_("Active people"),
         denominator_label=_("Accounts"),
+        source=_("Daily activity (from product events)"),
     ),
     KpiDefinition(
         "visit_minutes",
@@ -206,6 +239,7 @@ KPIS: tuple[KpiDefinition, ...] = (
         ),
         numerator_label=_("Minutes in visits"),
         denominator_label=_("Visits"),
+        source=_("Daily activity (from product events)"),
     ),
     KpiDefinition(
         "return_7d",
@@ -221,6 +255,7 @@ KPIS: tuple[KpiDefinition, ...] = (
         ),
         numerator_label=_("Came back within 7 days"),
         denominator_label=_("Active people"),
+        source=_("Daily activity (from product events)"),
     ),
     KpiDefinition(
         "coach_resource_upload_14d",
@@ -235,6 +270,7 @@ KPIS: tuple[KpiDefinition, ...] = (
         ),
         numerator_label=_("Uploaded within 14 days"),
         denominator_label=_("Coaches who signed up"),
+        source=_("Resource libraries and product events"),
     ),
     KpiDefinition(
         "client_resource_open_7d",
@@ -249,6 +285,7 @@ KPIS: tuple[KpiDefinition, ...] = (
         ),
         numerator_label=_("Opened within 7 days"),
         denominator_label=_("Clients given a resource"),
+        source=_("Resource shares and openings"),
     ),
     KpiDefinition(
         "client_journal_weekly",
@@ -262,6 +299,7 @@ KPIS: tuple[KpiDefinition, ...] = (
         ),
         numerator_label=_("Wrote an entry"),
         denominator_label=_("Client accounts"),
+        source=_("Journal entry dates and product events"),
     ),
     KpiDefinition(
         "client_journal_sharing",
@@ -275,6 +313,7 @@ KPIS: tuple[KpiDefinition, ...] = (
         ),
         numerator_label=_("Shared an entry"),
         denominator_label=_("Client accounts"),
+        source=_("Journal sharing dates and product events"),
     ),
     KpiDefinition(
         "messaging_pairs_weekly",
@@ -288,6 +327,7 @@ KPIS: tuple[KpiDefinition, ...] = (
         ),
         numerator_label=_("Pairs with a message"),
         denominator_label=_("Active pairs"),
+        source=_("Coach–client links and message times"),
     ),
     KpiDefinition(
         "coach_response_hours",
@@ -304,6 +344,7 @@ KPIS: tuple[KpiDefinition, ...] = (
         ),
         numerator_label=_("Hours to reply (total)"),
         denominator_label=_("Answered turns"),
+        source=_("Message times"),
     ),
     KpiDefinition(
         "coach_response_unanswered",
@@ -317,6 +358,7 @@ KPIS: tuple[KpiDefinition, ...] = (
         ),
         numerator_label=_("Unanswered turns"),
         denominator_label=_("Turns"),
+        source=_("Message times"),
     ),
     KpiDefinition(
         "coaches_total",
@@ -327,6 +369,7 @@ KPIS: tuple[KpiDefinition, ...] = (
         definition=_("Active coach accounts at the end of the period."),
         numerator_label=_("Coaches at the end"),
         denominator_label=_("Coaches at the start"),
+        source=_("Accounts"),
     ),
     KpiDefinition(
         "clients_total",
@@ -337,6 +380,7 @@ KPIS: tuple[KpiDefinition, ...] = (
         definition=_("Active client accounts at the end of the period."),
         numerator_label=_("Clients at the end"),
         denominator_label=_("Clients at the start"),
+        source=_("Accounts"),
     ),
     KpiDefinition(
         "coaches_new",
@@ -347,6 +391,7 @@ KPIS: tuple[KpiDefinition, ...] = (
         definition=_("Coach accounts (still active) that joined in the period."),
         numerator_label=_("New coaches"),
         denominator_label=_("Coaches at the end"),
+        source=_("Accounts"),
     ),
     KpiDefinition(
         "clients_new",
@@ -357,6 +402,7 @@ KPIS: tuple[KpiDefinition, ...] = (
         definition=_("Client accounts (still active) that joined in the period."),
         numerator_label=_("New clients"),
         denominator_label=_("Clients at the end"),
+        source=_("Accounts"),
     ),
 )
 

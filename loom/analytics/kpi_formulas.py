@@ -20,7 +20,8 @@ Conventions (docs/analytics.md repeats them):
   the population it is drawn from (shown next to it on the drill-down).
 * No formula reads text: journal bodies, notes, messages, comments and titles are never
   selected (the tests read the SQL to prove it). Only ids, times, statuses, roles and
-  counts.
+  counts — and invitation addresses, inside ``COUNT(DISTINCT lower(email))`` only, to
+  count a person invited twice once; no address leaves the database.
 """
 
 from __future__ import annotations

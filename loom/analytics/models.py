@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone as dj_timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from loom.core.fields import EncryptedTextField
 
@@ -242,10 +243,11 @@ class ExportFormat(models.TextChoices):
 
 
 class ExportStatus(models.TextChoices):
-    QUEUED = "queued", _("Waiting")
-    RUNNING = "running", _("Being prepared")
-    READY = "ready", _("Ready")
-    FAILED = "failed", _("Failed")
+    # With a context: an export is masculine singular in Hebrew, unlike other "Waiting"s.
+    QUEUED = "queued", pgettext_lazy("export status", "Waiting")
+    RUNNING = "running", pgettext_lazy("export status", "Being prepared")
+    READY = "ready", pgettext_lazy("export status", "Ready")
+    FAILED = "failed", pgettext_lazy("export status", "Failed")
 
 
 class Export(models.Model):

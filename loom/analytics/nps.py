@@ -240,7 +240,12 @@ def nps_offer_cached(user: Any, *, now: datetime | None = None) -> NpsOffer | No
     cached = cache.get(key)
     if isinstance(cached, dict) and cached.get("day") == day:
         offer = cached.get("offer")
-        return NpsOffer(**offer) if offer else None
+        if not offer:
+            return None
+        try:
+            return NpsOffer(**offer)
+        except TypeError:
+            pass  # written by another version of this module: work it out again
     offer_found = nps_offer_for(user, now=now)
     cache.set(
         key, {"day": day, "offer": offer_found.as_cache() if offer_found else None}, CACHE_SECONDS

@@ -8,6 +8,8 @@ the transaction commits (``event_record``), so a rolled-back write records nothi
 Each event takes its time from the row (``created_at``, ``occurred_at``, …): the moment
 the action was stored, which is also right for rows written with past times (demo data).
 
+Rows loaded from fixtures (``raw`` saves) record nothing.
+
 Sources, chosen so each action is counted once, by the person who did it:
 
 * ``sign_in``: Django's ``user_logged_in`` (allauth signs in through ``login()``, so its
@@ -69,6 +71,8 @@ def _sign_in(sender: Any, user: Any, **kwargs: Any) -> None:
 
 @receiver(post_save, sender=SessionEvent, dispatch_uid="analytics_booking")
 def _booking(sender: Any, instance: SessionEvent, created: bool, **kwargs: Any) -> None:
+    if kwargs.get("raw"):
+        return
     if created and instance.kind in _BOOKING_KINDS and instance.actor_id:
         event_record(
             user=instance.actor_id,
@@ -83,6 +87,8 @@ def _booking(sender: Any, instance: SessionEvent, created: bool, **kwargs: Any) 
 
 @receiver(post_save, sender=Message, dispatch_uid="analytics_message_sent")
 def _message_sent(sender: Any, instance: Message, created: bool, **kwargs: Any) -> None:
+    if kwargs.get("raw"):
+        return
     if created and instance.sender_id:
         event_record(
             user=instance.sender_id,
@@ -97,6 +103,8 @@ def _message_sent(sender: Any, instance: Message, created: bool, **kwargs: Any) 
 
 @receiver(post_save, sender=Resource, dispatch_uid="analytics_resource_uploaded")
 def _resource_uploaded(sender: Any, instance: Resource, created: bool, **kwargs: Any) -> None:
+    if kwargs.get("raw"):
+        return
     if created and instance.coach_id:
         event_record(
             user=instance.coach_id,
@@ -108,6 +116,8 @@ def _resource_uploaded(sender: Any, instance: Resource, created: bool, **kwargs:
 
 @receiver(post_save, sender=Share, dispatch_uid="analytics_resource_shared")
 def _resource_shared(sender: Any, instance: Share, created: bool, **kwargs: Any) -> None:
+    if kwargs.get("raw"):
+        return
     if created and instance.coach_id and instance.source != ShareSource.AUTO:
         event_record(
             user=instance.coach_id,
@@ -120,6 +130,8 @@ def _resource_shared(sender: Any, instance: Share, created: bool, **kwargs: Any)
 
 @receiver(post_save, sender=ResourceView, dispatch_uid="analytics_resource_opened")
 def _resource_opened(sender: Any, instance: ResourceView, created: bool, **kwargs: Any) -> None:
+    if kwargs.get("raw"):
+        return
     if created and instance.client_id:
         event_record(
             user=instance.client_id,
@@ -163,7 +175,7 @@ def _entry_loaded(sender: Any, instance: Entry, **kwargs: Any) -> None:
 def _journal(
     sender: Any, instance: Entry, created: bool, update_fields: Any = None, **kwargs: Any
 ) -> None:
-    if not instance.author_id:
+    if kwargs.get("raw") or not instance.author_id:
         return
     if created:
         event_record(
@@ -186,6 +198,8 @@ def _journal(
 
 @receiver(post_save, sender=CheckIn, dispatch_uid="analytics_checkin")
 def _checkin(sender: Any, instance: CheckIn, created: bool, **kwargs: Any) -> None:
+    if kwargs.get("raw"):
+        return
     if created and instance.client_id:
         # created_at, not occurred_at: a check-in can be about an earlier moment.
         event_record(
@@ -197,6 +211,8 @@ def _checkin(sender: Any, instance: CheckIn, created: bool, **kwargs: Any) -> No
 def _goal_created(sender: Any, instance: Goal, created: bool, **kwargs: Any) -> None:
     # A goal the coach proposes is the coach's suggestion; the client accepting it is
     # not "setting a goal" (Appendix A counts goals clients set themselves).
+    if kwargs.get("raw"):
+        return
     if created and instance.client_id and instance.proposed_by_id is None:
         event_record(
             user=instance.client_id,
@@ -218,6 +234,8 @@ def _nps_loaded(sender: Any, instance: NpsResponse, **kwargs: Any) -> None:
 def _nps_answered(
     sender: Any, instance: NpsResponse, created: bool, update_fields: Any = None, **kwargs: Any
 ) -> None:
+    if kwargs.get("raw"):
+        return
     if instance.user_id and _became_set(instance, "answered_at", created, update_fields):
         role = instance.role if instance.role in TRACKED_ROLES else ""
         event_record(

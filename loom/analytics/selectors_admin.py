@@ -21,6 +21,7 @@ from django.db.models import Count, Min, Q
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from loom.analytics.kpi_catalog import KPI_BY_KEY, KPIS, KpiDefinition, Status
 from loom.analytics.models import Event, KpiValue, Period, RollupRun
@@ -50,10 +51,12 @@ GROUP_LABELS: dict[str, Promise] = {
 }
 STATUS_LABELS: dict[str, Promise] = {
     "green": _("On target"),
-    "amber": _("Close"),
+    # "Close" alone is already the catalog's word for closing a dialog.
+    "amber": pgettext_lazy("KPI status", "Close"),
     "red": _("Off target"),
     "none": _("No target"),
 }
+NO_FIGURE = _("No figure yet")
 UNIT_LABELS: dict[str, Promise] = {
     "percent": _("percent"),
     "count": _("count"),
@@ -67,6 +70,14 @@ TREND_WEEKS: tuple[int, ...] = (12, 26, 52)
 DRILL_RANGES: tuple[str, ...] = ("12", "26", "52", "all")
 BUSINESS_RANGES: dict[str, tuple[int, ...]] = {"week": (12, 26, 52), "month": (6, 12, 24)}
 _WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
+
+
+def status_label(kpi: KpiDefinition, value: float | None) -> str:
+    """The status in words; a KPI with a target but no figure yet says so rather than
+    "No target"."""
+    if value is None and kpi.target is not None:
+        return str(NO_FIGURE)
+    return str(STATUS_LABELS[kpi.status(value)])
 
 
 def segment_label(segment: str) -> str:
@@ -194,7 +205,7 @@ class KpiRow:
 
     @property
     def status_label(self) -> str:
-        return str(STATUS_LABELS[self.status])
+        return status_label(self.kpi, self.value)
 
     @property
     def provisional(self) -> bool:
@@ -311,6 +322,8 @@ def kpi_detail(*, kpi: KpiDefinition, segment: str, range_: str, today: date) ->
     points = kpi_points(keys=[kpi.key], segments=kpi.segments, start=weeks[0], end=end)
     chosen = points.get((kpi.key, segment), {})
     with_values = [w for series in points.values() for w in series]
+    # Weeks before the KPI's first figure would be rows of dashes: start at the first.
+    weeks = [w for w in weeks if w >= min(with_values)] if with_values else weeks[-1:]
     latest_week = max(with_values) if with_values else None
     latest = [
         (seg, points.get((kpi.key, seg), {}).get(latest_week) if latest_week else None)

@@ -41,7 +41,7 @@ from zoneinfo import ZoneInfo
 
 from django import forms
 from django.conf import settings
-from django.db.models import Count, Exists, F, IntegerField, Max, Min, OuterRef, Q, Subquery
+from django.db.models import BigIntegerField, Count, Exists, F, Max, Min, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -51,7 +51,7 @@ from loom.accounts.models import CoachClient, Role, User
 from loom.accounts.timezones import zone_named
 from loom.analytics.models import DailyActivity
 from loom.journal.days import local_day_of
-from loom.messaging.models import Message
+from loom.messaging.models import Conversation, Message
 from loom.resources import analytics_selectors as resource_analytics
 from loom.resources.models import ResourceProgress
 from loom.scheduling.models import (
@@ -175,7 +175,9 @@ class RangeForm(forms.Form):
     def __init__(self, *args: Any, today: date, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.today = today
-        self.fields["attention"].choices = [
+        attention = self.fields["attention"]
+        assert isinstance(attention, forms.ChoiceField)
+        attention.choices = [
             (str(days), ngettext("%(days)d day", "%(days)d days", days) % {"days": days})
             for days in attention_choices()
         ]
@@ -496,7 +498,7 @@ def client_engagement(
         rows[user_id].last_activity = last
 
     upcoming = Q(status=SessionStatus.SCHEDULED, starts_at__gte=now)
-    for row in (
+    for counted in (
         Session.objects.filter(in_range | upcoming, coach_id=coach.pk, client_id__in=ids)
         .order_by()
         .values("client_id")
@@ -506,14 +508,14 @@ def client_engagement(
             next=Min("starts_at", filter=upcoming),
         )
     ):
-        target = rows[row["client_id"]]
-        target.sessions_completed += row["completed"]
-        target.no_shows += row["no_shows"]
-        target.next_session = row["next"]
+        target = rows[counted["client_id"]]
+        target.sessions_completed += counted["completed"]
+        target.no_shows += counted["no_shows"]
+        target.next_session = counted["next"]
 
     seat_range = Q(session__starts_at__gte=chosen.start_at, session__starts_at__lt=chosen.end_at)
     seat_upcoming = Q(session__status=SessionStatus.SCHEDULED, session__starts_at__gte=now)
-    for row in (
+    for seated in (
         SessionSeat.objects.filter(
             seat_range | seat_upcoming,
             session__coach_id=coach.pk,
@@ -527,25 +529,25 @@ def client_engagement(
             next=Min("session__starts_at", filter=seat_upcoming),
         )
     ):
-        target = rows[row["client_id"]]
-        target.sessions_completed += row["completed"]
-        if row["next"] is not None and (
-            target.next_session is None or row["next"] < target.next_session
+        target = rows[seated["client_id"]]
+        target.sessions_completed += seated["completed"]
+        if seated["next"] is not None and (
+            target.next_session is None or seated["next"] < target.next_session
         ):
-            target.next_session = row["next"]
+            target.next_session = seated["next"]
 
     summaries = roster_summaries(coach, ids, now=now)
     sharing = []
     for pk, summary in summaries.items():
         if pk not in rows:
             continue
-        row = rows[pk]
-        row.open_action_items = summary.open_action_items
-        row.shares_checkins = summary.shares_checkins
+        client_row = rows[pk]
+        client_row.open_action_items = summary.open_action_items
+        client_row.shares_checkins = summary.shares_checkins
         if summary.shares_checkins:
             sharing.append(pk)
-            row.last_checkin = summary.last_checkin_at
-            row.mood_falling = summary.trend == "falling"
+            client_row.last_checkin = summary.last_checkin_at
+            client_row.mood_falling = summary.trend == "falling"
     _current_streaks(rows, sharing, now)
 
     for client_id, count in (
@@ -573,19 +575,33 @@ def client_engagement(
     ):
         rows[client_id].messages = count
 
-    # The client's messages after the coach's last one: the oldest is how long they wait.
+    # Waiting for the coach: only conversations whose newest message is the client's
+    # (kept on the conversation with each send), then per conversation two index
+    # lookups — the coach's last message and the client's first one after it — so the
+    # cost follows the number of clients, not the number of messages.
     coach_last = (
-        Message.objects.filter(conversation_id=OuterRef("conversation_id"), sender_id=coach.pk)
+        Message.objects.filter(conversation_id=OuterRef("pk"), sender_id=coach.pk)
         .order_by("-id")
         .values("id")[:1]
     )
+    first_waiting = (
+        Message.objects.filter(
+            conversation_id=OuterRef("pk"),
+            sender_id=OuterRef("client_id"),
+            id__gt=OuterRef("answered_up_to"),
+            deleted_at__isnull=True,
+        )
+        .order_by("id")
+        .values("created_at")[:1]
+    )
     for client_id, oldest in (
-        mine.filter(sender_id=F("conversation__client_id"))
-        .alias(answered_up_to=Coalesce(Subquery(coach_last), 0, output_field=IntegerField()))
-        .filter(id__gt=F("answered_up_to"))
-        .values("conversation__client_id")
-        .annotate(oldest=Min("created_at"))
-        .values_list("conversation__client_id", "oldest")
+        Conversation.objects.filter(
+            coach_id=coach.pk, client_id__in=ids, last_message__sender_id=F("client_id")
+        )
+        .order_by()
+        .annotate(answered_up_to=Coalesce(Subquery(coach_last), 0, output_field=BigIntegerField()))
+        .annotate(oldest=Subquery(first_waiting))
+        .values_list("client_id", "oldest")
     ):
         rows[client_id].unanswered_since = oldest
 

@@ -20,7 +20,6 @@ from loom.analytics.selectors_admin import (
     BUSINESS_RANGES,
     DRILL_RANGES,
     SEGMENTS,
-    STATUS_LABELS,
     TREND_WEEKS,
     iso_week,
     kpi_dashboard,
@@ -32,6 +31,7 @@ from loom.analytics.selectors_admin import (
     parse_week,
     reporting_today,
     segment_label,
+    status_label,
     unit_label,
     week_start,
     weeks_ending,
@@ -206,7 +206,7 @@ def detail_rows(viewer: Any, params: Mapping[str, Any]) -> Iterable[Sequence[Cel
             _round(point.numerator) if point else None,
             _round(point.denominator) if point else None,
             _round(point.value) if point else None,
-            str(STATUS_LABELS[kpi.status(point.value if point else None)]),
+            status_label(kpi, point.value if point else None),
             _yes(bool(point and point.provisional)),
         )
 

@@ -9,7 +9,7 @@ next to it download exactly what is shown.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -90,7 +90,9 @@ def cell_text(value: Any, kind: str) -> str:
     if kind == "int":
         return number_format(value, 0, force_grouping=True)
     if kind == "float":
-        return number_format(round(float(value), 1), 1, force_grouping=True)
+        # Counts stored as floats (numerators, denominators) read as whole numbers.
+        digits = 0 if float(value).is_integer() else 1
+        return number_format(round(float(value), 1), digits, force_grouping=True)
     if kind == "percent":
         return charts.format_value(float(value), "percent")
     if kind == "date":
@@ -133,12 +135,24 @@ class TableView:
 
 
 def table_view(
-    table: Table, viewer: Any, params: Mapping[str, Any], *, caption: str = ""
+    table: Table,
+    viewer: Any,
+    params: Mapping[str, Any],
+    *,
+    caption: str = "",
+    formats: Mapping[str, Callable[[Any], str]] | None = None,
 ) -> TableView:
+    """``formats`` shows some columns another way than their kind says (a KPI's value
+    in its unit); the export keeps the plain figure."""
+    formats = formats or {}
     numeric = [c.kind in ("int", "float", "percent", "duration") for c in table.columns]
     rows = [
         [
-            Cell(cell_text(value, col.kind), num, str(col.label))
+            Cell(
+                formats[col.key](value) if col.key in formats else cell_text(value, col.kind),
+                num,
+                str(col.label),
+            )
             for value, col, num in zip(row, table.columns, numeric, strict=True)
         ]
         for row in table.rows(viewer, params)
@@ -306,7 +320,7 @@ def kpi(request: HttpRequest, key: str) -> HttpResponse:
             "value": charts.format_value(point.value if point else None, definition.unit),
             "numerator": cell_text(point.numerator if point else None, "float"),
             "denominator": cell_text(point.denominator if point else None, "float"),
-            "status": str(sel.STATUS_LABELS[definition.status(point.value if point else None)]),
+            "status": sel.status_label(definition, point.value if point else None),
             "status_key": definition.status(point.value if point else None),
             "icon": STATUS_ICONS[definition.status(point.value if point else None)],
         }
@@ -328,7 +342,12 @@ def kpi(request: HttpRequest, key: str) -> HttpResponse:
                 "kpi": definition.label,
                 "segment": sel.segment_label(detail.segment),
             },
-            "weeks_table": table_view(tables.DETAIL_TABLE, request.user, export_params),
+            "weeks_table": table_view(
+                tables.DETAIL_TABLE,
+                request.user,
+                export_params,
+                formats={"value": lambda v: charts.format_value(v, definition.unit)},
+            ),
             "export_params": export_params,
             "latest": latest,
             "latest_title": week_title(detail.latest_week) if detail.latest_week else "",

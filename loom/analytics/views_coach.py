@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 from django.views.decorators.http import require_GET
 
+from loom.accounts.models import User
 from loom.accounts.permissions import coach_required
 from loom.analytics import charts
 from loom.analytics import selectors_coach as selectors
@@ -101,7 +102,9 @@ def _signed(change: float | None, unit: str) -> str:
 
 def _charts(weeks: list[selectors.WeekRow]) -> dict[str, Any]:
     rtl = translation.get_language_bidi()
-    labels = [date_format(row.week, "MONTH_DAY_FORMAT") for row in weeks]
+    # Short labels ("Nov 16", "16.11"): four of them share 375 px without overlapping.
+    label_format = "j.n" if rtl else "M j"
+    labels = [date_format(row.week, label_format) for row in weeks]
     sessions = charts.bar_chart(
         "coach-sessions-chart",
         labels=labels,
@@ -129,9 +132,9 @@ def _charts(weeks: list[selectors.WeekRow]) -> dict[str, Any]:
 @require_GET
 @coach_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    coach = request.user
+    coach: User = request.user  # type: ignore[assignment]
     choice = selectors.choice_from_query(coach, request.GET)
-    data = selectors.coach_dashboard(coach, choice)  # type: ignore[arg-type]
+    data = selectors.coach_dashboard(coach, choice)
     sort_key, descending = selectors.parse_sort(request.GET.get("sort"))
     base = choice.params()
     sort_value = f"-{sort_key}" if descending else sort_key

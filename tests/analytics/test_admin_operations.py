@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import timedelta
 
@@ -172,7 +173,10 @@ def test_worker_loops_running_late_and_failed(admin):
     )
     WorkerHeartbeat.objects.create(name="reminders", beat_at=now, interval_seconds=60, failed=True)
     loops = section(text(admin.get(URL)), "ad-loops-heading")
-    rows = {line.split("</th>")[0].rsplit(">", 1)[-1]: line for line in loops.split("<tr>")[2:]}
+    rows = {
+        re.search(r'<span dir="ltr">([a-z_]+)</span>', row).group(1): row
+        for row in loops.split("<tr>")[2:]
+    }
     assert "Running" in rows["outbox_drain"]  # 20 s ≤ 3 × 10 s
     assert "Late" in rows["analytics_rollup"]  # 31 s > 3 × 10 s
     assert "Last round failed" in rows["reminders"]

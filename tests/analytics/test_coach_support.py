@@ -157,9 +157,16 @@ def falling_moods(client: Any) -> None:
 
 
 def message(conversation: Any, sender: Any, at: datetime) -> Message:
-    return Message.objects.create(
+    """A message, kept as the conversation's newest when it is (as sending does)."""
+    sent = Message.objects.create(
         conversation=conversation, sender=sender, body=SECRET, created_at=at
     )
+    conversation.refresh_from_db()
+    if conversation.last_message_at is None or at >= conversation.last_message_at:
+        conversation.last_message = sent
+        conversation.last_message_at = at
+        conversation.save(update_fields=["last_message", "last_message_at"])
+    return sent
 
 
 @dataclass

@@ -299,3 +299,35 @@ def test_bad_export_params_give_the_default_range(db) -> None:
     assert weekly is not None
     rows = list(weekly.rows(practice.world.dana, {"range": "custom", "start": "2027-01-01"}))
     assert len(rows) == 12
+
+
+@pytest.mark.usefixtures("frozen")
+def test_an_export_from_the_page_holds_only_the_requesters_practice(
+    db, django_capture_on_commit_callbacks
+) -> None:
+    from loom.analytics.models import Export, ExportStatus
+
+    practice = build_practice()
+    dana = practice.world.dana
+    browser = signed_in(dana)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = browser.post(
+            reverse("analytics_exports:new"),
+            {
+                "table": "coach_client_engagement",
+                "format": "csv",
+                "q.range": "4",
+                "q.sort": "-name",
+                "q.attention": "14",
+            },
+        )
+    assert response.status_code == 302
+    export = Export.objects.get(requested_by=dana)
+    assert export.status == ExportStatus.READY
+    assert export.params == {"range": "4", "sort": "-name", "attention": "14"}
+    with export.file.open("rb") as handle:
+        text = handle.read().decode("utf-8-sig")
+    lines = text.strip().splitlines()
+    assert lines[0].startswith("Client,Last activity,Sessions completed")
+    assert [line.split(",")[0] for line in lines[1:]] == ["Noa Peretz", "Avi Mizrahi"]
+    assert "Maya" not in text and "Zed" not in text and SECRET not in text

@@ -280,3 +280,15 @@ def test_no_event_holds_what_anyone_wrote(world: World, clock: Any) -> None:
         for value in row.values():
             assert SECRET not in str(value)
         assert row["route"] not in ids
+
+
+def test_rows_loaded_from_fixtures_record_nothing(world: World) -> None:
+    from django.db.models.signals import post_save
+
+    from loom.wellbeing.models import CheckIn
+
+    checkin = checkin_record(client=world.avi, pleasantness=6, energy=4).checkin
+    _commit_events()
+    Event.objects.all().delete()
+    post_save.send(sender=CheckIn, instance=checkin, created=True, raw=True, update_fields=None)
+    assert _recorded() == {}

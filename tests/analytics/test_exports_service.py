@@ -145,6 +145,10 @@ def test_the_language_and_zone_given_win_over_the_profile(world: World) -> None:
         time_zone="Mars/Olympus",
     )
     assert (bad.language, bad.timezone) == ("en", "UTC")
+    folder = export_request(
+        user=world.dana, table_key="test_exports.static", query={}, fmt="csv", time_zone="America"
+    )
+    assert folder.timezone == "UTC"
 
 
 @pytest.mark.parametrize(
@@ -175,6 +179,8 @@ def test_refused_tables_are_not_found_and_write_nothing(world: World, who: str, 
         ({f"p{i}": "1" for i in range(21)}, "csv", "too_many_params"),
         ({"days": "0"}, "csv", "invalid_params"),
         ({"days": "abc"}, "csv", "invalid_params"),
+        ({"segment": "a\x00b"}, "csv", "invalid_params"),  # jsonb refuses NUL
+        ({"seg\nment": "a"}, "csv", "invalid_params"),
     ],
 )
 def test_bad_input_is_refused_clearly_and_writes_nothing(

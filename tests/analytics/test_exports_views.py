@@ -98,6 +98,8 @@ def test_the_language_of_the_page_is_the_language_of_the_file(
         ({"table": "test_exports.static"}, 400),
         ({"table": "test_exports.static", "format": "csv", "q.days": "9" * 300}, 400),
         ({"table": "test_exports.static", "format": "csv", "q.days": "-1"}, 400),
+        ({"table": "test_exports.static", "format": "csv", "q.segment": "\x00"}, 400),
+        ({"table": "test_exports.static\x00", "format": "csv"}, 404),
     ],
 )
 def test_bad_requests_get_a_clear_answer_and_write_nothing(

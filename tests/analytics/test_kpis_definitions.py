@@ -55,7 +55,7 @@ def test_onboarding_completion_counts_invited_clients_and_new_coaches_within_168
     inviter = coach(joined=FEB1)
     coach2 = coach(joined=FEB1)
 
-    def accepted(created, completed):  # type: ignore[no-untyped-def]
+    def accepted(created, completed):
         person = client(joined=created + H, onboarded=completed)
         return invitation(inviter, created=created, accepted_by=person, accepted_at=created + H)
 
@@ -170,7 +170,7 @@ def test_coaches_at_baseline_needs_13_completed_sessions_in_30_days() -> None:
     u = coach(joined=early, active=False)  # deactivated: left out
     coach(joined=early, onboarded=None)  # never onboarded: left out
 
-    def sessions(who, n, status=SessionStatus.COMPLETED):  # type: ignore[no-untyped-def]
+    def sessions(who, n, status=SessionStatus.COMPLETED):
         # From 10 March, every second day at 10:00 — inside W4's 30 days, after W0's.
         for k in range(n):
             session(who, at(week(1) + timedelta(days=1 + 2 * k), 10), status)
@@ -401,11 +401,11 @@ def test_coach_response_hours_and_unanswered_turns() -> None:
 
 
 def test_nps_by_segment_per_week_and_month() -> None:
-    def answer(role, score, when, **kw):  # type: ignore[no-untyped-def]
+    def answer(role, score, when, **kw):
         who = person_for(role, kw.pop("language", "en"))
         return nps_answer(who, score, when, **kw)
 
-    def person_for(role, language):  # type: ignore[no-untyped-def]
+    def person_for(role, language):
         return (coach if role == Role.COACH else client)(joined=FEB1, language=language)
 
     answer(Role.COACH, 10, at(W0))  # promoter, en

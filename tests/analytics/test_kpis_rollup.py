@@ -86,7 +86,13 @@ def _a_little_of_everything(scale: int = 1) -> None:
 def _table() -> set[tuple[object, ...]]:
     return set(
         KpiValue.objects.values_list(
-            "kpi", "period", "period_start", "segment", "numerator", "denominator", "value",
+            "kpi",
+            "period",
+            "period_start",
+            "segment",
+            "numerator",
+            "denominator",
+            "value",
             "provisional",
         )
     )
@@ -134,7 +140,10 @@ def test_a_missing_older_period_is_computed_again() -> None:
     KpiValue.objects.filter(kpi="nps", period="week", period_start=W0).delete()
     result = kpi_rollup(now=NOW)
     assert result.periods == open_count + 1
-    assert KpiValue.objects.get(kpi="nps", period="week", period_start=W0, segment="session").value == 100.0
+    assert (
+        KpiValue.objects.get(kpi="nps", period="week", period_start=W0, segment="session").value
+        == 100.0
+    )
 
 
 def test_a_kpi_added_to_the_catalog_fills_in_its_history() -> None:
@@ -143,11 +152,14 @@ def test_a_kpi_added_to_the_catalog_fills_in_its_history() -> None:
     KpiValue.objects.filter(kpi="return_7d").delete()
     kpi_rollup(now=NOW)
     weeks = {s for k, s in planned_periods(NOW) if k == "week"}
-    assert set(
-        KpiValue.objects.filter(kpi="return_7d", segment="all").values_list(
-            "period_start", flat=True
+    assert (
+        set(
+            KpiValue.objects.filter(kpi="return_7d", segment="all").values_list(
+                "period_start", flat=True
+            )
         )
-    ) == weeks
+        == weeks
+    )
 
 
 def test_full_rebuild_recomputes_everything_and_drops_rows_outside_the_history() -> None:
@@ -237,7 +249,7 @@ def _text_columns() -> dict[str, set[str]]:
                 "text",
                 "comment",
             }
-            if is_text:
+            if is_text and field.column:
                 found.setdefault(model._meta.db_table, set()).add(field.column)
     return found
 
@@ -262,7 +274,9 @@ def test_no_kpi_query_reads_a_text_column() -> None:
 # --- Read API -----------------------------------------------------------------------------------
 
 
-def _values(key: str, starts: list[date], *, segment: str = "all", provisional: bool = False) -> None:
+def _values(
+    key: str, starts: list[date], *, segment: str = "all", provisional: bool = False
+) -> None:
     for n, start in enumerate(starts):
         KpiValue.objects.create(
             kpi=key,
@@ -369,3 +383,35 @@ def test_catalog_periods_and_look_aheads_are_consistent() -> None:
         assert kpi.lookahead_days >= 0
         assert kpi.definition and kpi.numerator_label and kpi.denominator_label
     assert KPI_BY_KEY["coach_response_unanswered"].group == "messaging"
+
+
+def test_status_against_the_target_at_the_boundaries() -> None:
+    onboarding = KPI_BY_KEY["onboarding_completion"]  # at least 95, amber within 10 %
+    assert onboarding.status(95) == "green"
+    assert onboarding.status(94.99) == "amber"
+    assert onboarding.status(85.5) == "amber"  # 95 × 0.9
+    assert onboarding.status(85.49) == "red"
+    assert onboarding.status(None) == "none"
+    response = KPI_BY_KEY["coach_response_hours"]  # at most 24
+    assert response.status(24) == "green"
+    assert response.status(26.4) == "amber"  # 24 × 1.1
+    assert response.status(26.41) == "red"
+    assert KPI_BY_KEY["session_completion"].status(10) == "none"  # no target
+
+
+def test_the_current_weeks_dau_is_the_mean_of_the_days_begun_so_far() -> None:
+    c = client(joined=at(W0 - 7 * D))
+    activity(c, week(1))
+    activity(c, week(1) + D)
+    # Tuesday 10 March, 12:00: two days have begun, the person was active on both.
+    kpi_rollup(now=at(week(1) + D, 12))
+    row = KpiValue.objects.get(kpi="dau_share", period="week", period_start=week(1), segment="all")
+    assert (row.numerator, row.denominator, row.value, row.provisional) == (1, 1, 100.0, True)
+
+
+def test_formula_is_spelled_from_the_labels_and_every_kpi_names_its_source() -> None:
+    onboarding = KPI_BY_KEY["onboarding_completion"]
+    assert str(onboarding.formula) == "Completed within 7 days ÷ Invited or signed up × 100"
+    assert str(KPI_BY_KEY["active_coaches"].formula) == "Active coaches (out of Coach accounts)"
+    assert str(KPI_BY_KEY["visit_minutes"].formula) == "Minutes in visits ÷ Visits"
+    assert all(str(kpi.source) for kpi in KPIS)

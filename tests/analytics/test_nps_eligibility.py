@@ -283,3 +283,11 @@ def test_coach_factory_people_follow_the_same_rules(db: None) -> None:
     coach = CoachFactory(timezone="Europe/London")
     joined_long_ago(coach)
     assert nps_offer_for(coach, now=NOW) == NpsOffer(trigger="monthly", period="2026-11")
+
+
+def test_a_cached_value_of_another_shape_is_worked_out_again(world: World) -> None:
+    completed_session(world.dana, world.avi)
+    day = "2026-11-20"  # Avi's local day at NOW (19:00 in Jerusalem)
+    cache.set(f"analytics:nps:offer:{world.avi.pk}", {"day": day, "offer": {"kind": "old"}})
+    offer = nps_offer_cached(world.avi, now=NOW)
+    assert offer is not None and offer.trigger == NpsTrigger.SESSION

@@ -488,3 +488,30 @@ def test_the_registered_tables_match_the_page(world: World) -> None:
 
     with pytest.raises(Forbidden):
         list(segments.rows(world.dana, params))
+
+
+def test_the_segments_export_matches_the_page(
+    world: World, settings: Any, tmp_path: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    import csv
+    import io
+
+    from django.core.files.storage import default_storage
+
+    from loom.analytics.exports import export_request
+
+    settings.MEDIA_ROOT = tmp_path
+    _hand_built(world)
+    with django_capture_on_commit_callbacks(execute=True):
+        export = export_request(
+            user=world.admin, table_key=SEGMENTS_KEY, query={"range": "30"}, fmt="csv"
+        )
+    export.refresh_from_db()
+    assert export.status == "ready", export.error
+    with default_storage.open(export.file.name, "rb") as handle:
+        rows = list(csv.reader(io.StringIO(handle.read().decode("utf-8-sig"))))
+    assert rows[0] == ["Segment", "Group", "Answers", "Promoters", "Passives", "Detractors", "NPS"]
+    assert rows[1] == ["All", "Everyone", "5", "2", "2", "1", "20"]
+    assert ["Language", "Hebrew", "2", "0", "1", "1", "-50"] in rows
+    # No comment text is ever in an export.
+    assert "Loved it" not in str(rows)

@@ -17,14 +17,14 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 from django.utils import timezone
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from loom.analytics.models import NpsResponse
 from loom.core.context import system_context
 from tests.accounts.security_support import enable_totp
 from tests.analytics.test_nps_support import completed_session
 from tests.browser.conftest import PageOpener
-from tests.browser.messaging_support import open_as
+from tests.browser.messaging_support import open_as, sign_in_with_cookie
 from tests.browser.support import exact, t
 from tests.browser.wellbeing_support import (
     LANGUAGE_VIEWPORT_IDS,
@@ -135,3 +135,30 @@ def test_survey_once_after_a_session_and_the_admin_score_moves(
     visit(admin_page, ADMIN_PAGE)
     assert _score(admin_page) == "100"
     expect(main(admin_page).locator("#nps-comments-table")).to_contain_text(COMMENT[language])
+
+
+def test_without_javascript_not_now_goes_back_and_closes_the_survey(
+    browser: Browser, server_url: str
+) -> None:
+    """The panel's plain forms: "Not now" posts, comes back to the same page with a
+    message, and the survey is gone for the month."""
+    world = World.build()
+    completed_session(world.dana, world.maya, completed_at=timezone.now() - timedelta(hours=1))
+    context = browser.new_context(
+        base_url=server_url, java_script_enabled=False, viewport={"width": 375, "height": 812}
+    )
+    try:
+        page = context.new_page()
+        sign_in_with_cookie(page, world.maya, server_url)
+        page.goto("/client/resources/")
+        panel = _panel(page)
+        expect(panel).to_have_count(1)
+        with page.expect_navigation():
+            panel.get_by_role("button", name=exact("Not now")).click()
+        assert page.url.endswith("/client/resources/")
+        expect(page.get_by_text("Got it. We will not ask again this month.")).to_be_visible()
+        expect(_panel(page)).to_have_count(0)
+        with system_context():
+            assert list(NpsResponse.objects.values_list("score", "trigger")) == [(None, "session")]
+    finally:
+        context.close()

@@ -575,8 +575,18 @@ GROUPS: tuple[Group, ...] = (
             ),
             Sample(
                 "/django-admin/accounts/user/",
-                get=expect(redirect("admin:login"), admin=NOT_FOUND),
-                post=expect(redirect("admin:login"), admin=NOT_FOUND),
+                get=expect(redirect("admin:login"), admin=OK),
+                post=expect(redirect("admin:login"), admin=OK),
+            ),
+            Sample(
+                "/django-admin/journal/entry/",
+                get=expect(redirect("admin:login"), admin=OK),
+                post=expect(redirect("admin:login"), admin=OK),
+            ),
+            Sample(
+                "/django-admin/scheduling/session/",
+                get=expect(redirect("admin:login"), admin=OK),
+                post=expect(redirect("admin:login"), admin=OK),
             ),
         ),
     ),

@@ -17,6 +17,7 @@ no text, no ids of things.
 
 from __future__ import annotations
 
+import logging
 import random
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -31,9 +32,12 @@ from django.utils import timezone
 
 from loom.accounts.models import CoachClient, Role, User
 from loom.analytics.activity import activity_rebuild
+from loom.analytics.events import events_flush
 from loom.analytics.models import Event, EventName, NpsResponse, NpsTrigger
 from loom.analytics.rollup import RollupResult, record_run
 from loom.core.context import system_context
+
+logger = logging.getLogger(__name__)
 
 DEMO_COACHES = ("yael.benami@example.com", "rachel.adler@example.com")
 DEMO_ADMINS = ("admin@example.com",)
@@ -257,6 +261,16 @@ def _nps(people: list[Person], now: datetime) -> int:
     return created
 
 
+def _flush_buffer() -> None:
+    """Write the events the other demo loaders just buffered (their messages, bookings…),
+    so the first dashboards include them; the flush loop would, a moment later."""
+    try:
+        events_flush()
+    except Exception:
+        # Redis unreachable: the flush loop writes them once it is back.
+        logger.warning("demo analytics: the event buffer could not be flushed", exc_info=True)
+
+
 def load_demo_analytics(*, now: datetime | None = None) -> dict[str, int]:
     """Write the history (when missing) and run the rollups; returns what was added."""
     now = now or timezone.now()
@@ -281,6 +295,7 @@ def load_demo_analytics(*, now: datetime | None = None) -> dict[str, int]:
                 Event.objects.bulk_create(rows, batch_size=5000)
                 events = len(rows)
             nps = _nps(people, now)
+    _flush_buffer()
     record_run("activity", lambda: activity_rebuild(now=now))
     from loom.analytics.kpis import kpi_rollup
 
