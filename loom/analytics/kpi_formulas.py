@@ -676,7 +676,8 @@ def nps(ctx: Ctx) -> Results:
     the period (``answered_at`` in the reporting zone's week or month — not the person's
     own survey month): NPS = % promoters (9–10) − % detractors (0–6). Stored numerator:
     promoters − detractors; denominator: answers. Segments: the person's role, the
-    survey's trigger (after a session, monthly) and its language.
+    survey's trigger (after a session, monthly) and its language. Administrators are
+    never surveyed; an answer recorded with their role would not count.
     """
     w = ctx.window
     aggregates: dict[str, Any] = {}
@@ -685,7 +686,10 @@ def nps(ctx: Ctx) -> Results:
         aggregates[f"{segment}_p"] = Count("id", filter=condition & Q(score__gte=9))
         aggregates[f"{segment}_d"] = Count("id", filter=condition & Q(score__lte=6))
     totals = NpsResponse.objects.filter(
-        score__isnull=False, answered_at__gte=w.start_at, answered_at__lt=w.end_at
+        role__in=PEOPLE,
+        score__isnull=False,
+        answered_at__gte=w.start_at,
+        answered_at__lt=w.end_at,
     ).aggregate(**aggregates)
     return {
         "nps": {

@@ -30,6 +30,7 @@ from tests.analytics.test_kpis_support import (
     link,
     message,
     nps_answer,
+    person,
     resource,
     rollup,
     session,
@@ -225,6 +226,8 @@ def _engagement_world() -> dict[str, object]:
     activity(c7, W0 - D)
     activity(k1, w1, visits=1, visit_seconds=900)
     activity(k1, w1 + 3 * D, visits=1, visit_seconds=900)
+    admin = person(Role.ADMIN, joined=FEB1)  # administrators are never counted
+    activity(admin, w1, actions=5, visits=3, visit_seconds=5000)
     return {"k2": k2}
 
 
@@ -406,7 +409,7 @@ def test_nps_by_segment_per_week_and_month() -> None:
         return nps_answer(who, score, when, **kw)
 
     def person_for(role, language):
-        return (coach if role == Role.COACH else client)(joined=FEB1, language=language)
+        return person(role, joined=FEB1, language=language)
 
     answer(Role.COACH, 10, at(W0))  # promoter, en
     answer(Role.COACH, 9, at(W0 + D), language="he")  # promoter, he
@@ -417,6 +420,7 @@ def test_nps_by_segment_per_week_and_month() -> None:
     answer(Role.CLIENT, None, at(W0 + 5 * D))  # dismissed: not an answer
     answer(Role.CLIENT, 10, at(W0 + 7 * D, 0))  # Monday 9 March: W1
     answer(Role.CLIENT, 3, at(W0 - 2 * D))  # 28 February: W-1 and February
+    answer(Role.ADMIN, 0, at(W0 + D))  # administrators never count
     rollup()
     # W0: 6 answers; promoters 2, detractors 2 → (2 − 2) / 6 = 0.
     assert figures("nps", W0) == (0, 6, 0.0)
