@@ -21,12 +21,16 @@ twice, or after a crash, gives the same table as a full rebuild.
 Out-of-order commits: ids are handed out when a row is inserted, not when it commits,
 so an event with a smaller id can become visible after a run has moved past it (two
 requests inserting at once with the database buffer; a slow flush). Each run therefore
-also re-reads the last ``REREAD_IDS`` ids below its watermark and recomputes their days.
+also watches the last ``REREAD_IDS`` ids below its watermark: it keeps the sum of the
+ids present there (``RollupState('activity:window')``), and when that sum has changed
+since the previous run — an id in the window committed late — it recomputes the days of
+the window's events too. The sums are read before any day is, so an event committing
+during a run changes the next run's sum and is picked up then. An idle run costs two
+index range sums and recomputes nothing.
 We chose this over a time-based grace period because event times say when something
 happened, not when its row committed (the Redis buffer holds events for seconds), so a
-grace period on ``occurred_at`` would not bound the lag that matters. The cost is
-recomputing the most recent day or two on every run (a few thousand events). An event
-that commits after more than ``REREAD_IDS`` newer ones is only counted by the next
+grace period on ``occurred_at`` would not bound the lag that matters. An event that
+commits after more than ``REREAD_IDS`` newer ones is only counted by the next
 ``activity_rebuild``; with the flusher's row lock serialising batch inserts, that
 cannot happen with the Redis buffer.
 """
@@ -41,7 +45,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Max, QuerySet
+from django.db.models import Max, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -56,6 +60,8 @@ from loom.analytics.rollup import RollupResult
 from loom.core.context import system_context
 
 JOB = "activity"
+# Holds (in ``last_event_id``) the checksum of the ids in the re-read window.
+WINDOW_JOB = "activity:window"
 # How far below its watermark each run looks again for late-committed events.
 REREAD_IDS = 5000
 
@@ -106,21 +112,48 @@ def activity_rollup(*, now: datetime | None = None) -> RollupResult:
     zone = reporting_zone()
     with system_context(), transaction.atomic():
         state = RollupState.objects.select_for_update().get_or_create(job=JOB)[0]
-        top = Event.objects.aggregate(top=Max("id"))["top"] or 0
-        if top == 0:
-            return RollupResult()
-        low = max(0, state.last_event_id - REREAD_IDS)
-        days = _touched_days(low, top, zone)
+        window = RollupState.objects.select_for_update().get_or_create(job=WINDOW_JOB)[0]
+        last = state.last_event_id
+        top = max(Event.objects.aggregate(top=Max("id"))["top"] or 0, last)
+        # Both checksums before any day is read: an event committing after this point
+        # changes the next run's checksum, so it is never missed (see the module docstring).
+        late = _window_sum(last) != window.last_event_id
+        next_sum = _window_sum(top)
+        days: set[date] = set()
+        if top > last:
+            days |= _days_of(Event.objects.filter(id__gt=last, id__lte=top), zone)
+        if late:
+            days |= _days_of(Event.objects.filter(id__gt=_window_low(last), id__lte=last), zone)
         events_read = rows = 0
         for day in sorted(days):
             read, written = _recompute_day(day, zone)
             events_read += read
             rows += written
-        state.last_event_id = max(top, state.last_event_id)
-        state.watermark = now
-        state.updated_at = now
-        state.save(update_fields=["last_event_id", "watermark", "updated_at"])
+        _save_state(state, last_event_id=top, now=now)
+        _save_state(window, last_event_id=next_sum, now=now)
     return RollupResult(events_read=events_read, rows_written=rows, periods=len(days))
+
+
+def _window_low(last: int) -> int:
+    return max(0, last - REREAD_IDS)
+
+
+def _window_sum(last: int) -> int:
+    """The sum of the ids present in the re-read window below ``last``: it changes when
+    an id in the window commits late (or is deleted with its person)."""
+    if last <= 0:
+        return 0
+    total = Event.objects.filter(id__gt=_window_low(last), id__lte=last).aggregate(total=Sum("id"))[
+        "total"
+    ]
+    return int(total or 0)
+
+
+def _save_state(state: RollupState, *, last_event_id: int, now: datetime) -> None:
+    state.last_event_id = last_event_id
+    state.watermark = now
+    state.updated_at = now
+    state.save(update_fields=["last_event_id", "watermark", "updated_at"])
 
 
 def activity_rebuild(*, since: date | None = None, now: datetime | None = None) -> RollupResult:
@@ -135,6 +168,9 @@ def activity_rebuild(*, since: date | None = None, now: datetime | None = None) 
     zone = reporting_zone()
     with system_context():
         top = Event.objects.aggregate(top=Max("id"))["top"] or 0
+        # Before any day is read, as in activity_rollup: a late commit after this point
+        # changes the next run's checksum.
+        window_sum = _window_sum(top)
         rows_to_clear = DailyActivity.objects.all()
         events = Event.objects.all()
         if since is not None:
@@ -150,18 +186,15 @@ def activity_rebuild(*, since: date | None = None, now: datetime | None = None) 
             rows += written
         with transaction.atomic():
             state = RollupState.objects.select_for_update().get_or_create(job=JOB)[0]
-            state.last_event_id = max(top, state.last_event_id)
-            state.watermark = now
-            state.updated_at = now
-            state.save(update_fields=["last_event_id", "watermark", "updated_at"])
+            window = RollupState.objects.select_for_update().get_or_create(job=WINDOW_JOB)[0]
+            # A run that finished meanwhile may have moved further; never move back.
+            if state.last_event_id <= top:
+                _save_state(state, last_event_id=top, now=now)
+                _save_state(window, last_event_id=window_sum, now=now)
     return RollupResult(events_read=events_read, rows_written=rows, periods=len(days))
 
 
 # --- Which days ----------------------------------------------------------------------------
-
-
-def _touched_days(low: int, top: int, zone: ZoneInfo) -> set[date]:
-    return _days_of(Event.objects.filter(id__gt=low, id__lte=top), zone)
 
 
 def _days_of(events: QuerySet[Event], zone: ZoneInfo) -> set[date]:

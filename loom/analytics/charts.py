@@ -60,6 +60,23 @@ Unit = str  # "percent" | "count" | "per_coach" | "minutes" | "hours" | "score" 
 Formatter = Callable[[float], str]
 
 
+def with_unit(number: str, unit: Unit) -> str:
+    """A number already written out (``"85.5"``) with its unit: ``85.5%``, ``8.2 min``."""
+    if unit == "percent":
+        return gettext("%(value)s%%") % {"value": number}
+    if unit == "minutes":
+        return gettext("%(value)s min") % {"value": number}
+    if unit == "hours":
+        return gettext("%(value)s h") % {"value": number}
+    return number
+
+
+def _digits(unit: Unit, digits: int | None) -> int:
+    if digits is not None:
+        return digits
+    return 0 if unit in ("count", "score") else 1
+
+
 def format_value(value: float | None, unit: Unit = "", *, digits: int | None = None) -> str:
     """A figure in its unit for the viewer's locale: ``85.5%``, ``1,204``, ``8.2 min``.
 
@@ -67,16 +84,16 @@ def format_value(value: float | None, unit: Unit = "", *, digits: int | None = N
     """
     if value is None:
         return "–"
-    if digits is None:
-        digits = 0 if unit in ("count", "score") else 1
-    text = number_format(round(value, digits), digits, force_grouping=True)
-    if unit == "percent":
-        return gettext("%(value)s%%") % {"value": text}
-    if unit == "minutes":
-        return gettext("%(value)s min") % {"value": text}
-    if unit == "hours":
-        return gettext("%(value)s h") % {"value": text}
-    return text
+    places = _digits(unit, digits)
+    return with_unit(number_format(round(value, places), places, force_grouping=True), unit)
+
+
+def signed_number(value: float, *, digits: int) -> str:
+    """``+2.5`` or ``−3`` (a real minus sign), isolated left to right (U+2066 … U+2069)
+    so a Hebrew sentence around it cannot move the sign to the other end."""
+    sign = "+" if value > 0 else "\u2212" if value < 0 else ""
+    number = number_format(round(abs(value), digits), digits, force_grouping=True)
+    return f"\u2066{sign}{number}\u2069"
 
 
 @dataclass(frozen=True)

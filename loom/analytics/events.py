@@ -37,6 +37,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.db import connection, transaction
 from django.utils import timezone
 from prometheus_client import Counter
@@ -70,9 +71,35 @@ _VALID_NAMES = frozenset(EventName.values)
 
 # --- Configuration -------------------------------------------------------------------------
 
+BUFFERS = ("auto", "redis", "database")
+
+
+@register(Tags.compatibility)
+def check_buffer_setting(**kwargs: Any) -> list[CheckMessage]:
+    """``ANALYTICS_EVENT_BUFFER`` must name a buffer; Redis needs ``REDIS_URL``."""
+    configured = str(getattr(settings, "ANALYTICS_EVENT_BUFFER", "auto") or "auto").lower()
+    if configured not in BUFFERS:
+        return [
+            Error(
+                f"ANALYTICS_EVENT_BUFFER is {configured!r}; use one of {', '.join(BUFFERS)}.",
+                id="analytics.E001",
+            )
+        ]
+    if configured == "redis" and not getattr(settings, "REDIS_URL", ""):
+        return [
+            Warning(
+                "ANALYTICS_EVENT_BUFFER is 'redis' but REDIS_URL is not set: every product "
+                "event will be dropped.",
+                hint="Set REDIS_URL, or ANALYTICS_EVENT_BUFFER=auto.",
+                id="analytics.W001",
+            )
+        ]
+    return []
+
 
 def buffer_kind() -> str:
-    """``"redis"`` or ``"database"``, from ``ANALYTICS_EVENT_BUFFER`` and ``REDIS_URL``."""
+    """``"redis"`` or ``"database"``, from ``ANALYTICS_EVENT_BUFFER`` and ``REDIS_URL``
+    (an unknown value is refused by the system check and treated as ``auto``)."""
     configured = str(getattr(settings, "ANALYTICS_EVENT_BUFFER", "auto") or "auto").lower()
     if configured in ("redis", "database"):
         return configured
@@ -174,7 +201,9 @@ def event_record(
     given when the caller knows it; otherwise it is taken from a loaded ``user`` or, when
     written, from the user's row. ``once_per_transaction`` keeps one event of this user
     and name per transaction (sharing a resource with all clients is one action, though
-    it writes a row per client). Never raises: a buffer failure drops the event.
+    it writes a row per client). A buffer failure never raises (the event is dropped and
+    counted); only a name that is not an ``EventName`` does (``ValueError``), as that is a
+    programming error.
     """
     if name not in _VALID_NAMES:
         raise ValueError(f"Unknown event: {name!r}")

@@ -110,7 +110,7 @@ SESSIONS_PER_WEEK = register_table(
             Column("late_cancellations", _("Late cancellations"), "int"),
             Column("cancelled_by_coach", _("Cancelled by coach"), "int"),
             Column("no_shows", _("No-shows"), "int"),
-            Column("scheduled", _("Scheduled"), "int"),
+            Column("scheduled", pgettext_lazy("sessions", "Scheduled"), "int"),
             Column("completion_rate", _("Completion rate"), "percent"),
         ),
         rows=sessions_per_week_rows,

@@ -73,14 +73,13 @@ def change_text(kpi: KpiDefinition, change: float | None) -> str:
     """``+2.5 pp`` for percentages (points, not per cent of the value), ``−3`` for counts."""
     if change is None:
         return "–"
-    rounded = round(change, 0 if kpi.unit in ("count", "score") else 1)
-    if rounded == 0:
+    digits = 0 if kpi.unit in ("count", "score") else 1
+    if round(change, digits) == 0:
         return gettext("no change")
-    sign = "+" if rounded > 0 else "−"
+    signed = charts.signed_number(change, digits=digits)
     if kpi.unit == "percent":
-        digits = number_format(abs(rounded), 1, force_grouping=True)
-        return gettext("%(sign)s%(value)s pp") % {"sign": sign, "value": digits}
-    return sign + charts.format_value(abs(rounded), kpi.unit)
+        return gettext("%(value)s pp") % {"value": signed}
+    return charts.with_unit(signed, kpi.unit)
 
 
 def cell_text(value: Any, kind: str) -> str:

@@ -45,6 +45,7 @@ DESCENDING_FIRST = frozenset(
     {"activity", "sessions", "streak", "checkin", "resources", "messages", "actions"}
 )
 COMPLETED_LABEL = pgettext_lazy("sessions", "Completed")
+CANCELLED_LABEL = pgettext_lazy("sessions", "Cancelled")
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,9 @@ def _charts(weeks: list[selectors.WeekRow]) -> dict[str, Any]:
         labels=labels,
         series=[
             charts.Series(str(COMPLETED_LABEL), [row.counts.completed for row in weeks], "primary"),
-            charts.Series(_("Cancelled"), [row.counts.cancelled for row in weeks], "secondary"),
+            charts.Series(
+                str(CANCELLED_LABEL), [row.counts.cancelled for row in weeks], "secondary"
+            ),
             charts.Series(_("No-shows"), [row.counts.no_shows for row in weeks], "tertiary"),
         ],
         rtl=rtl,

@@ -15,6 +15,7 @@ from loom.accounts.models import User
 from loom.analytics import activity
 from loom.analytics.activity import activity_rebuild, activity_rollup, day_bounds
 from loom.analytics.models import DailyActivity, Event, EventName, RollupState
+from loom.analytics.rollup import RollupResult
 from tests.world import World
 
 pytestmark = pytest.mark.django_db
@@ -153,6 +154,22 @@ def test_running_again_changes_nothing_and_adds_new_events(world: World, engine:
     row = DailyActivity.objects.get()
     assert (row.events, row.actions, row.visit_seconds) == (2, 1, 300)
     assert RollupState.objects.get(job="activity").last_event_id == Event.objects.latest("id").id
+
+
+def test_an_idle_run_recomputes_nothing(world: World) -> None:
+    _events(
+        world.avi,
+        ("2026-03-01T09:00:00", EventName.PAGE_VIEW),
+        ("2026-03-02T09:00:00", EventName.PAGE_VIEW),
+    )
+    assert activity_rollup().periods == 2
+    assert activity_rollup() == RollupResult()
+    activity_rebuild()
+    assert activity_rollup() == RollupResult()
+    # Only the new event's day is recomputed, not the whole re-read window.
+    _events(world.avi, ("2026-03-02T10:00:00", EventName.CHECKIN))
+    result = activity_rollup()
+    assert (result.periods, result.events_read) == (1, 2)
 
 
 def test_no_events_writes_nothing() -> None:

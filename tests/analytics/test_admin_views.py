@@ -138,8 +138,9 @@ def test_change_from_the_week_before_in_points(admin):
     put("active_coaches", week, 10)
     put("active_coaches", week - timedelta(weeks=1), 12)
     page = text(admin.get(KPIS_URL))
-    assert "+2.5 pp" in kpi_row(page, "wau_share")
-    assert "−2" in kpi_row(page, "active_coaches")
+    # The sign stays with its number in a right-to-left sentence (an LTR isolate).
+    assert "\u2066+2.5\u2069 pp" in kpi_row(page, "wau_share")
+    assert "\u2066\u22122\u2069" in kpi_row(page, "active_coaches")
 
 
 def test_sparkline_names_the_trend_in_words(admin):

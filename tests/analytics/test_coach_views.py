@@ -331,3 +331,30 @@ def test_an_export_from_the_page_holds_only_the_requesters_practice(
     assert lines[0].startswith("Client,Last activity,Sessions completed")
     assert [line.split(",")[0] for line in lines[1:]] == ["Noa Peretz", "Avi Mizrahi"]
     assert "Maya" not in text and "Zed" not in text and SECRET not in text
+
+
+@pytest.mark.usefixtures("frozen")
+def test_engagement_is_paginated_and_keeps_the_sort(world) -> None:
+    for index in range(52):
+        client = make_user(
+            f"page{index}@example.com", role=Role.CLIENT, full_name=f"Paged {index:02d}"
+        )
+        CoachClient.objects.create(coach=world.dana, client=client)
+    browser = signed_in(world.dana)
+    first = browser.get(URL, {"range": "4", "sort": "-name"}).content.decode()
+    table = first[
+        first.index('id="ca-engagement-table"') : first.index(
+            "</table>", first.index('id="ca-engagement-table"')
+        )
+    ]
+    assert table.count('<th scope="row"') == 50
+    assert "page=2" in first and "sort=-name" in first
+    second = browser.get(URL, {"range": "4", "sort": "-name", "page": "2"}).content.decode()
+    table = second[
+        second.index('id="ca-engagement-table"') : second.index(
+            "</table>", second.index('id="ca-engagement-table"')
+        )
+    ]
+    # 54 clients by name, Z to A: the last page holds the four at the start of the alphabet.
+    assert table.count('<th scope="row"') == 4
+    assert "Avi Mizrahi" in table and "Paged 00" in table

@@ -347,3 +347,41 @@ def test_prune_deletes_events_and_runs_past_retention(world: World, settings: An
     assert list(Event.objects.values_list("occurred_at", flat=True)) == [kept]
     assert list(RollupRun.objects.values_list("started_at", flat=True)) == [kept]
     assert events_prune(now=now) == 0
+
+
+# --- Configuration ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("buffer", "redis", "ids"),
+    [
+        ("auto", "", []),
+        ("database", "", []),
+        ("redis", "redis://127.0.0.1:6379/1", []),
+        ("redis", "", ["analytics.W001"]),
+        ("kafka", "", ["analytics.E001"]),
+    ],
+)
+def test_the_buffer_setting_is_checked(
+    settings: Any, buffer: str, redis: str, ids: list[str]
+) -> None:
+    settings.ANALYTICS_EVENT_BUFFER = buffer
+    settings.REDIS_URL = redis
+    assert [message.id for message in events.check_buffer_setting()] == ids
+
+
+def test_a_page_view_travels_through_redis_to_the_table(
+    world: World, redis_buffer: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django.test import Client
+
+    client = Client()
+    client.force_login(world.noa)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.get("/client/").status_code == 200
+    assert events_backlog() >= 1  # the page view (and the sign-in of force_login)
+    assert not Event.objects.exists()
+    events_flush()
+    assert list(Event.objects.filter(name="page_view").values_list("user_id", "role", "route")) == [
+        (world.noa.pk, "client", "client:home")
+    ]

@@ -12,7 +12,6 @@ import pytest
 import time_machine
 from django.core.cache import cache
 
-import loom.analytics.receivers_nps  # noqa: F401  (connected by apps.py; see requests/nps.md)
 from loom.accounts.models import Onboarding, User
 from loom.analytics.models import NpsTrigger
 from loom.analytics.nps import (
