@@ -41,7 +41,10 @@ events=$!
 # Rolls up daily activity and the KPIs every 5 minutes; prunes old events daily.
 uv run loom analytics_rollup --loop &
 rollup=$!
-trap 'kill "$worker" "$sweeper" "$reminders" "$waitlist" "$prune" "$digest" "$events" "$rollup" 2>/dev/null || true' EXIT INT TERM
+# Deletes expired exports (file and row) and fails exports whose worker died.
+uv run loom analytics_exports_prune --loop &
+exports=$!
+trap 'kill "$worker" "$sweeper" "$reminders" "$waitlist" "$prune" "$digest" "$events" "$rollup" "$exports" 2>/dev/null || true' EXIT INT TERM
 uv run loom demo_signins
 echo "Serving Loom on http://127.0.0.1:${PORT}"
 uv run uvicorn config.asgi:application --host 127.0.0.1 --port "$PORT" --ws websockets-sansio --lifespan off
