@@ -18,9 +18,10 @@ to it. Series are told apart by line dash or fill pattern as well as colour, and
 legend repeats the sample, so nothing relies on colour alone.
 
 Time runs in the reading direction: left to right in English, right to left in Hebrew
-(``rtl=True`` mirrors every x). The SVG itself is always laid out left to right
-(``direction="ltr"`` in the templates) so the anchors computed here mean the same on
-both pages.
+(``rtl=True`` mirrors every x). The templates give a right-to-left chart's SVG
+``direction="rtl"``, so a Hebrew label ("16 בנובמבר") reads in its own order; text
+anchors are therefore logical (``"start"`` is the right edge there), which is why the
+anchors computed here are the same in both directions while the x are mirrored.
 """
 
 from __future__ import annotations
@@ -208,9 +209,10 @@ def _mirror(x: float, rtl: bool, width: float = WIDTH) -> float:
 
 
 def _anchor(anchor: str, rtl: bool) -> str:
-    if not rtl or anchor == "middle":
-        return anchor
-    return "end" if anchor == "start" else "start"
+    # Logical anchors: with the SVG's direction set to rtl, "start" is the right edge,
+    # which is exactly where a mirrored x needs it. Kept as a function so every anchor
+    # goes through one place if that ever changes.
+    return anchor
 
 
 def _style(series: Series, index: int) -> Style:

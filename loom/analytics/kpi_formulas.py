@@ -52,6 +52,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Lower
 
 from loom.accounts.models import CoachClient, Invitation, Role, User
+from loom.analytics import nps as nps_survey
 from loom.analytics.kpi_periods import Window, local_midnight
 from loom.analytics.models import DailyActivity, Event, EventName, NpsResponse
 from loom.journal.models import Entry
@@ -194,8 +195,12 @@ def onboarding_completion(ctx: Ctx) -> Results:
             done=Count(
                 Lower("email"),
                 distinct=True,
+                # Both the acceptance and the onboarding within the 168 hours: someone
+                # already onboarded (a second coach's client) counts only if they accept
+                # in time, and a late acceptance cannot turn a final week's figure.
                 filter=Q(
-                    accepted_by__onboarding__completed_at__lte=F("created_at") + ONBOARDING_WINDOW
+                    accepted_at__lte=F("created_at") + ONBOARDING_WINDOW,
+                    accepted_by__onboarding__completed_at__lte=F("created_at") + ONBOARDING_WINDOW,
                 ),
             ),
         )
@@ -231,7 +236,9 @@ def sessions(ctx: Ctx) -> Results:
     scheduled × 100) and ``active_coaches`` (Appendix A).
 
     * Completed sessions: ``status = completed``, ``starts_at`` in the week; a group session
-      counts once, for its coach.
+      counts once, for its coach. For ``sessions_per_coach`` and the active coaches only
+      sessions of active coach accounts count (the population convention above);
+      ``session_completion`` is about sessions and counts them all.
     * Active coaches at the period end: distinct coaches with a completed session that
       started in the 30 local days before the period end. ``sessions_per_coach`` =
       completed sessions ÷ active coaches (every coach with a completed session in the
@@ -245,8 +252,15 @@ def sessions(ctx: Ctx) -> Results:
     """
     w = ctx.window
     active_from = w.midnight_days_before_end(ACTIVE_COACH_DAYS)
+    # Coaches are counted among the coach accounts of the denominator (active ones):
+    # a deactivated coach's sessions would otherwise put more active coaches than
+    # coach accounts, and inflate the sessions per (counted) coach.
+    of_counted_coaches = Q(coach__role=Role.COACH, coach__is_active=True)
     active = Session.objects.filter(
-        status=SessionStatus.COMPLETED, starts_at__gte=active_from, starts_at__lt=w.end_at
+        of_counted_coaches,
+        status=SessionStatus.COMPLETED,
+        starts_at__gte=active_from,
+        starts_at__lt=w.end_at,
     ).aggregate(coaches=Count("coach", distinct=True))["coaches"]
     out: Results = {
         "active_coaches": {"all": count(active, ctx.accounts_at_end["coach"])},
@@ -266,10 +280,13 @@ def sessions(ctx: Ctx) -> Results:
             .annotate(confirmed=_confirmed_session())
             .aggregate(
                 completed=Count("id", filter=Q(status=SessionStatus.COMPLETED)),
+                by_counted=Count(
+                    "id", filter=Q(of_counted_coaches, status=SessionStatus.COMPLETED)
+                ),
                 scheduled=Count("id", filter=scheduled),
             )
         )
-        out["sessions_per_coach"] = {"all": mean(week["completed"], active)}
+        out["sessions_per_coach"] = {"all": mean(week["by_counted"], active)}
         out["session_completion"] = {"all": share(week["completed"], week["scheduled"])}
     return out
 
@@ -478,7 +495,8 @@ def client_resource_open(ctx: Ctx) -> Results:
     week: a resource, or a collection), those who opened one of the resources given that
     week (``ResourceView``; for a collection, any resource in it) within 7 × 24 hours of
     that share. Openings before the share do not count. A share withdrawn since (its row
-    deleted) no longer counts.
+    deleted) no longer counts, nor does a client account deactivated since (the
+    population convention above).
     """
     w = ctx.window
     opened = Exists(
@@ -493,7 +511,10 @@ def client_resource_open(ctx: Ctx) -> Results:
     )
     totals = (
         Share.objects.filter(
-            created_at__gte=w.start_at, created_at__lt=w.end_at, client__role=Role.CLIENT
+            created_at__gte=w.start_at,
+            created_at__lt=w.end_at,
+            client__role=Role.CLIENT,
+            client__is_active=True,
         )
         .annotate(opened=opened)
         .aggregate(
@@ -571,7 +592,8 @@ def messaging_pairs(ctx: Ctx) -> Results:
     """§2.2 "≥70 % of coach-client pairs exchange at least 1 message per week".
 
     Pairs: coach–client links (``CoachClient``) created before the week's end and active
-    at it (still active, or archived after it). Numerator: pairs with at least one
+    at it (still active, or archived after it), between two active accounts (a
+    deactivated person's link is often left as it was, and can exchange nothing). Numerator: pairs with at least one
     message, from either side, in their conversation in the week (deleted messages
     included: they were exchanged).
     """
@@ -585,7 +607,9 @@ def messaging_pairs(ctx: Ctx) -> Results:
         )
     )
     totals = (
-        CoachClient.objects.filter(created_at__lt=w.end_at)
+        CoachClient.objects.filter(
+            created_at__lt=w.end_at, coach__is_active=True, client__is_active=True
+        )
         .filter(Q(status=CoachClient.Status.ACTIVE) | Q(archived_at__gte=w.end_at))
         .annotate(messaged=in_week)
         .aggregate(total=Count("id"), done=Count("id", filter=Q(messaged=True)))
@@ -674,7 +698,8 @@ def nps(ctx: Ctx) -> Results:
 
     Over the answers (``score`` not NULL; a dismissed survey is not an answer) given in
     the period (``answered_at`` in the reporting zone's week or month — not the person's
-    own survey month): NPS = % promoters (9–10) − % detractors (0–6). Stored numerator:
+    own survey month): NPS = % promoters (9–10) − % detractors (0–6), computed by
+    ``loom.analytics.nps.nps_score`` with its category bounds. Stored numerator:
     promoters − detractors; denominator: answers. Segments: the person's role, the
     survey's trigger (after a session, monthly) and its language. Administrators are
     never surveyed; an answer recorded with their role would not count.
@@ -683,20 +708,26 @@ def nps(ctx: Ctx) -> Results:
     aggregates: dict[str, Any] = {}
     for segment, condition in NPS_FILTERS.items():
         aggregates[f"{segment}_n"] = Count("id", filter=condition)
-        aggregates[f"{segment}_p"] = Count("id", filter=condition & Q(score__gte=9))
-        aggregates[f"{segment}_d"] = Count("id", filter=condition & Q(score__lte=6))
+        aggregates[f"{segment}_p"] = Count(
+            "id", filter=condition & Q(score__gte=nps_survey.PROMOTER_MIN)
+        )
+        aggregates[f"{segment}_d"] = Count(
+            "id", filter=condition & Q(score__lte=nps_survey.DETRACTOR_MAX)
+        )
     totals = NpsResponse.objects.filter(
         role__in=PEOPLE,
         score__isnull=False,
         answered_at__gte=w.start_at,
         answered_at__lt=w.end_at,
     ).aggregate(**aggregates)
-    return {
-        "nps": {
-            segment: share(totals[f"{segment}_p"] - totals[f"{segment}_d"], totals[f"{segment}_n"])
-            for segment in NPS_FILTERS
-        }
-    }
+    out: dict[str, Figure] = {}
+    for segment in NPS_FILTERS:
+        answers = totals[f"{segment}_n"]
+        promoters, detractors = totals[f"{segment}_p"], totals[f"{segment}_d"]
+        # The one formula, shared with the survey's admin page (loom.analytics.nps).
+        value = nps_survey.nps_score(promoters, answers - promoters - detractors, detractors)
+        out[segment] = Figure(float(promoters - detractors), float(answers), value)
+    return {"nps": out}
 
 
 def growth(ctx: Ctx) -> Results:

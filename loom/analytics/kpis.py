@@ -9,12 +9,14 @@ are in ``loom.analytics.kpi_formulas``.
 Incremental by construction: a period whose every KPI row is final (``provisional`` false)
 is never recomputed by a normal run. A run computes
 
-* every period from the first coach's or client's sign-up to today that has no final
-  rows yet — on the first run, all of history; afterwards, the current periods and those
+* every period from the first coach's or client's sign-up (at most ``history_days()``
+  back: ``ANALYTICS_KPI_HISTORY_DAYS``, by default the event retention) to today that
+  has no final rows yet — on the first run, all of that history; afterwards, the current periods and those
   whose look-ahead (``KpiDefinition.lookahead_days``: 7 days for onboarding, 14 for
   resource uploads, 30 for replies, …) has not passed, plus any period missing for any
   reason (a KPI added to the catalog, a run that failed half-way);
-* with ``full=True``, every period, and rows outside the history are removed.
+* with ``full=True``, every period of that history; rows before the first sign-up or
+  after today are removed, rows older than the bound are kept as they are.
 
 Each formula reads only a window bounded by its period end plus its look-ahead, so once
 final a row is what a full rebuild would compute from the same data (the tests check
@@ -29,8 +31,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Min, OuterRef, Q, Subquery
 from django.utils import timezone
@@ -53,6 +56,7 @@ from loom.core.context import system_context
 __all__ = [
     "KEYS_BY_PERIOD",
     "compute_period",
+    "history_days",
     "kpi_latest",
     "kpi_rollup",
     "kpi_series",
@@ -102,6 +106,24 @@ def compute_period(window: Window) -> list[KpiValue]:
     return rows
 
 
+def history_days() -> int:
+    """How far back a run computes, in days: ``ANALYTICS_KPI_HISTORY_DAYS``, by default
+    ``ANALYTICS_EVENT_RETENTION_DAYS`` (395).
+
+    Bounded for two reasons. Cost: without it the first run on an install with years of
+    data computes every day, week and month since the first sign-up (three years: about
+    1,100 days, 160 weeks and 36 months, some 9,000 statements over the largest tables),
+    and so would every ``--full``. Correctness: some figures also read events (deleted
+    resources and journal entries), and events older than the retention are pruned, so
+    recomputing such a period would quietly lower a value that was right when it became
+    final. Rows older than the bound are kept as they are, also by a full rebuild.
+    """
+    raw = getattr(settings, "ANALYTICS_KPI_HISTORY_DAYS", None)
+    if raw is None:
+        raw = settings.ANALYTICS_EVENT_RETENTION_DAYS
+    return max(int(raw), 1)
+
+
 def _first_day(now: datetime) -> date | None:
     """The local day the first coach or client joined (None: nobody has)."""
     first = User.objects.filter(role__in=(Role.COACH, Role.CLIENT)).aggregate(
@@ -112,13 +134,15 @@ def _first_day(now: datetime) -> date | None:
     return min(local_date(first, reporting_zone()), local_date(now, reporting_zone()))
 
 
-def planned_periods(now: datetime) -> list[tuple[PeriodKind, date]]:
-    """Every (kind, period_start) from the first sign-up to ``now``, oldest first
-    within each kind (months, then weeks, then days)."""
-    first = _first_day(now)
+def planned_periods(now: datetime, *, first: date | None = None) -> list[tuple[PeriodKind, date]]:
+    """Every (kind, period_start) from the first sign-up — or ``history_days()`` before
+    today, whichever is later — to ``now``, oldest first within each kind (months, then
+    weeks, then days). ``first``: the first sign-up's day, when already known."""
+    first = first or _first_day(now)
     if first is None:
         return []
     today = local_date(now, reporting_zone())
+    first = max(first, today - timedelta(days=history_days()))
     planned: list[tuple[PeriodKind, date]] = []
     for kind in ("month", "week", "day"):
         if KEYS_BY_PERIOD[kind]:
@@ -156,21 +180,20 @@ def _write(rows: Sequence[KpiValue]) -> int:
     return len(rows)
 
 
-def _remove_outside(planned: Iterable[tuple[PeriodKind, date]]) -> int:
+def _remove_outside(first: date | None, today: date) -> int:
     """Full rebuild: drop rows of catalog KPIs for periods outside the history (before the
-    first sign-up, after today — a clock set back, a deleted first account)."""
-    firsts: dict[str, date] = {}
-    lasts: dict[str, date] = {}
-    for kind, start in planned:
-        firsts[kind] = min(firsts.get(kind, start), start)
-        lasts[kind] = max(lasts.get(kind, start), start)
+    first sign-up, after today — a clock set back, a deleted first account). Rows older
+    than ``history_days()`` but after the first sign-up stay: they are not recomputed."""
     stale = Q()
     for kind, keys in KEYS_BY_PERIOD.items():
         if not keys:
             continue
         in_kind = Q(period=kind, kpi__in=sorted(keys))
-        if kind in firsts:
-            stale |= in_kind & (Q(period_start__lt=firsts[kind]) | Q(period_start__gt=lasts[kind]))
+        if first is not None:
+            stale |= in_kind & (
+                Q(period_start__lt=period_start_for(kind, first))
+                | Q(period_start__gt=period_start_for(kind, today))
+            )
         else:
             stale |= in_kind
     deleted, _ = KpiValue.objects.filter(stale).delete()
@@ -191,9 +214,10 @@ def kpi_rollup(*, now: datetime | None = None, full: bool = False) -> RollupResu
     written = 0
     computed = 0
     with system_context():
-        planned = planned_periods(now)
+        first = _first_day(now)
+        planned = planned_periods(now, first=first)
         if full:
-            _remove_outside(planned)
+            _remove_outside(first, local_date(now, tz))
             todo = planned
         else:
             final = _final_periods()

@@ -4,8 +4,9 @@ Who is asked (one survey per person per *period*, their local calendar month):
 
 * **After a session** (trigger ``session``): a client — the one-to-one client or a
   holder of a taken seat — whose session was marked completed within the last
-  ``SESSION_WINDOW`` and who has no answer or dismissal this period. The survey names
-  that session.
+  ``SESSION_WINDOW``, who has no answer or dismissal this period and was never asked
+  about that session before (one survey per session, also across a month's turn). The
+  survey names that session.
 * **Monthly** (trigger ``monthly``): coaches and clients whose account is at least
   ``MONTHLY_MIN_ACCOUNT_AGE`` old and who have had no survey this period, from the
   ``MONTHLY_FROM_DAY`` of their local month, so the post-session survey has the first
@@ -61,6 +62,10 @@ DEFAULT_RANGE = 90
 RECENT_COMMENTS = 20
 
 Category = Literal["promoter", "passive", "detractor"]
+# The category bounds, shared with the KPI engine (``kpi_formulas.nps``) so the survey
+# page and the weekly KPI cannot drift apart.
+PROMOTER_MIN = 9
+DETRACTOR_MAX = 6
 
 
 # --- The formula ---------------------------------------------------------------------------
@@ -68,9 +73,9 @@ Category = Literal["promoter", "passive", "detractor"]
 
 def score_category(score: int) -> Category:
     """9–10 promoter, 7–8 passive, 0–6 detractor."""
-    if score >= 9:
+    if score >= PROMOTER_MIN:
         return "promoter"
-    if score >= 7:
+    if score > DETRACTOR_MAX:
         return "passive"
     return "detractor"
 
@@ -153,8 +158,11 @@ def _survey_role(user: Any) -> bool:
 
 
 def _completed_sessions(user: User, now: datetime) -> Any:
-    """Completion events, newest first, of sessions ``user`` attended as a client and
-    that were marked completed within ``SESSION_WINDOW`` before ``now``."""
+    """Completion events, newest first, of sessions ``user`` attended as a client, that
+    were marked completed within ``SESSION_WINDOW`` before ``now`` and that they have not
+    been surveyed about yet. The last condition matters at a month's turn: a session
+    completed on the 28th whose survey was answered (or dismissed) that month is still
+    inside the 7 days on the 1st, a new period, and must not be asked about again."""
     attended = Q(session__client_id=user.pk) | Q(
         session__in=Session.objects.filter(
             seats__client_id=user.pk, seats__status=SeatStatus.TAKEN
@@ -167,6 +175,11 @@ def _completed_sessions(user: User, now: datetime) -> Any:
             occurred_at__gt=now - SESSION_WINDOW,
             occurred_at__lte=now,
             session__status=SessionStatus.COMPLETED,
+        )
+        .exclude(
+            Exists(
+                NpsResponse.objects.filter(user_id=user.pk, session_id=OuterRef("session_id"))
+            )
         )
         .order_by("-occurred_at", "-id")
         .values("session_id")
@@ -305,6 +318,11 @@ def _check_open(*, user: User, trigger: Any, session_id: Any, now: datetime) -> 
         if isinstance(session_id, bool) or not isinstance(session_id, int) or session_id <= 0:
             raise NpsInvalid(_("Say which session the answer is about."), code="session")
         session = _session_of_client(user, session_id)
+        if NpsResponse.objects.filter(user_id=user.pk, session_id=session.pk).exists():
+            # Answered or dismissed in an earlier period: one survey per session.
+            raise NpsAlreadyAnswered(
+                _("You have already answered the survey about this session. Thank you!")
+            )
         if session.status != SessionStatus.COMPLETED or not (
             _completed_sessions(user, now).filter(session_id=session.pk).exists()
         ):

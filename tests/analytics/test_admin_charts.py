@@ -30,8 +30,10 @@ def test_line_chart_runs_in_the_reading_direction():
     assert _xs(ltr.lines[0].path) == sorted(_xs(ltr.lines[0].path))
     assert _xs(rtl.lines[0].path) == sorted(_xs(rtl.lines[0].path), reverse=True)
     assert [round(charts.WIDTH - x, 1) for x in _xs(ltr.lines[0].path)] == _xs(rtl.lines[0].path)
-    # The y labels sit at the start: left in English, right in Hebrew.
-    assert ltr.axis[0].anchor == "end" and rtl.axis[0].anchor == "start"
+    # The y labels sit at the start: left in English, right in Hebrew, anchored at the
+    # end of their (logical) text, which the right-to-left SVG puts on its left.
+    assert ltr.axis[0].x < charts.MARGIN_START < rtl.axis[0].x
+    assert ltr.axis[0].anchor == rtl.axis[0].anchor == "end"
 
 
 def test_the_pen_lifts_over_missing_weeks():
@@ -168,6 +170,7 @@ def test_templates_render_a_named_image_with_a_legend():
             {"chart": chart, "name": "Onboarding <b>", "description": "d"},
         )
     assert 'role="img"' in html and 'aria-labelledby="k1-title"' in html
+    assert 'direction="rtl"' in html
     assert "Onboarding &lt;b&gt;" in html  # the name is escaped
     assert 'aria-describedby="k1-desc"' in html
     assert "ax-swatch-secondary" in html and "ax-swatch-target" in html
@@ -178,3 +181,12 @@ def test_templates_render_a_named_image_with_a_legend():
         "analytics/_chart_spark.html", {"chart": sparkline("k3", [1, 2], rtl=False), "name": "Up"}
     )
     assert 'role="img"' in spark and ">Up</title>" in spark
+
+
+def test_signed_numbers_keep_their_sign_in_right_to_left_text():
+    assert charts.signed_number(2.5, digits=1) == "\u2066+2.5\u2069"
+    assert charts.signed_number(-3, digits=0) == "\u2066\u22123\u2069"
+    assert (
+        charts.with_unit(charts.signed_number(-1.25, digits=1), "hours")
+        == "\u2066\u22121.2\u2069 h"
+    )

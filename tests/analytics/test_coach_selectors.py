@@ -8,10 +8,14 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.http import QueryDict
+from hypothesis import given
+from hypothesis import settings as settings_hypothesis
+from hypothesis import strategies as st
 
 from loom.accounts.models import CoachClient
 from loom.analytics import selectors_coach as selectors
 from loom.analytics.models import DailyActivity
+from loom.scheduling.models import SessionStatus
 from loom.wellbeing.models import SharingPreference
 from tests.analytics.test_coach_support import NOW, NY, build_practice, ny
 
@@ -342,3 +346,39 @@ def test_resource_totals_for_the_same_range(db) -> None:
     assert (totals.completions, totals.resources) == (1, 2)
     # The one completed on 1 October is in the previous range.
     assert selectors.resource_totals(dana, four_weeks(dana).previous()).completions == 1
+
+
+def test_a_group_seat_can_be_the_next_session_and_deleted_messages_do_not_count(db) -> None:
+    from loom.messaging.models import Message
+    from tests.analytics.test_coach_support import make_session
+
+    practice = build_practice()
+    dana, noa = practice.world.dana, practice.world.noa
+    make_session(dana, None, ny(11, 24), SessionStatus.SCHEDULED, seats=(noa,))
+    Message.objects.filter(conversation__client=noa).update(deleted_at=NOW)
+    rows = by_name(selectors.client_engagement(dana, four_weeks(dana), now=NOW))
+    assert rows["Noa Peretz"].next_session == ny(11, 24)
+    assert rows["Noa Peretz"].messages == 0
+    assert rows["Noa Peretz"].unanswered_since is None
+
+
+@settings_hypothesis(max_examples=60, deadline=None)
+@given(
+    start=st.dates(min_value=date(2020, 1, 1), max_value=date(2028, 12, 31)),
+    end=st.dates(min_value=date(2020, 1, 1), max_value=date(2028, 12, 31)),
+)
+def test_any_pair_of_dates_is_either_a_valid_range_or_form_errors(start: date, end: date) -> None:
+    from loom.accounts.models import User
+
+    dana = User(timezone="America/New_York", role="coach")
+    query = QueryDict(f"range=custom&start={start.isoformat()}&end={end.isoformat()}")
+    choice = selectors.choice_from_query(dana, query, now=NOW)
+    today = date(2026, 11, 20)
+    expected = start <= end <= today and (end - start).days < selectors.MAX_RANGE_DAYS
+    assert choice.valid == expected
+    if expected:
+        assert (choice.range.start, choice.range.end) == (start, end)
+        assert choice.range.previous().end == start - timedelta(days=1)
+        assert choice.range.weeks()[0] <= start and choice.range.weeks()[-1] <= end
+    else:
+        assert choice.form.errors and choice.range.key == selectors.DEFAULT_PRESET
