@@ -108,6 +108,8 @@ class Entry(models.Model):
         indexes = [
             # The client's list (cursor: written_on, id) and streaks.
             models.Index(fields=["author", "-written_on", "-id"], name="journal_entry_author_day"),
+            # Analytics: did a client write in a given week (by when it was written down).
+            models.Index(fields=["author", "created_at"], name="journal_entry_author_created"),
             # A coach's shared entries, newest share first.
             models.Index(
                 fields=["shared_with", "-shared_at"],

@@ -117,6 +117,10 @@ class Message(models.Model):
         ]
         indexes = [
             models.Index(fields=["conversation", "-id"], name="message_conversation_newest"),
+            # Analytics: messages in a date range, per conversation (coach analytics) and
+            # across everyone (the messaging KPIs, week by week).
+            models.Index(fields=["conversation", "created_at"], name="message_conversation_time"),
+            models.Index(fields=["created_at"], name="message_time"),
         ]
 
     def __str__(self) -> str:

@@ -324,6 +324,8 @@ class Share(TimeStampedModel):
             models.Index(fields=["coach", "client"], name="share_coach_client"),
             models.Index(fields=["resource"], name="share_resource"),
             models.Index(fields=["collection"], name="share_collection"),
+            # Analytics: the shares made in a week, across every coach.
+            models.Index(fields=["created_at"], name="share_time"),
         ]
 
     def __str__(self) -> str:

@@ -353,6 +353,8 @@ class Session(TimeStampedModel):
             ),
             models.Index(fields=["client", "starts_at"], name="session_client_start"),
             models.Index(fields=["coach", "starts_at"], name="session_coach_start"),
+            # Analytics: sessions of every coach in a week (the session KPIs).
+            models.Index(fields=["starts_at"], name="session_start"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -62,9 +62,8 @@ def test_the_nps_kpi_uses_the_surveys_formula(monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_the_nps_kpi_and_the_survey_agree_on_the_categories() -> None:
-    person = client(joined=FEB1)
     for n, score in enumerate((10, 9, 8, 7, 6, 0)):
-        nps_answer(person, score, at(W0 + D, 10 + n))
+        nps_answer(client(joined=FEB1), score, at(W0 + D, 10 + n))
     rollup()
     # 2 promoters, 2 passives, 2 detractors → 0; the survey module says the same.
     assert figures("nps", W0) == (0, 6, 0.0)
