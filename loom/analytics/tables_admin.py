@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from django.utils.formats import number_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -236,9 +237,11 @@ DETAIL_TABLE = register_table(
 
 def p95_bucket_text(bound: float | None) -> str:
     """The bucket bound a p95 lies under, as the dashboard states it."""
+    ms = LATENCY_BUCKETS[-1] if bound is None else bound
+    text = number_format(round(ms * 1000), 0, force_grouping=True)
     if bound is None:
-        return gettext("over %(ms)s ms") % {"ms": f"{round(LATENCY_BUCKETS[-1] * 1000):,}"}
-    return gettext("at most %(ms)s ms") % {"ms": f"{round(bound * 1000):,}"}
+        return gettext("over %(ms)s ms") % {"ms": text}
+    return gettext("at most %(ms)s ms") % {"ms": text}
 
 
 def route_rows(viewer: Any, params: Mapping[str, Any]) -> Iterable[Sequence[Cell]]:

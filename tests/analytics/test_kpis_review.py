@@ -16,7 +16,8 @@ from loom.accounts.models import CoachClient
 from loom.analytics import kpi_formulas
 from loom.analytics import nps as nps_survey
 from loom.analytics.kpi_periods import Window, reporting_zone, week_start
-from loom.analytics.kpis import history_days, kpi_rollup, planned_periods
+from loom.analytics import kpis
+from loom.analytics.kpis import kpi_rollup, planned_periods
 from loom.analytics.models import KpiValue
 from tests.analytics.test_kpis_support import (
     NOW,
@@ -121,7 +122,7 @@ def test_years_of_history_are_bounded_by_the_event_retention_by_default() -> Non
     coach(joined=NOW - timedelta(days=3 * 365))
     today = NOW.date()
     with override_settings(ANALYTICS_EVENT_RETENTION_DAYS=30):
-        assert history_days() == 30
+        assert kpis.history_days() == 30
         planned = planned_periods(NOW)
     days = [start for kind, start in planned if kind == "day"]
     assert min(days) == today - timedelta(days=30)
