@@ -38,7 +38,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
-from django.db import connection, transaction
+from django.db import DataError, connection, transaction
 from django.utils import timezone
 from prometheus_client import Counter
 
@@ -64,6 +64,18 @@ ROUTE_MAX = 80
 REDIS_BACKOFF_SECONDS = 5.0
 # Short timeouts: a slow Redis must not hold a request (the event is dropped instead).
 REDIS_TIMEOUT_SECONDS = 0.25
+# The flusher moves a whole batch per call and is not in a request: a busy moment must
+# not make it give up (its loop exits on an error).
+WORKER_REDIS_TIMEOUT_SECONDS = 10.0
+# Records the Redis list may hold (~60 bytes each) before new events are dropped
+# (``buffer_full``): with the flusher stopped, the list would otherwise grow until Redis
+# runs out of memory, and the cache, sessions and realtime layer share that Redis.
+# ``ANALYTICS_EVENT_BUFFER_MAX`` overrides it.
+DEFAULT_BUFFER_MAX = 1_000_000
+# Bounds a buffered record must respect to be written (anything else is dropped as
+# malformed, so one bad record can never block the batches behind it).
+_AT_MS_MAX = 253_402_300_800_000  # 10000-01-01: Python's datetime ends before it
+_BIGINT_MAX = 2**63 - 1
 
 _ROLES = frozenset({"coach", "client", "admin"})
 _VALID_NAMES = frozenset(EventName.values)
@@ -122,7 +134,8 @@ class _RedisHolder:
     """One Redis client per process (redis-py pools its connections and is thread-safe),
     rebuilt when the URL changes (tests) and skipped for a while after a failure."""
 
-    def __init__(self) -> None:
+    def __init__(self, timeout: float) -> None:
+        self._timeout = timeout
         self._lock = threading.Lock()
         self._client: Any = None
         self._url = ""
@@ -138,8 +151,8 @@ class _RedisHolder:
             if self._client is None or url != self._url:
                 self._client = redis.Redis.from_url(
                     url,
-                    socket_timeout=REDIS_TIMEOUT_SECONDS,
-                    socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+                    socket_timeout=self._timeout,
+                    socket_connect_timeout=self._timeout,
                 )
                 self._url = url
                 self._down_until = 0.0
@@ -158,17 +171,24 @@ class _RedisHolder:
             self._down_until = 0.0
 
 
-_redis = _RedisHolder()
+# The request path's client (short timeouts, back-off) and the workers' (flush, backlog).
+_redis = _RedisHolder(REDIS_TIMEOUT_SECONDS)
+_worker_redis = _RedisHolder(WORKER_REDIS_TIMEOUT_SECONDS)
 
 
 def redis_client() -> Any:
-    """The buffer's Redis client (flush and tests use it; it ignores the back-off)."""
-    return _redis.client()
+    """The workers' Redis client (flush, backlog, tests): longer timeouts, no back-off."""
+    return _worker_redis.client()
 
 
 def redis_reset() -> None:
-    """Forget the client and any back-off (tests that change ``REDIS_URL``)."""
+    """Forget the clients and any back-off (tests that change ``REDIS_URL``)."""
     _redis.reset()
+    _worker_redis.reset()
+
+
+def buffer_max() -> int:
+    return max(int(getattr(settings, "ANALYTICS_EVENT_BUFFER_MAX", DEFAULT_BUFFER_MAX)), 1)
 
 
 # --- Recording -----------------------------------------------------------------------------
@@ -272,11 +292,13 @@ class _Record:
             return None
         if not (
             isinstance(at_ms, int)
+            and 0 <= at_ms < _AT_MS_MAX
             and isinstance(user_id, int)
-            and user_id > 0
+            and 0 < user_id <= _BIGINT_MAX
             and isinstance(role, str)
             and name in _VALID_NAMES
             and isinstance(route, str)
+            and route.isprintable()
         ):
             return None
         return cls(at_ms, user_id, role if role in _ROLES else "", name, route[:ROUTE_MAX])
@@ -298,15 +320,27 @@ def _write(record: _Record) -> None:
         logger.warning("analytics event dropped", exc_info=True, extra={"event": record.name})
 
 
+# KEYS: list. ARGV: record, most records the list may hold. 1 if pushed, 0 if full.
+_PUSH = """
+if redis.call('LLEN', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+redis.call('RPUSH', KEYS[1], ARGV[1])
+return 1
+"""
+
+
 def _push(record: _Record) -> None:
     if _redis.is_down():
         DROPPED.labels("buffer_down").inc()
         return
     try:
-        _redis.client().rpush(_keys()[0], record.dumps())
+        pushed = _redis.client().eval(_PUSH, 1, _keys()[0], record.dumps(), buffer_max())
     except Exception:
         _redis.mark_down()
         raise
+    if not pushed:
+        # The flusher is behind or stopped (see the runbook); Redis itself is fine.
+        DROPPED.labels("buffer_full").inc()
+        logger.warning("analytics event dropped: the buffer is full")
 
 
 def _insert(record: _Record) -> None:
@@ -357,6 +391,22 @@ return value
 """
 
 
+# KEYS: processing. ARGV: the batch number just finished. Deletes the batch only if it is
+# still that one: a flusher that paused between its commit and this call must not delete
+# a newer batch another flusher has taken meanwhile (and may yet die holding).
+_FINISH_BATCH = """
+local current = redis.call('GET', KEYS[1])
+if current and string.sub(current, 1, #ARGV[1] + 1) == ARGV[1] .. '\\n' then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
+
+class _Refused(Exception):
+    """The database refused the batch as a whole (a value it cannot store)."""
+
+
 class FlushError(RuntimeError):
     """The flush could not finish a batch; it stays in Redis for the next try."""
 
@@ -391,6 +441,15 @@ def events_backlog() -> int:
 
 def _flush_one(client: Any, batch: int) -> tuple[int, int]:
     """One batch: (records taken from Redis, rows written)."""
+    try:
+        return _flush_batch(client, batch, careful=False)
+    except _Refused:
+        # The batch's transaction is rolled back and the batch is still the one in
+        # flight: write it again a row at a time, dropping only what is refused.
+        return _flush_batch(client, batch, careful=True)
+
+
+def _flush_batch(client: Any, batch: int, *, careful: bool) -> tuple[int, int]:
     keys = _keys()
     with system_context():
         with transaction.atomic():
@@ -405,13 +464,13 @@ def _flush_one(client: Any, batch: int) -> tuple[int, int]:
                 # Committed by a flush that died before deleting the key: already in.
                 inserted = 0
             else:
-                inserted = _insert_batch(lines)
+                inserted = _insert_batch(lines, careful=careful)
                 state.last_event_id = seq
                 state.updated_at = timezone.now()
                 state.save(update_fields=["last_event_id", "updated_at"])
         # Only after the commit: a crash before this line leaves a batch number the
         # database already holds, so the next flush discards it instead of re-inserting.
-        client.delete(keys[1])
+        client.eval(_FINISH_BATCH, 1, keys[1], seq)
     FLUSHED.inc(inserted)
     return len(lines), inserted
 
@@ -429,7 +488,7 @@ def _lock_flush_state() -> RollupState:
     return RollupState.objects.select_for_update().get_or_create(job=flush_job())[0]
 
 
-def _insert_batch(lines: Iterable[bytes]) -> int:
+def _insert_batch(lines: Iterable[bytes], *, careful: bool = False) -> int:
     records = []
     for line in lines:
         record = _Record.loads(line)
@@ -455,8 +514,29 @@ def _insert_batch(lines: Iterable[bytes]) -> int:
     skipped = len(records) - len(rows)
     if skipped:
         DROPPED.labels("user_deleted").inc(skipped)
-    Event.objects.bulk_create(rows, batch_size=5000)
+    if careful:
+        return _insert_rows_one_by_one(rows)
+    try:
+        Event.objects.bulk_create(rows, batch_size=5000)
+    except DataError as exc:
+        # A value PostgreSQL cannot store that the record checks let through. Retried
+        # forever, it would hold back every event behind it.
+        raise _Refused from exc
     return len(rows)
+
+
+def _insert_rows_one_by_one(rows: list[Event]) -> int:
+    written = 0
+    for row in rows:
+        try:
+            with transaction.atomic():
+                row.save(force_insert=True)
+        except DataError:
+            DROPPED.labels("malformed").inc()
+            logger.warning("analytics: buffered event refused by the database, skipped")
+            continue
+        written += 1
+    return written
 
 
 # --- Retention -----------------------------------------------------------------------------

@@ -72,8 +72,12 @@ def page_view_route(request: HttpRequest, response: HttpResponse) -> str:
     content_type = str(response.get("Content-Type", ""))
     if not content_type.startswith("text/html"):
         return ""
+    if str(response.get("Content-Disposition", "")).lower().startswith("attachment"):
+        # A file download (an HTML resource, say), not a page shown.
+        return ""
     match = getattr(request, "resolver_match", None)
-    route = match.view_name if match is not None else ""
+    # Only named routes: for an unnamed one Django's view_name is the view's dotted path.
+    route = match.view_name if match is not None and match.url_name else ""
     if not route or route in EXCLUDED_ROUTES or _excluded_path(request.path):
         return ""
     return route

@@ -22,18 +22,18 @@ from loom.core.fields import EncryptedTextField
 class EventName(models.TextChoices):
     """What a person did. Never the content: no text, no titles, no ids of the thing."""
 
-    SIGN_IN = "sign_in", _("Signed in")
-    PAGE_VIEW = "page_view", _("Viewed a page")
-    BOOKING = "booking", _("Booked a session")
-    MESSAGE_SENT = "message_sent", _("Sent a message")
-    RESOURCE_UPLOADED = "resource_uploaded", _("Uploaded a resource")
-    RESOURCE_SHARED = "resource_shared", _("Shared a resource")
-    RESOURCE_OPENED = "resource_opened", _("Opened a resource")
-    JOURNAL_ENTRY = "journal_entry", _("Wrote a journal entry")
-    JOURNAL_SHARED = "journal_shared", _("Shared a journal entry")
-    CHECKIN = "checkin", _("Checked in")
-    GOAL_CREATED = "goal_created", _("Set a goal")
-    NPS_ANSWERED = "nps_answered", _("Answered the survey")
+    SIGN_IN = "sign_in", pgettext_lazy("product event", "Signed in")
+    PAGE_VIEW = "page_view", pgettext_lazy("product event", "Viewed a page")
+    BOOKING = "booking", pgettext_lazy("product event", "Booked a session")
+    MESSAGE_SENT = "message_sent", pgettext_lazy("product event", "Sent a message")
+    RESOURCE_UPLOADED = "resource_uploaded", pgettext_lazy("product event", "Uploaded a resource")
+    RESOURCE_SHARED = "resource_shared", pgettext_lazy("product event", "Shared a resource")
+    RESOURCE_OPENED = "resource_opened", pgettext_lazy("product event", "Opened a resource")
+    JOURNAL_ENTRY = "journal_entry", pgettext_lazy("product event", "Wrote a journal entry")
+    JOURNAL_SHARED = "journal_shared", pgettext_lazy("product event", "Shared a journal entry")
+    CHECKIN = "checkin", pgettext_lazy("product event", "Checked in")
+    GOAL_CREATED = "goal_created", pgettext_lazy("product event", "Set a goal")
+    NPS_ANSWERED = "nps_answered", pgettext_lazy("product event", "Answered the survey")
 
 
 # "Performed an action" (Appendix A, active client): every event but looking around.

@@ -177,9 +177,7 @@ def _completed_sessions(user: User, now: datetime) -> Any:
             session__status=SessionStatus.COMPLETED,
         )
         .exclude(
-            Exists(
-                NpsResponse.objects.filter(user_id=user.pk, session_id=OuterRef("session_id"))
-            )
+            Exists(NpsResponse.objects.filter(user_id=user.pk, session_id=OuterRef("session_id")))
         )
         .order_by("-occurred_at", "-id")
         .values("session_id")

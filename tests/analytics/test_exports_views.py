@@ -346,3 +346,18 @@ def test_download_of_a_file_gone_from_storage_is_404(
     url = reverse("analytics_exports:download", args=[export.pk])
     assert signed_in(world.dana).get(url).status_code == 404
     assert not AuditLog.objects.filter(action="analytics.export_downloaded").exists()
+
+
+def test_asking_without_the_csrf_token_is_refused(world: World) -> None:
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(world.dana)
+    response = browser.post(NEW, {"table": "test_exports.static", "format": "csv"})
+    assert response.status_code == 403
+    assert not Export.objects.exists()
+
+
+def test_an_export_id_that_does_not_exist_is_404(world: World) -> None:
+    missing = "00000000-0000-4000-8000-000000000000"
+    dana = signed_in(world.dana)
+    assert dana.get(f"/exports/{missing}/").status_code == 404
+    assert dana.get(f"/exports/{missing}/download/").status_code == 404

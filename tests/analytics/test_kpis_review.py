@@ -13,10 +13,9 @@ import pytest
 from django.test import override_settings
 
 from loom.accounts.models import CoachClient
-from loom.analytics import kpi_formulas
+from loom.analytics import kpi_formulas, kpis
 from loom.analytics import nps as nps_survey
 from loom.analytics.kpi_periods import Window, reporting_zone, week_start
-from loom.analytics import kpis
 from loom.analytics.kpis import kpi_rollup, planned_periods
 from loom.analytics.models import KpiValue
 from tests.analytics.test_kpis_support import (

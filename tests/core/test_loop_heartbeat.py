@@ -99,3 +99,30 @@ def test_a_heartbeat_that_cannot_be_written_does_not_stop_the_loop(
     rounds.ROUNDS = 2
     command = _run(["one", "two"], "--loop")
     assert command.lines == []  # both rounds ran
+
+
+class _KillsItsConnection(LoopCommand):
+    """A round that loses its database connection (PostgreSQL restarted, or the
+    connection killed), as a crashing loop typically does."""
+
+    def run_once(self, options: dict[str, Any]) -> str | None:
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+        return "never"
+
+
+@pytest.mark.postgres
+def test_a_round_that_broke_the_connection_still_leaves_a_failed_heartbeat(
+    transactional_db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(loop_command.signal, "signal", lambda *args: None)
+    command = _KillsItsConnection()
+    options = vars(command.create_parser("loom", "x").parse_args(["--loop"]))
+    with pytest.raises(DatabaseError):
+        command.execute(**options)
+    # The dashboard must see the crash: the heartbeat is written on a fresh connection.
+    beat = WorkerHeartbeat.objects.get(name="test_loop_heartbeat")
+    assert beat.failed
+    assert beat.last_line == "OperationalError"
