@@ -64,6 +64,9 @@ JOB = "activity"
 WINDOW_JOB = "activity:window"
 # How far below its watermark each run looks again for late-committed events.
 REREAD_IDS = 5000
+# A day touched by more people than this is recomputed whole (one scan beats a list
+# of ids that long).
+WHOLE_DAY_USERS = 20_000
 
 _UPDATE_FIELDS = [
     "role",
@@ -119,14 +122,19 @@ def activity_rollup(*, now: datetime | None = None) -> RollupResult:
         # changes the next run's checksum, so it is never missed (see the module docstring).
         late = _window_sum(last) != window.last_event_id
         next_sum = _window_sum(top)
-        days: set[date] = set()
+        touched: dict[date, set[int]] = defaultdict(set)
         if top > last:
-            days |= _days_of(Event.objects.filter(id__gt=last, id__lte=top), zone)
+            _add_touched(touched, Event.objects.filter(id__gt=last, id__lte=top), zone)
         if late:
-            days |= _days_of(Event.objects.filter(id__gt=_window_low(last), id__lte=last), zone)
+            reread = Event.objects.filter(id__gt=_window_low(last), id__lte=last)
+            _add_touched(touched, reread, zone)
+        days = set(touched)
         events_read = rows = 0
         for day in sorted(days):
-            read, written = _recompute_day(day, zone)
+            # Only the people with new events: a busy day (5M events) is not re-read
+            # whole every five minutes, nor its untouched rows rewritten.
+            users = touched[day] if len(touched[day]) <= WHOLE_DAY_USERS else None
+            read, written = _recompute_day(day, zone, users=users)
             events_read += read
             rows += written
         _save_state(state, last_event_id=top, now=now)
@@ -197,6 +205,18 @@ def activity_rebuild(*, since: date | None = None, now: datetime | None = None) 
 # --- Which days ----------------------------------------------------------------------------
 
 
+def _add_touched(touched: dict[date, set[int]], events: QuerySet[Event], zone: ZoneInfo) -> None:
+    """Add the (day, person) pairs of ``events`` to ``touched``."""
+    pairs = (
+        events.annotate(local_day=TruncDate("occurred_at", tzinfo=zone))
+        .order_by()
+        .values_list("local_day", "user_id")
+        .distinct()
+    )
+    for day, user_id in pairs:
+        touched[day].add(user_id)
+
+
 def _days_of(events: QuerySet[Event], zone: ZoneInfo) -> set[date]:
     return set(
         events.annotate(local_day=TruncDate("occurred_at", tzinfo=zone))
@@ -209,12 +229,13 @@ def _days_of(events: QuerySet[Event], zone: ZoneInfo) -> set[date]:
 # --- One day -------------------------------------------------------------------------------
 
 
-def _recompute_day(day: date, zone: ZoneInfo) -> tuple[int, int]:
-    """Upsert every person's row for ``day``; returns (events read, rows written)."""
+def _recompute_day(day: date, zone: ZoneInfo, *, users: set[int] | None = None) -> tuple[int, int]:
+    """Upsert the rows for ``day`` of ``users`` (everyone with events when ``None``);
+    returns (events read, rows written)."""
     start, end = day_bounds(day, zone)
     if _is_postgres():
-        return _recompute_day_sql(day, start, end)
-    return _recompute_day_python(day, start, end)
+        return _recompute_day_sql(day, start, end, users=users)
+    return _recompute_day_python(day, start, end, users=users)
 
 
 _PASSIVE = sorted(str(name) for name in PASSIVE_EVENTS)
@@ -226,7 +247,7 @@ WITH ev AS (
                PARTITION BY user_id ORDER BY occurred_at, id
            ) AS gap
     FROM {event}
-    WHERE occurred_at >= %(start)s AND occurred_at < %(end)s
+    WHERE occurred_at >= %(start)s AND occurred_at < %(end)s{users}
 ),
 numbered AS (
     SELECT ev.*,
@@ -274,10 +295,17 @@ SELECT COALESCE(SUM(events), 0), COUNT(*) FROM written
 """
 
 
-def _recompute_day_sql(day: date, start: datetime, end: datetime) -> tuple[int, int]:
+def _recompute_day_sql(
+    day: date, start: datetime, end: datetime, *, users: set[int] | None = None
+) -> tuple[int, int]:
     qn = connection.ops.quote_name
-    sql = _DAY_SQL.format(event=qn(Event._meta.db_table), activity=qn(DailyActivity._meta.db_table))
+    sql = _DAY_SQL.format(
+        event=qn(Event._meta.db_table),
+        activity=qn(DailyActivity._meta.db_table),
+        users="" if users is None else " AND user_id = ANY(%(users)s)",
+    )
     params: dict[str, Any] = {
+        "users": sorted(users or ()),
         "start": start,
         "end": end,
         "timeout": _timeout(),
@@ -291,12 +319,16 @@ def _recompute_day_sql(day: date, start: datetime, end: datetime) -> tuple[int, 
     return int(read), int(written)
 
 
-def _recompute_day_python(day: date, start: datetime, end: datetime) -> tuple[int, int]:
+def _recompute_day_python(
+    day: date, start: datetime, end: datetime, *, users: set[int] | None = None
+) -> tuple[int, int]:
     """The same figures without window functions (SQLite), and the reference the
     PostgreSQL statement is tested against."""
+    day_events = Event.objects.filter(occurred_at__gte=start, occurred_at__lt=end)
+    if users is not None:
+        day_events = day_events.filter(user_id__in=users)
     rows = day_activity(
-        Event.objects.filter(occurred_at__gte=start, occurred_at__lt=end)
-        .order_by("user_id", "occurred_at", "id")
+        day_events.order_by("user_id", "occurred_at", "id")
         .values_list("user_id", "role", "name", "occurred_at")
         .iterator(),
         day=day,

@@ -44,8 +44,13 @@ AXIS_GAP = 24
 # Dots on every point for short series; beyond this only isolated points get one
 # (a point with no neighbour draws no line, so it would otherwise be invisible).
 DOTS_MAX = 60
-# At most this many x labels; more would overlap at 375 px.
+# At most this many x labels when they do not all fit (see ``_Frame.x_labels``).
 X_LABELS_MAX = 4
+# A label's width estimate, in viewBox units per character at the largest axis font
+# (analytics.css: 20px on a phone, where the SVG and its text shrink together, so a
+# label that fits here fits at every width), and the gap kept between two labels.
+LABEL_CHAR_WIDTH = 12.0
+LABEL_GAP = 8.0
 # Values printed above columns only while they stay legible.
 BAR_VALUES_MAX = 12
 
@@ -219,28 +224,35 @@ def _style(series: Series, index: int) -> Style:
     return series.style or STYLES[index % len(STYLES)]
 
 
-def nice_step(span: float, ticks: int = 4) -> float:
-    """A round step (1, 2, 2.5 or 5 × 10ⁿ) that cuts ``span`` into about ``ticks`` parts."""
+def nice_step(span: float, ticks: int = 4, *, whole: bool = False) -> float:
+    """A round step (1, 2, 2.5 or 5 × 10ⁿ) that cuts ``span`` into about ``ticks`` parts;
+    with ``whole`` (counts) never below 1 and never 2.5 (no "0.25 sessions" or "2.5" tick)."""
     if span <= 0 or not math.isfinite(span):
         return 1.0
     raw = span / ticks
     power = 10 ** math.floor(math.log10(raw))
-    for factor in (1, 2, 2.5, 5, 10):
+    factors: tuple[float, ...] = (1, 2, 5, 10) if whole and power < 10 else (1, 2, 2.5, 5, 10)
+    for factor in factors:
         if raw <= factor * power:
-            return factor * power
+            return max(factor * power, 1.0) if whole else factor * power
     return 10 * power
 
 
 def nice_scale(
-    values: Sequence[float], *, y_min: float | None = None, y_max: float | None = None
+    values: Sequence[float],
+    *,
+    y_min: float | None = None,
+    y_max: float | None = None,
+    whole: bool = False,
 ) -> tuple[float, float, list[float]]:
     """The y range and its tick levels: always including 0 (a trend read from a cut-off
-    axis exaggerates), rounded out to whole steps; fixed ends win when given."""
+    axis exaggerates), rounded out to whole steps; fixed ends win when given. ``whole``
+    (count data) keeps every tick a whole number."""
     low = min([0.0, *values]) if y_min is None else y_min
     high = max([0.0, *values]) if y_max is None else y_max
     if high <= low:
         high = low + 1.0
-    step = nice_step(high - low)
+    step = nice_step(high - low, whole=whole)
     if y_min is None:
         low = math.floor(low / step + 1e-9) * step
     if y_max is None:
@@ -299,11 +311,18 @@ class _Frame:
         return grid, labels
 
     def x_labels(self, labels: Sequence[str]) -> list[AxisText]:
-        """First, last and evenly spaced ones between, at most ``X_LABELS_MAX``."""
+        """Every label when they all fit side by side (the 0–10 of a score distribution);
+        otherwise the first, the last and evenly spaced ones between, at most
+        ``X_LABELS_MAX`` (twelve week dates would overlap on a phone)."""
         count = len(labels)
         if not count:
             return []
-        wanted = min(count, X_LABELS_MAX)
+        longest = max(len(label) for label in labels)
+        # Centred columns give each label its slot; a line's end labels hang inwards
+        # from the edges, so its points are (count - 1) spacings apart.
+        spacing = self.plot_width / (count if self.centred or count == 1 else count - 1)
+        fits = longest * LABEL_CHAR_WIDTH + LABEL_GAP <= spacing
+        wanted = count if fits else min(count, X_LABELS_MAX)
         if wanted == 1:
             picks = [0]
         else:
@@ -359,8 +378,12 @@ def line_chart(
         if len(item.values) != count:
             raise ValueError(f"Series {item.label!r} has {len(item.values)} values for {count}.")
     present = [v for item in series for v in item.values if v is not None]
+    whole = unit == "count" and all(float(v).is_integer() for v in present)
     low, high, ticks = nice_scale(
-        present + ([target] if target is not None else []), y_min=y_min, y_max=y_max
+        present + ([target] if target is not None else []),
+        y_min=y_min,
+        y_max=y_max,
+        whole=whole,
     )
     frame = _Frame(count, low, high, rtl, centred=False)
     fmt = _tick_formatter(unit, ticks)
@@ -436,7 +459,9 @@ def bar_chart(
     else:
         extent = [v for s in series for v in s.values if v is not None]
     present = any(v is not None for s in series for v in s.values)
-    low, high, ticks = nice_scale(extent)
+    # Counts have whole ticks only: a "0.25" step on a chart of 1 answer reads as nonsense.
+    whole = unit == "count" and all(float(v).is_integer() for v in extent)
+    low, high, ticks = nice_scale(extent, whole=whole)
     frame = _Frame(count, low, high, rtl, centred=True)
     fmt = _tick_formatter(unit, ticks)
     grid, axis = frame.grid_and_labels(ticks, fmt)

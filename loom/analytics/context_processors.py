@@ -19,6 +19,9 @@ from loom.analytics.nps import COMMENT_MAX, SCORES, NpsOffer, nps_offer_cached
 # Where the survey never shows: the survey's own pages, onboarding, and the crisis
 # support pages (someone reading crisis lines is not asked to rate the product).
 QUIET_NAMESPACES = frozenset({"analytics_nps", "onboarding", "safety"})
+# And single pages: someone asking to delete their account is not asked to recommend
+# Loom (and the survey's form would sit under the deletion form).
+QUIET_VIEWS = frozenset({"account:delete_request"})
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,8 @@ def survey_panel_for(request: HttpRequest) -> SurveyPanel | None:
         return None
     match = getattr(request, "resolver_match", None)
     if match is None or set(match.namespaces) & QUIET_NAMESPACES:
+        return None
+    if match.view_name in QUIET_VIEWS:
         return None
     offer = nps_offer_cached(user)
     if offer is None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
@@ -121,5 +121,16 @@ class Window:
         return local_midnight(self.days_before_end(count), self.tz)
 
     def is_provisional(self, lookahead_days: int) -> bool:
-        """True until the period is over and ``lookahead_days`` more have passed."""
-        return self.now < self.end_at + timedelta(days=lookahead_days)
+        """True until the period is over and ``lookahead_days`` more have passed.
+
+        "More days" in both senses: local days (aware arithmetic on a ``ZoneInfo``
+        datetime is wall-clock: windows counted in local days, such as the return within
+        7 days, end at a local midnight) and exact 24-hour days (windows counted from a
+        person's own moment — a reply within 30 × 24 hours — end then). Across a
+        daylight-saving change the two differ by an hour; a value must not become final
+        while either kind of window is still open, or a late-but-valid event would be
+        left out for good (a full rebuild would count it).
+        """
+        wall_clock = self.end_at + timedelta(days=lookahead_days)
+        exact = self.end_at.astimezone(UTC) + timedelta(days=lookahead_days)
+        return self.now < max(wall_clock, exact)

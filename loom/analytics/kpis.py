@@ -40,7 +40,7 @@ from django.utils import timezone
 
 from loom.accounts.models import Role, User
 from loom.analytics.kpi_catalog import KPI_BY_KEY, KPIS, PeriodKind
-from loom.analytics.kpi_formulas import FORMULAS, Ctx, Figure
+from loom.analytics.kpi_formulas import FORMULAS, JOURNAL_SHARING_DAYS, Ctx, Figure
 from loom.analytics.kpi_periods import (
     PERIOD_KINDS,
     Window,
@@ -106,9 +106,16 @@ def compute_period(window: Window) -> list[KpiValue]:
     return rows
 
 
+# The furthest back before a period's end any formula reads events: the 30 local days of
+# journal sharing (kpi_formulas.JOURNAL_SHARING_DAYS), plus a day for the zone.
+EVENT_LOOKBACK_DAYS = JOURNAL_SHARING_DAYS + 1
+
+
 def history_days() -> int:
     """How far back a run computes, in days: ``ANALYTICS_KPI_HISTORY_DAYS``, by default
-    ``ANALYTICS_EVENT_RETENTION_DAYS`` (395).
+    ``ANALYTICS_EVENT_RETENTION_DAYS`` less ``EVENT_LOOKBACK_DAYS`` (395 − 31 = 364), so
+    that every event any formula of the oldest period reads (journal shares up to 30 days
+    before its end) still exists.
 
     Bounded for two reasons. Cost: without it the first run on an install with years of
     data computes every day, week and month since the first sign-up (three years: about
@@ -120,7 +127,7 @@ def history_days() -> int:
     """
     raw = getattr(settings, "ANALYTICS_KPI_HISTORY_DAYS", None)
     if raw is None:
-        raw = settings.ANALYTICS_EVENT_RETENTION_DAYS
+        raw = int(settings.ANALYTICS_EVENT_RETENTION_DAYS) - EVENT_LOOKBACK_DAYS
     return max(int(raw), 1)
 
 
@@ -134,14 +141,16 @@ def _first_day(now: datetime) -> date | None:
     return min(local_date(first, reporting_zone()), local_date(now, reporting_zone()))
 
 
-def planned_periods(now: datetime, *, first: date | None = None) -> list[tuple[PeriodKind, date]]:
+def planned_periods(now: datetime) -> list[tuple[PeriodKind, date]]:
     """Every (kind, period_start) from the first sign-up — or ``history_days()`` before
     today, whichever is later — to ``now``, oldest first within each kind (months, then
-    weeks, then days). ``first``: the first sign-up's day, when already known."""
-    first = first or _first_day(now)
+    weeks, then days)."""
+    return _planned(_first_day(now), local_date(now, reporting_zone()))
+
+
+def _planned(first: date | None, today: date) -> list[tuple[PeriodKind, date]]:
     if first is None:
         return []
-    today = local_date(now, reporting_zone())
     first = max(first, today - timedelta(days=history_days()))
     planned: list[tuple[PeriodKind, date]] = []
     for kind in ("month", "week", "day"):
@@ -215,9 +224,10 @@ def kpi_rollup(*, now: datetime | None = None, full: bool = False) -> RollupResu
     computed = 0
     with system_context():
         first = _first_day(now)
-        planned = planned_periods(now, first=first)
+        today = local_date(now, tz)
+        planned = _planned(first, today)
         if full:
-            _remove_outside(first, local_date(now, tz))
+            _remove_outside(first, today)
             todo = planned
         else:
             final = _final_periods()

@@ -69,7 +69,8 @@ SPARK_WEEKS = 12
 TREND_WEEKS: tuple[int, ...] = (12, 26, 52)
 DRILL_RANGES: tuple[str, ...] = ("12", "26", "52", "all")
 BUSINESS_RANGES: dict[str, tuple[int, ...]] = {"week": (12, 26, 52), "month": (6, 12, 24)}
-_WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
+# ASCII digits only: ``\d`` would also take "٢٠٢٦" or fullwidth digits, which ``int`` reads.
+_WEEK_RE = re.compile(r"(\d{4})-W(\d{2})", re.ASCII)
 
 
 def status_label(kpi: KpiDefinition, value: float | None) -> str:
@@ -110,7 +111,7 @@ def iso_week(monday: date) -> str:
 def parse_week(text: str | None, *, now: datetime | None = None) -> date | None:
     """The Monday of ``2026-W46``; ``None`` when malformed, not a real ISO week, before
     2000 or after the current week (the dashboard then shows its default)."""
-    match = _WEEK_RE.match((text or "").strip())
+    match = _WEEK_RE.fullmatch((text or "").strip())
     if not match:
         return None
     year, week = int(match.group(1)), int(match.group(2))

@@ -41,9 +41,21 @@ from zoneinfo import ZoneInfo
 
 from django import forms
 from django.conf import settings
-from django.db.models import BigIntegerField, Count, Exists, F, Max, Min, OuterRef, Q, Subquery
+from django.db.models import (
+    BigIntegerField,
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Min,
+    OuterRef,
+    Q,
+    Subquery,
+)
 from django.db.models.functions import Coalesce, TruncWeek
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -70,6 +82,10 @@ DEFAULT_PRESET = "12"
 CUSTOM = "custom"
 # At most two years in one range: 731 days covers two years with a leap day.
 MAX_RANGE_DAYS = 731
+# No custom range starts earlier: Loom holds nothing older, and the previous range of a
+# range near year 1 (and local midnight of 1 January 1 east of UTC) is out of Python's
+# date range — an error page instead of a form error.
+EARLIEST_DAY = date(2000, 1, 1)
 ATTENTION_CHOICES = (7, 14, 30)
 # A client message nobody answered for this long puts the client on the attention list.
 UNANSWERED_AFTER = timedelta(hours=48)
@@ -181,6 +197,8 @@ class RangeForm(forms.Form):
             (str(days), ngettext("%(days)d day", "%(days)d days", days) % {"days": days})
             for days in attention_choices()
         ]
+        self.fields["start"].widget.attrs["min"] = EARLIEST_DAY.isoformat()
+        self.fields["end"].widget.attrs["min"] = EARLIEST_DAY.isoformat()
         self.fields["start"].widget.attrs["max"] = today.isoformat()
         self.fields["end"].widget.attrs["max"] = today.isoformat()
 
@@ -197,6 +215,11 @@ class RangeForm(forms.Form):
         if start is None or end is None:
             self.add_error(None, _("Enter both dates for a custom range."))
             return data
+        if start < EARLIEST_DAY:
+            self.add_error(
+                "start",
+                _("Choose a date on or after %(day)s.") % {"day": date_format(EARLIEST_DAY)},
+            )
         if start > self.today:
             self.add_error("start", _("Choose a date no later than today."))
         if end > self.today:
@@ -359,6 +382,51 @@ def sessions_per_week(
     ]
 
 
+def _add(total: dict[str, int], row: dict[str, Any]) -> None:
+    for key, value in row.items():
+        if key not in ("week", "current"):
+            total[key] = total.get(key, 0) + int(value or 0)
+
+
+def sessions_with_totals(
+    coach: User, chosen: DateRange, *, now: datetime | None = None
+) -> tuple[list[WeekRow], SessionCounts, SessionCounts]:
+    """The weeks of ``chosen``, its totals and the previous range's totals, in one query:
+    the sessions of both ranges grouped by local week and by range (a week can straddle
+    the two when a custom range starts mid-week). Each session lies in exactly one
+    (week, range) group, so the totals are the sums of the groups."""
+    now = now or timezone.now()
+    previous = chosen.previous()
+    rows = (
+        _coach_sessions(coach, DateRange(chosen.key, previous.start, chosen.end, chosen.zone))
+        .annotate(
+            week=TruncWeek("starts_at", tzinfo=chosen.zone),
+            current=ExpressionWrapper(
+                Q(starts_at__gte=chosen.start_at), output_field=BooleanField()
+            ),
+        )
+        .values("week", "current")
+        .annotate(**_session_aggregates(now))
+        .order_by()
+    )
+    current: dict[str, int] = {}
+    before: dict[str, int] = {}
+    weekly: dict[date, dict[str, int]] = defaultdict(dict)
+    for row in rows:
+        if not row["current"]:
+            _add(before, row)
+            continue
+        _add(current, row)
+        week = row["week"]
+        monday = week.astimezone(chosen.zone).date() if isinstance(week, datetime) else week
+        _add(weekly[monday], row)
+    weeks = [
+        WeekRow(week=monday, counts=_counts(weekly[monday]) if monday in weekly else SessionCounts())
+        for monday in chosen.weeks()
+    ]
+    return weeks, _counts(current), _counts(before)
+
+
 def session_totals(coach: User, chosen: DateRange, *, now: datetime | None = None) -> SessionCounts:
     """The range's sessions in one figure set. One query."""
     now = now or timezone.now()
@@ -438,14 +506,31 @@ def _active_clients(coach: User) -> dict[int, EngagementRow]:
             coach_id=coach.pk, status=CoachClient.Status.ACTIVE, client__role=Role.CLIENT
         )
         .order_by()
+        # Last activity: the newest day's row of each client, one index probe per client
+        # on (user, day) — a MAX over every day's row read the client's whole history.
+        # A day's rows are disjoint in time, so the newest day holds the latest moment.
+        .annotate(
+            last_activity=Subquery(
+                DailyActivity.objects.filter(user_id=OuterRef("client_id"))
+                .order_by("-day")
+                .values("last_at")[:1]
+            )
+        )
         .values_list(
-            "client_id", "client__full_name", "client__email", "client__timezone", "created_at"
+            "client_id",
+            "client__full_name",
+            "client__email",
+            "client__timezone",
+            "created_at",
+            "last_activity",
         )
     )
     rows = {}
-    for pk, full_name, email, zone, since in links:
+    for pk, full_name, email, zone, since, last in links:
         name = full_name or email.split("@", 1)[0]
-        rows[pk] = EngagementRow(client_id=pk, name=name, timezone=zone, on_roster_since=since)
+        rows[pk] = EngagementRow(
+            client_id=pk, name=name, timezone=zone, on_roster_since=since, last_activity=last
+        )
     return rows
 
 
@@ -475,7 +560,7 @@ def _current_streaks(rows: dict[int, EngagementRow], sharing: list[int], now: da
 def client_engagement(
     coach: User, chosen: DateRange, *, now: datetime | None = None
 ) -> list[EngagementRow]:
-    """One row per client on the coach's active roster, by name. Thirteen queries,
+    """One row per client on the coach's active roster, by name. Eleven queries,
     whatever the number of clients.
 
     Check-in figures (streak, last check-in, falling trend) only for clients who share
@@ -487,15 +572,6 @@ def client_engagement(
     rows = _active_clients(coach)
     ids = _ids(rows)
     in_range = Q(starts_at__gte=chosen.start_at, starts_at__lt=chosen.end_at)
-
-    for user_id, last in (
-        DailyActivity.objects.filter(user_id__in=ids)
-        .order_by()
-        .values("user_id")
-        .annotate(last=Max("last_at"))
-        .values_list("user_id", "last")
-    ):
-        rows[user_id].last_activity = last
 
     upcoming = Q(status=SessionStatus.SCHEDULED, starts_at__gte=now)
     for counted in (
@@ -773,12 +849,11 @@ def coach_dashboard(coach: User, choice: Choice, *, now: datetime | None = None)
     now = now or timezone.now()
     chosen = choice.range
     previous = chosen.previous()
-    totals = session_totals(coach, chosen, now=now)
-    previous_totals = session_totals(coach, previous, now=now)
+    weeks, totals, previous_totals = sessions_with_totals(coach, chosen, now=now)
     clients = client_engagement(coach, chosen, now=now)
     return CoachDashboard(
         choice=choice,
-        weeks=sessions_per_week(coach, chosen, now=now),
+        weeks=weeks,
         totals=totals,
         previous_range=previous,
         previous_totals=previous_totals,

@@ -38,7 +38,7 @@ from loom.analytics.selectors_admin import (
     weeks_ending,
 )
 from loom.analytics.tables import Cell, Column, Table, register_table
-from loom.core.ops import LATENCY_BUCKETS, WINDOWS, ops_store, ops_windows
+from loom.core.ops import LATENCY_BUCKETS, WINDOWS, ops_recent_errors, ops_windows
 
 Params = dict[str, Any]
 GROWTH_KEYS = ("coaches_total", "clients_total", "coaches_new", "clients_new")
@@ -161,7 +161,27 @@ def kpi_rows(viewer: Any, params: Mapping[str, Any]) -> Iterable[Sequence[Cell]]
                 _round(row.change),
                 _round(row.point.numerator) if row.point else None,
                 _round(row.point.denominator) if row.point else None,
+                row.kpi.key,
+                row.status,
             )
+
+
+# Positions in an ``admin_kpis`` row (the page reads its cells by name).
+KPI_COLUMNS = (
+    "group",
+    "kpi",
+    "segment",
+    "unit",
+    "value",
+    "target",
+    "status",
+    "provisional",
+    "change",
+    "numerator",
+    "denominator",
+    "key",
+    "status_key",
+)
 
 
 KPI_TABLE = register_table(
@@ -181,6 +201,10 @@ KPI_TABLE = register_table(
             Column("change", _("Change from the week before"), "float"),
             Column("numerator", _("Numerator"), "float"),
             Column("denominator", _("Denominator"), "float"),
+            # Machine-readable ids after the readable columns: the page links each row
+            # to its drill-down and picks the status icon from them.
+            Column("key", _("KPI key")),
+            Column("status_key", _("Status code")),
         ),
         rows=kpi_rows,
         clean_params=_params_only(clean_kpi_query),
@@ -279,7 +303,7 @@ ROUTES_TABLE = register_table(
 
 
 def error_rows(viewer: Any, params: Mapping[str, Any]) -> Iterable[Sequence[Cell]]:
-    for record in ops_store().recent_errors():
+    for record in ops_recent_errors() or []:
         yield (record.at, record.route, record.status, record.request_id, record.exception)
 
 

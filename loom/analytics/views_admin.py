@@ -29,7 +29,14 @@ from loom.analytics import selectors_admin as sel
 from loom.analytics import tables_admin as tables
 from loom.analytics.kpi_catalog import KPI_BY_KEY, KpiDefinition
 from loom.analytics.tables import Table
-from loom.core.ops import LATENCY_BUCKETS, WINDOWS, Percentile, ops_windows
+from loom.core.ops import (
+    LATENCY_BUCKETS,
+    WINDOWS,
+    MemoryOpsStore,
+    Percentile,
+    ops_store,
+    ops_windows,
+)
 
 STATUS_ICONS = {"green": "check", "amber": "alert", "red": "close", "none": "info"}
 WINDOW_LABELS = {
@@ -198,29 +205,46 @@ def kpis(request: HttpRequest) -> HttpResponse:
     week = sel.parse_week(params["week"]) or sel.last_complete_week()
     segment = params["segment"]
     rtl = get_language_bidi()
+    # The table is the registered ``admin_kpis`` table's own rows, the ones its export
+    # writes, so the page and the download cannot drift apart; the dashboard read adds
+    # only what a table cell cannot hold (the 12-week sparklines).
     dashboard = sel.kpi_dashboard(week=week, segment=segment)
-
-    groups = []
-    for group in dashboard.groups:
-        rows = []
-        for row in group.rows:
-            rows.append(
-                {
-                    "row": row,
-                    "value_text": charts.format_value(row.value, row.kpi.unit),
-                    "target_text": target_text(row.kpi),
-                    "status_icon": STATUS_ICONS[row.status],
-                    "change_text": change_text(row.kpi, row.change),
-                    "segment_text": sel.segment_label(row.segment),
-                    "spark": charts.sparkline(
-                        f"spark-{row.kpi.key}", row.history, rtl=rtl, target=row.kpi.target
-                    ),
-                    "spark_name": _spark_name(row.kpi, row.history),
-                    "detail_url": reverse("analytics_admin:kpi", args=[row.kpi.key])
-                    + (_query({"segment": row.segment}) if row.segment != "all" else ""),
-                }
-            )
-        groups.append({"group": group, "rows": rows})
+    history = {row.kpi.key: row.history for group in dashboard.groups for row in group.rows}
+    groups: list[dict[str, Any]] = []
+    by_group: dict[str, dict[str, Any]] = {}
+    for cells in tables.KPI_TABLE.rows(request.user, params):
+        row = dict(zip(tables.KPI_COLUMNS, cells, strict=True))
+        definition = KPI_BY_KEY[row["key"]]
+        split = segment in definition.segments
+        shown = segment if split else "all"
+        values = history.get(definition.key, [])
+        if definition.group not in by_group:
+            by_group[definition.group] = {
+                "key": definition.group,
+                "label": row["group"],
+                "rows": [],
+            }
+            groups.append(by_group[definition.group])
+        by_group[definition.group]["rows"].append(
+            {
+                "kpi": definition,
+                "label": row["kpi"],
+                "split": split,
+                "provisional": bool(row["provisional"]),
+                "status": row["status_key"],
+                "status_label": row["status"],
+                "value_text": charts.format_value(row["value"], definition.unit),
+                "target_text": target_text(definition),
+                "status_icon": STATUS_ICONS[row["status_key"]],
+                "change_text": change_text(definition, row["change"]),
+                "spark": charts.sparkline(
+                    f"spark-{definition.key}", values, rtl=rtl, target=definition.target
+                ),
+                "spark_name": _spark_name(definition, values),
+                "detail_url": reverse("analytics_admin:kpi", args=[definition.key])
+                + (_query({"segment": shown}) if shown != "all" else ""),
+            }
+        )
 
     trend_weeks = int(params["trend"])
     mondays, trends = sel.kpi_trends(week=week, weeks=trend_weeks, segment=segment)
@@ -277,7 +301,7 @@ def kpis(request: HttpRequest) -> HttpResponse:
             "next_url": _query(params, week=sel.iso_week(next_week))
             if next_week <= current
             else "",
-            "provisional_any": any(r.provisional for g in dashboard.groups for r in g.rows),
+            "provisional_any": any(r["provisional"] for g in groups for r in g["rows"]),
         },
     )
 
@@ -378,6 +402,14 @@ def operations(request: HttpRequest) -> HttpResponse:
     params, problems = tables.clean_ops_query(request.GET)
     now = timezone.now()
     windows = ops_windows()
+    if not all(figures.available for figures in windows.values()):
+        problems = [
+            *problems,
+            gettext(
+                "The request figures cannot be read right now (the metrics store is down "
+                "or slow): errors and latency are missing, everything else is current."
+            ),
+        ]
     summaries = [
         {
             "key": name,
@@ -403,6 +435,9 @@ def operations(request: HttpRequest) -> HttpResponse:
             "summaries": summaries,
             "window_label": str(WINDOW_LABELS[params["window"]]),
             "windows": WINDOWS,
+            # Without Redis each process counts only its own requests: say so, so a
+            # multi-process deployment's figures are not mistaken for the whole site's.
+            "per_process": isinstance(ops_store(), MemoryOpsStore),
             "routes_table": table_view(tables.ROUTES_TABLE, request.user, params),
             "errors_table": table_view(tables.ERRORS_TABLE, request.user, {}),
             "active": sel.active_users_now(now=now),

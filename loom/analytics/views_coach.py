@@ -10,12 +10,14 @@ server (``loom.analytics.charts``) and each has a table with the same numbers.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
-from django.utils import translation
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -86,6 +88,60 @@ def _headers(base: dict[str, str], sort_key: str, descending: bool) -> list[Head
             )
         )
     return headers
+
+
+@dataclass(frozen=True)
+class When:
+    """A moment as the page shows it: ISO 8601 in UTC for ``<time datetime>`` and the
+    viewer's short local date and time."""
+
+    iso: str
+    text: str
+
+
+def _when(moment: datetime | None) -> When | None:
+    if moment is None:
+        return None
+    return When(
+        iso=moment.astimezone(UTC).isoformat(),
+        text=date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT"),
+    )
+
+
+def _client_url(client_id: int) -> str:
+    return reverse("coach:client", args=[client_id])
+
+
+def _engagement_display(rows: Any) -> list[dict[str, Any]]:
+    """The page's rows with every figure already in words: the template only places
+    strings (50 rows × 9 cells of filters and tags were most of the page's rendering)."""
+    cap = selectors.STREAK_WINDOW_DAYS
+    shown = []
+    for row in rows:
+        streak = ""
+        if row.shares_checkins and row.checkin_streak is not None:
+            streak = (
+                f"{cap}+"
+                if row.streak_capped
+                else ngettext("%(days)s day", "%(days)s days", row.checkin_streak)
+                % {"days": row.checkin_streak}
+            )
+        shown.append(
+            {
+                "name": row.name,
+                "url": _client_url(row.client_id),
+                "activity": _when(row.last_activity),
+                "sessions": str(row.sessions_completed),
+                "next": _when(row.next_session),
+                "shares": row.shares_checkins,
+                "streak": streak,
+                "checkin": _when(row.last_checkin),
+                "resources": str(row.resources_completed),
+                "messages": str(row.messages),
+                "actions": str(row.open_action_items),
+            }
+        )
+    return shown
 
 
 def _signed(change: float | None, unit: str) -> str:
@@ -179,11 +235,22 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "sort_value": sort_value,
             "export_params": export_params,
             "attention_choices": selectors.attention_choices(),
-            "streak_window": selectors.STREAK_WINDOW_DAYS,
+            "engagement_rows": _engagement_display(page_obj.object_list),
+            "attention_rows": [
+                {"name": item.name, "url": _client_url(item.client_id), "reasons": item.reasons}
+                for item in data.attention
+            ],
             "week_rows": [
                 {
-                    "week": row.week,
-                    "counts": row.counts,
+                    "week": date_format(row.week, "DATE_FORMAT"),
+                    # Strings, not ints: the template then skips number localization
+                    # for each of the ~400 cells of a 52-week table.
+                    "completed": str(row.counts.completed),
+                    "by_client": str(row.counts.cancelled_by_client),
+                    "late": str(row.counts.late_cancellations),
+                    "by_coach": str(row.counts.cancelled_by_coach),
+                    "no_shows": str(row.counts.no_shows),
+                    "scheduled": str(row.counts.scheduled),
                     "rate": charts.format_value(row.counts.completion_rate, "percent"),
                 }
                 for row in data.weeks

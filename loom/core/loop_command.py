@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import DatabaseError, close_old_connections
+from django.db import DatabaseError, close_old_connections, connection
 from django.utils import timezone
 
 
@@ -54,7 +54,7 @@ class LoopCommand(BaseCommand, metaclass=ABCMeta):
                 line = self.run_once(options)
             except Exception as exc:
                 if options["loop"]:
-                    self._beat(options, f"{type(exc).__name__}", failed=True)
+                    self._beat_failed(options, f"{type(exc).__name__}")
                 raise
             if line:
                 self.stdout.write(line)
@@ -65,8 +65,21 @@ class LoopCommand(BaseCommand, metaclass=ABCMeta):
             if stop.wait(self._pause(max(float(options["interval"]), 0.1))):
                 return
 
-    def _beat(self, options: dict[str, Any], line: str, *, failed: bool) -> None:
-        """Record this round for the operations dashboard (worker health)."""
+    def _beat_failed(self, options: dict[str, Any], line: str) -> None:
+        """Record the failed round before the process exits. A round often fails because
+        its database connection broke (PostgreSQL restarted); the heartbeat then needs a
+        fresh connection, or the dashboard would go on showing the last good round."""
+        if self._beat(options, line, failed=True):
+            return
+        close_old_connections()
+        if connection.connection is not None and not connection.in_atomic_block:
+            # close_old_connections keeps a connection it cannot see is broken.
+            connection.close()
+        self._beat(options, line, failed=True)
+
+    def _beat(self, options: dict[str, Any], line: str, *, failed: bool) -> bool:
+        """Record this round for the operations dashboard (worker health); whether it
+        was written."""
         from loom.core.models import WorkerHeartbeat
 
         try:
@@ -84,6 +97,8 @@ class LoopCommand(BaseCommand, metaclass=ABCMeta):
         except DatabaseError:
             # A heartbeat is advice for a dashboard: it must never stop the loop's work.
             close_old_connections()
+            return False
+        return True
 
     def _pause(self, interval: float) -> float:
         next_due = self.next_due_at()

@@ -28,6 +28,11 @@ RESPONSES = Counter(
 )
 ERRORS = Counter("loom_http_errors_total", "Responses with a 5xx status, by route.", ["route"])
 
+# The methods counted by name. The method is whatever the client sends ("GETX", a
+# random string per request): as a Prometheus label it would add a series per value,
+# kept for the life of the process, so any other method is counted as "other".
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
 # Where the class of an unhandled exception waits for the middleware to record it.
 _EXCEPTION_ATTR = "_loom_exception_class"
 
@@ -57,7 +62,7 @@ class MetricsMiddleware:
         response = self.get_response(request)
         elapsed = time.perf_counter() - started
         route = _route(request)
-        method = request.method or "GET"
+        method = request.method if request.method in KNOWN_METHODS else "other"
         REQUEST_LATENCY.labels(route, method).observe(elapsed)
         status_class = f"{response.status_code // 100}xx"
         RESPONSES.labels(route, method, status_class).inc()

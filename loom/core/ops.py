@@ -56,6 +56,10 @@ REQUEST_ID_MAX = 64
 # request nothing rather than a connection timeout.
 REDIS_BACKOFF_SECONDS = 5.0
 REDIS_TIMEOUT_SECONDS = 0.25
+# A write slower than this (a Redis that answers, but slowly: swapping, a long command
+# from someone else) also skips the store for REDIS_BACKOFF_SECONDS, so a slow store
+# costs one request in five seconds per process this much, not every request.
+SLOW_WRITE_SECONDS = 0.05
 DEFAULT_KEY_PREFIX = "loom:ops"
 # Memory store: whole minutes kept (25 h) and hours kept (26 h).
 MEMORY_MINUTES = MINUTE_TTL_SECONDS // 60
@@ -366,11 +370,34 @@ def ops_record(item: Observation) -> None:
     request, so a store error drops them and skips the store for a few seconds."""
     if _holder.is_down():
         return
+    started = time.monotonic()
     try:
         ops_store().record(item)
     except Exception:  # a Redis outage, a bad URL: logged once per back-off
         _holder.mark_down()
         logger.warning("ops metrics store unavailable; figures dropped", exc_info=True)
+        return
+    elapsed = time.monotonic() - started
+    if elapsed > SLOW_WRITE_SECONDS:
+        _holder.mark_down()
+        logger.warning(
+            "ops metrics store slow (%.0f ms for one write); skipped for %.0f s",
+            elapsed * 1000,
+            REDIS_BACKOFF_SECONDS,
+        )
+
+
+def ops_recent_errors() -> list[ErrorRecord] | None:
+    """The latest 5xx, or ``None`` when the store cannot be read (the dashboard says so
+    rather than failing)."""
+    if _holder.is_down():
+        return None
+    try:
+        return ops_store().recent_errors()
+    except Exception:
+        _holder.mark_down()
+        logger.warning("ops metrics store unavailable; recent errors not shown", exc_info=True)
+        return None
 
 
 # --- Reading windows ----------------------------------------------------------------------
@@ -434,6 +461,8 @@ class WindowFigures:
     minutes: int
     total: RouteFigures
     routes: list[RouteFigures]
+    # False when the store could not be read: the figures are empty, not zero traffic.
+    available: bool = True
 
 
 def summarize(window: str, minutes: int, counters: Iterable[Mapping[str, int]]) -> WindowFigures:
@@ -485,13 +514,25 @@ def window_slots(now: float, minutes: int) -> tuple[list[int], list[int]]:
 def ops_windows(
     *, now: float | None = None, store: OpsStore | None = None
 ) -> dict[str, WindowFigures]:
-    """The figures of each window in ``WINDOWS`` (one read of the store)."""
+    """The figures of each window in ``WINDOWS`` (one read of the store). A store that
+    cannot be read (Redis down or slow) gives empty windows marked ``available=False``:
+    the operations page must still show the outbox and the loops during an outage."""
     now = time.time() if now is None else now
-    store = store or ops_store()
     plans = {name: window_slots(now, minutes) for name, minutes in WINDOWS.items()}
     all_minutes = sorted({m for minutes, _h in plans.values() for m in minutes})
     all_hours = sorted({h for _m, hours in plans.values() for h in hours})
-    by_minute, by_hour = store.read(all_minutes, all_hours)
+    try:
+        if store is None and _holder.is_down():
+            raise ConnectionError("ops metrics store skipped after a failure")
+        by_minute, by_hour = (store or ops_store()).read(all_minutes, all_hours)
+    except Exception:
+        if store is None:
+            _holder.mark_down()
+        logger.warning("ops metrics store unavailable; windows not shown", exc_info=True)
+        return {
+            name: WindowFigures(name, WINDOWS[name], summarize(name, 0, []).total, [], False)
+            for name in plans
+        }
     result = {}
     for name, (minutes, hours) in plans.items():
         counters = [by_minute[m] for m in minutes if m in by_minute]

@@ -172,6 +172,23 @@ def test_an_idle_run_recomputes_nothing(world: World) -> None:
     assert (result.periods, result.events_read) == (1, 2)
 
 
+def test_a_run_rereads_only_the_people_with_new_events(world: World, engine: str) -> None:
+    # At 5 million events a day, re-reading the whole day every five minutes (and
+    # rewriting every row of it) would grow with the day; only the touched people are.
+    _events(world.avi, *((f"2026-03-02T09:0{i}:00", EventName.PAGE_VIEW) for i in range(5)))
+    _events(world.dana, ("2026-03-02T09:00:00", EventName.PAGE_VIEW))
+    activity_rollup()
+    dana_row = DailyActivity.objects.get(user=world.dana)
+    _events(world.dana, ("2026-03-02T09:10:00", EventName.MESSAGE_SENT))
+    result = activity_rollup()
+    assert (result.periods, result.events_read, result.rows_written) == (1, 2, 1)
+    incremental = _rows()
+    assert incremental[(world.dana.pk, date(2026, 3, 2))]["events"] == 2
+    assert DailyActivity.objects.get(user=world.dana).pk == dana_row.pk
+    activity_rebuild()
+    assert _rows() == incremental
+
+
 def test_no_events_writes_nothing() -> None:
     assert activity_rollup().rows_written == 0
     assert not DailyActivity.objects.exists()

@@ -190,3 +190,61 @@ def test_signed_numbers_keep_their_sign_in_right_to_left_text():
         charts.with_unit(charts.signed_number(-1.25, digits=1), "hours")
         == "\u2066\u22121.2\u2069 h"
     )
+
+
+# --- review4: whole ticks for counts, every x label when they fit -------------------------
+
+
+def _y_ticks(chart) -> list[str]:
+    # The y labels are the axis texts left of the plot (the x labels sit below it).
+    return [a.text for a in chart.axis if a.y < charts.TOP + charts.PLOT_HEIGHT + 8]
+
+
+@pytest.mark.parametrize("counts", [[0, 1, 0], [1, 1], [0, 2, 1], [3, 0, 1], [0, 0, 0]])
+def test_count_bars_have_whole_ticks_only(counts):
+    chart = bar_chart(
+        "c",
+        labels=[str(i) for i in range(len(counts))],
+        series=[Series("n", counts)],
+        rtl=False,
+        unit="count",
+    )
+    ticks = _y_ticks(chart)
+    assert ticks and all(t.replace(",", "").isdigit() for t in ticks), ticks
+
+
+def test_count_lines_have_whole_ticks_but_other_units_keep_fractions():
+    counts = line_chart(
+        "l", labels=["a", "b"], series=[Series("n", [0, 1])], rtl=False, unit="count"
+    )
+    assert all(t.isdigit() for t in _y_ticks(counts)), _y_ticks(counts)
+    minutes = nice_scale([0, 1])
+    assert 0.25 in minutes[2]  # not a count: quarter steps are fine
+
+
+def test_large_count_steps_stay_round():
+    assert nice_scale([0, 1000], whole=True)[2] == [0.0, 250, 500, 750, 1000]
+    assert nice_scale([0, 7], whole=True)[2] == [0.0, 2, 4, 6, 8]
+
+
+def test_every_label_of_the_nps_distribution_shows():
+    labels = [str(score) for score in range(11)]
+    for rtl in (False, True):
+        chart = bar_chart(
+            "nps",
+            labels=labels,
+            series=[Series("n", [float(i % 3) for i in range(11)])],
+            rtl=rtl,
+            unit="count",
+            stacked=True,
+        )
+        texts = [a.text for a in chart.axis if a.y > charts.TOP + charts.PLOT_HEIGHT + 8]
+        assert sorted(texts, key=int) == labels
+        assert len(texts) == 11
+
+
+def test_long_labels_still_thin_out():
+    labels = [f"16 November {i}" for i in range(12)]
+    chart = bar_chart("w", labels=labels, series=[Series("n", [1.0] * 12)], rtl=False)
+    texts = [a.text for a in chart.axis if a.text.startswith("16 November")]
+    assert len(texts) == charts.X_LABELS_MAX

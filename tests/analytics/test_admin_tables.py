@@ -114,6 +114,8 @@ def test_an_admin_exports_the_kpi_table_as_csv(world, django_capture_on_commit_c
         "",
         "19",
         "20",
+        "onboarding_completion",
+        "green",
     ]
     assert export.row_count == len(KPIS)
 

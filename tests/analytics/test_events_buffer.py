@@ -293,8 +293,10 @@ def test_flush_dying_after_commit_does_not_insert_twice(
         def __getattr__(self, name: str) -> Any:
             return getattr(redis_buffer, name)
 
-        def delete(self, *keys: Any) -> int:
-            raise ConnectionError("worker killed before clearing the batch")
+        def eval(self, script: str, *args: Any) -> Any:
+            if script == events._FINISH_BATCH:
+                raise ConnectionError("worker killed before clearing the batch")
+            return redis_buffer.eval(script, *args)
 
     monkeypatch.setattr(events, "redis_client", lambda: DiesBeforeDelete())
     with pytest.raises(ConnectionError):

@@ -92,3 +92,21 @@ def test_people_read_only_their_own_events(db: None) -> None:
             "VALUES (now(), %s, 'coach', 'page_view', '')",
             [world.dana.pk],
         )
+
+
+@pytest.mark.parametrize("who", ["avi", "dana", "admin"])
+def test_signing_in_through_the_form_records_it_as_the_app_role(
+    transactional_db: None, who: str
+) -> None:
+    # user_logged_in fires while the request still acts as nobody (before the sign-in
+    # completes): the write must not depend on who is acting.
+    from tests.world import PASSWORD
+
+    world = World.build()
+    user = getattr(world, who)
+    with application_connections(APP_ROLE):
+        response = Client().post("/accounts/login/", {"login": user.email, "password": PASSWORD})
+        assert response.status_code == 302
+        with system_context():
+            names = list(Event.objects.filter(user=user).values_list("role", "name"))
+    assert (user.role, "sign_in") in names

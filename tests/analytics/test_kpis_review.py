@@ -7,7 +7,8 @@ Calendar as in ``test_kpis_support``: W0 = Mon 2 – Sun 8 March 2026, reporting
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import override_settings
@@ -120,7 +121,8 @@ def test_pairs_and_share_recipients_with_a_deactivated_account_are_left_out() ->
 def test_years_of_history_are_bounded_by_the_event_retention_by_default() -> None:
     coach(joined=NOW - timedelta(days=3 * 365))
     today = NOW.date()
-    with override_settings(ANALYTICS_EVENT_RETENTION_DAYS=30):
+    with override_settings(ANALYTICS_EVENT_RETENTION_DAYS=61):
+        # 61 days of events, less the 31 days a formula may read before a period's end.
         assert kpis.history_days() == 30
         planned = planned_periods(NOW)
     days = [start for kind, start in planned if kind == "day"]
@@ -159,3 +161,32 @@ def test_a_full_rebuild_keeps_final_rows_older_than_the_history() -> None:
     oldest_day = KpiValue.objects.filter(period="day").order_by("period_start").first()
     assert oldest_day is not None
     assert oldest_day.period_start == NOW.date() - timedelta(days=20)
+
+
+# --- Look-aheads across a daylight-saving change -------------------------------------------------
+
+
+def test_a_look_ahead_across_the_spring_change_waits_for_the_exact_hours() -> None:
+    """London, week 16–22 March 2026, ends Monday 23 March 00:00 GMT; clocks go forward on
+    29 March. A turn at the week's last second may be answered until 30 × 24 hours later,
+    21 April 23:59:59 UTC — but 30 local days after the week's end is 22 April 00:00 BST,
+    an hour earlier (21 April 23:00 UTC). The row must stay provisional until the later."""
+    london = ZoneInfo("Europe/London")
+    start = date(2026, 3, 16)
+    before = Window("week", start, london, datetime(2026, 4, 21, 23, 30, tzinfo=UTC))
+    after = Window("week", start, london, datetime(2026, 4, 22, 0, 0, tzinfo=UTC))
+    assert before.is_provisional(30) is True
+    assert after.is_provisional(30) is False
+
+
+def test_a_look_ahead_across_the_autumn_change_waits_for_the_local_midnight() -> None:
+    """London, week 12–18 October 2026, ends Monday 19 October 00:00 BST (18 October
+    23:00 UTC); clocks go back on 25 October. Seven local days after the end is 26 October
+    00:00 GMT, an hour after 7 × 24 hours from the end (25 October 23:00 UTC): a return
+    counted in local days can still come in that hour (the guard for the fix above)."""
+    london = ZoneInfo("Europe/London")
+    start = date(2026, 10, 12)
+    inside = Window("week", start, london, datetime(2026, 10, 25, 23, 30, tzinfo=UTC))
+    over = Window("week", start, london, datetime(2026, 10, 26, tzinfo=UTC))
+    assert inside.is_provisional(7) is True
+    assert over.is_provisional(7) is False

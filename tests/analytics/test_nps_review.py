@@ -4,6 +4,7 @@ fix). Avi lives in Jerusalem; ``utc`` builds the moments."""
 from __future__ import annotations
 
 import pytest
+import time_machine
 
 from loom.analytics.models import NpsResponse, NpsTrigger
 from loom.analytics.nps import NpsAlreadyAnswered, nps_answer, nps_dismiss, nps_offer_for
@@ -60,3 +61,22 @@ def test_a_session_survey_answered_last_month_leaves_the_monthly_one(world: Worl
     # January 15th: the December session is out of the window anyway; monthly is due.
     offer = nps_offer_for(world.avi, now=utc(2027, 1, 15, 10, 0))
     assert offer is not None and offer.trigger == NpsTrigger.MONTHLY
+
+
+def test_no_panel_on_the_account_deletion_page(world: World) -> None:
+    from django.test import RequestFactory
+    from django.urls import resolve, reverse
+
+    from loom.analytics.context_processors import survey_panel_for
+
+    completed_session(world.dana, world.avi, completed_at=utc(2026, 11, 20, 15, 0))
+    path = reverse("account:delete_request")
+    request = RequestFactory().get(path)
+    request.user = world.avi
+    request.resolver_match = resolve(path)
+    with time_machine.travel(utc(2026, 11, 20, 17, 0), tick=False):
+        assert survey_panel_for(request) is None
+        home = RequestFactory().get("/client/")
+        home.user = world.avi
+        home.resolver_match = resolve("/client/")
+        assert survey_panel_for(home) is not None

@@ -5,7 +5,8 @@ table (the button's accessible name carries the table's title), lands on the exp
 page, which says it is being prepared and polls its status region; the worker builds
 the file; the page shows the Download link by itself, announces it politely and leaves
 focus where it was. The download is the requester's table in their language
-(right-to-left sheet in Hebrew). The list of exports shows it ready. Every page visited
+(right-to-left sheet in Hebrew). The list of exports, opened from the account menu,
+shows it ready. Every page visited
 passes ``check_page`` (lang/dir, one h1, no browser errors, axe-core: 0 WCAG 2.1 A/AA
 violations) and does not scroll sideways.
 """
@@ -20,6 +21,7 @@ from typing import Any
 import openpyxl
 import pytest
 from django.urls import reverse
+from django.utils import translation
 from playwright.sync_api import Page, expect
 
 from loom.analytics.exports import export_run
@@ -47,6 +49,12 @@ def _button_name(language: str, action: str, title: str) -> str:
     """The accessible name of an export button: "Download Excel of Client engagement"."""
     of = t(language, "of %(title)s") % {"title": t(language, title)}
     return f"{t(language, action)} {of}"
+
+
+def _status(language: str, label: str) -> str:
+    """An export status as the page words it (the labels carry a message context)."""
+    with translation.override(language):
+        return translation.pgettext("export status", label)
 
 
 def _wait_for_export(page: Page) -> Export:
@@ -93,7 +101,7 @@ def test_request_an_export_see_it_become_ready_and_download_it(
     )
     checked(page)
     status = page.locator("#export-status")
-    expect(status).to_contain_text(t(language, "Waiting"))
+    expect(status).to_contain_text(_status(language, "Waiting"))
     expect(status.get_by_role("link", name=exact(t(language, "Refresh")))).to_be_visible()
     back = page.get_by_role("link", name=exact(t(language, "All your exports")))
     back.focus()
@@ -124,11 +132,19 @@ def test_request_an_export_see_it_become_ready_and_download_it(
     assert names == sorted([world.avi.display_name, world.noa.display_name])
     assert sheet.max_row == 3  # Dana's two clients, nobody else's
 
-    # The list of exports: the same export, ready, with its own Download link.
-    visit(page, reverse("analytics_exports:list"))
+    # The list of exports, from the account menu: the same export, ready, with its own
+    # Download link.
+    account = page.get_by_role("button", name=containing(t(language, "Account menu")))
+    if not account.is_visible():  # folded behind "Menu" on narrow screens
+        page.get_by_role("button", name=exact(t(language, "Menu"))).click()
+    account.click()
+    with page.expect_navigation():
+        page.get_by_role("menuitem", name=exact(t(language, "Exports"))).click()
+    assert page.url.endswith(reverse("analytics_exports:list"))
+    checked(page)
     row = main(page).locator("tbody tr")
     expect(row).to_have_count(1)
-    expect(row).to_contain_text(t(language, "Ready"))
+    expect(row).to_contain_text(_status(language, "Ready"))
     expect(row.get_by_role("link", name=download_name)).to_be_visible()
 
 

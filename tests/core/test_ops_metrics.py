@@ -262,3 +262,87 @@ def test_an_unreachable_redis_never_fails_a_request(settings, caplog):
         assert sum("ops metrics store unavailable" in r.message for r in caplog.records) == 1
     finally:
         ops.ops_store_reset()
+
+
+# --- review4: a slow store, known distributions, minute edges ------------------------------
+
+
+class _SlowStore(MemoryOpsStore):
+    def __init__(self, delay: float) -> None:
+        super().__init__()
+        self.delay = delay
+        self.calls = 0
+
+    def record(self, item):
+        import time
+
+        self.calls += 1
+        time.sleep(self.delay)
+        super().record(item)
+
+
+def test_a_slow_store_is_skipped_after_one_slow_write(monkeypatch, caplog):
+    slow = _SlowStore(ops.SLOW_WRITE_SECONDS * 2)
+    ops.ops_store_reset()
+    monkeypatch.setattr(ops._holder, "get", lambda: slow)
+    try:
+        for _ in range(5):
+            ops.ops_record(observation(route="coach:home", status=200, seconds=0.01))
+        assert slow.calls == 1
+        assert sum("ops metrics store slow" in r.message for r in caplog.records) == 1
+    finally:
+        ops.ops_store_reset()
+
+
+def test_a_failing_read_gives_empty_windows_not_an_error():
+    class Broken(MemoryOpsStore):
+        def read(self, minutes, hours):
+            raise ConnectionError("down")
+
+    figures = ops_windows(now=NOW, store=Broken())
+    assert set(figures) == set(ops.WINDOWS)
+    assert all(not f.available and f.total.requests == 0 for f in figures.values())
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_p95_of_a_uniform_distribution_is_close_to_the_truth(seed):
+    # Uniform in (0, 1 s]: the (0.5, 1] bucket holds half the samples spread evenly,
+    # so linear interpolation inside it lands near the true 950 ms.
+    rng = random.Random(seed)
+    durations = [rng.uniform(0.0001, 1.0) for _ in range(20_000)]
+    buckets = Counter(ops.bucket_index(d) for d in durations)
+    result = percentile(buckets)
+    assert result.bound == 1
+    assert result.estimate == pytest.approx(0.95, abs=0.01)
+
+
+def test_p95_of_a_constant_duration_stays_inside_its_bucket():
+    result = percentile({ops.bucket_index(0.3): 1000})
+    assert 0.25 < result.estimate <= 0.5 and result.bound == 0.5
+
+
+def test_a_response_on_a_minute_edge_counts_in_the_window_it_ends_in(memory_store):
+    edge = (NOW // 60) * 60  # the first instant of the current minute
+    memory_store.record(observation(route="a", status=200, seconds=0.01, at=edge))
+    memory_store.record(observation(route="a", status=200, seconds=0.01, at=edge - 0.001))
+    # 15 minutes back from the current minute's start: the oldest counted minute.
+    oldest = edge - 14 * 60
+    memory_store.record(observation(route="a", status=200, seconds=0.01, at=oldest))
+    memory_store.record(observation(route="a", status=200, seconds=0.01, at=oldest - 0.001))
+    figures = ops_windows(now=edge, store=memory_store)
+    assert figures["15m"].total.requests == 3
+    assert figures["1h"].total.requests == 4
+    assert figures["24h"].total.requests == 4
+
+
+@pytest.mark.django_db
+def test_a_made_up_method_does_not_add_prometheus_series(memory_store):
+    method = f"X{uuid.uuid4().hex[:12].upper()}"
+    Client().generic(method, "/healthz")
+    labels = [
+        sample.labels.get("method")
+        for metric in REQUEST_LATENCY.collect()
+        for sample in metric.samples
+    ]
+    assert method not in labels
+    assert "other" in labels
