@@ -69,6 +69,7 @@ MEAN_VISIT_EVENTS = 1 + 11 / 2.7
 # Share of visits made by coaches (2 % of the people).
 COACH_VISIT_SHARE = 0.12
 
+# Real URL names (a test checks they resolve): page views record the route name only.
 CLIENT_ROUTES = (
     "client:home",
     "journal:list",
@@ -78,18 +79,18 @@ CLIENT_ROUTES = (
     "wellbeing_progress:dashboard",
     "messaging:inbox",
     "resources_client:library",
-    "scheduling_client:sessions",
+    "scheduling_client:list",
     "wellbeing_goals:list",
 )
 COACH_ROUTES = (
     "coach:home",
-    "scheduling_calendar:week",
+    "scheduling_coach:calendar",
     "messaging:inbox",
-    "resources_library:list",
+    "resources_library:library",
     "analytics_coach:dashboard",
-    "journal_coach:shared",
-    "coach:client_detail",
-    "scheduling_coach:sessions",
+    "journal_coach:entry",
+    "coach:client",
+    "scheduling_coach:today",
 )
 FIRST_NAMES = (
     "Avi", "Noa", "Yael", "Tamar", "Lior", "Maya", "Eitan", "Shira", "Omer", "Dana",

@@ -461,6 +461,9 @@ ANALYTICS_VISIT_TIMEOUT_MINUTES = env_int("ANALYTICS_VISIT_TIMEOUT_MINUTES", 30)
 ANALYTICS_EVENT_BUFFER = env_str("ANALYTICS_EVENT_BUFFER", "auto")
 # The Redis list the request path pushes events onto (deployments sharing a Redis differ).
 ANALYTICS_EVENT_BUFFER_KEY = env_str("ANALYTICS_EVENT_BUFFER_KEY", "loom:analytics:events")
+# Most records the Redis event buffer may hold (~60 bytes each); beyond it new events are
+# dropped (counted as buffer_full) instead of filling the shared Redis.
+ANALYTICS_EVENT_BUFFER_MAX = env_int("ANALYTICS_EVENT_BUFFER_MAX", 1_000_000)
 # The coach analytics flags a client with no activity for this many days.
 ANALYTICS_ATTENTION_DAYS = env_int("ANALYTICS_ATTENTION_DAYS", 14)
 # Finished exports can be downloaded for this long, then the worker deletes them.

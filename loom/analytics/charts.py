@@ -36,7 +36,7 @@ from django.utils.translation import gettext
 
 # The viewBox; the SVG scales to its container (analytics.css caps its width).
 WIDTH = 560
-MARGIN_START = 52  # room for the y labels ("100%", "1,200")
+MARGIN_START = 52  # at least this much room for the y labels ("100%", "1,200")
 MARGIN_END = 12
 TOP = 18
 PLOT_HEIGHT = 180
@@ -268,12 +268,25 @@ def nice_scale(
 class _Frame:
     """The plot area's x positions (equally spaced, mirrored in RTL) and y scale."""
 
-    def __init__(self, count: int, low: float, high: float, rtl: bool, *, centred: bool):
+    def __init__(
+        self,
+        count: int,
+        low: float,
+        high: float,
+        rtl: bool,
+        *,
+        centred: bool,
+        y_labels: Sequence[str] = (),
+    ):
         self.count = count
         self.low = low
         self.high = high
         self.rtl = rtl
-        self.plot_width = WIDTH - MARGIN_START - MARGIN_END
+        # Wide y labels ("50,000" at the phone's font size) need more than MARGIN_START,
+        # or their first digits fall outside the viewBox.
+        longest = max((len(label) for label in y_labels), default=0)
+        self.start = max(MARGIN_START, math.ceil(longest * LABEL_CHAR_WIDTH + 8))
+        self.plot_width = WIDTH - self.start - MARGIN_END
         # Lines use the full width (first and last point on the edges); columns sit in
         # the middle of equal slots.
         self.centred = centred
@@ -282,11 +295,11 @@ class _Frame:
     def x(self, index: int) -> float:
         if self.centred:
             slot = self.plot_width / max(self.count, 1)
-            raw = MARGIN_START + slot * (index + 0.5)
+            raw = self.start + slot * (index + 0.5)
         elif self.count <= 1:
-            raw = MARGIN_START + self.plot_width / 2
+            raw = self.start + self.plot_width / 2
         else:
-            raw = MARGIN_START + index / (self.count - 1) * self.plot_width
+            raw = self.start + index / (self.count - 1) * self.plot_width
         return _mirror(raw, self.rtl)
 
     def y(self, value: float) -> float:
@@ -296,12 +309,12 @@ class _Frame:
     def grid_and_labels(
         self, ticks: Sequence[float], fmt: Formatter
     ) -> tuple[list[GridLine], list[AxisText]]:
-        x1 = _mirror(MARGIN_START, self.rtl)
+        x1 = _mirror(self.start, self.rtl)
         x2 = _mirror(WIDTH - MARGIN_END, self.rtl)
         grid = [GridLine(x1, x2, self.y(level)) for level in ticks]
         labels = [
             AxisText(
-                _mirror(MARGIN_START - 6, self.rtl),
+                _mirror(self.start - 6, self.rtl),
                 self.y(level) + 5,
                 fmt(level),
                 _anchor("end", self.rtl),
@@ -385,8 +398,8 @@ def line_chart(
         y_max=y_max,
         whole=whole,
     )
-    frame = _Frame(count, low, high, rtl, centred=False)
     fmt = _tick_formatter(unit, ticks)
+    frame = _Frame(count, low, high, rtl, centred=False, y_labels=[fmt(t) for t in ticks])
     grid, axis = frame.grid_and_labels(ticks, fmt)
     axis.extend(frame.x_labels(labels))
 
@@ -408,7 +421,7 @@ def line_chart(
     target_line = target_text = None
     if target is not None:
         y = frame.y(target)
-        target_line = GridLine(_mirror(MARGIN_START, rtl), _mirror(WIDTH - MARGIN_END, rtl), y)
+        target_line = GridLine(_mirror(frame.start, rtl), _mirror(WIDTH - MARGIN_END, rtl), y)
         target_text = AxisText(
             _mirror(WIDTH - MARGIN_END, rtl),
             y - 5,
@@ -462,8 +475,8 @@ def bar_chart(
     # Counts have whole ticks only: a "0.25" step on a chart of 1 answer reads as nonsense.
     whole = unit == "count" and all(float(v).is_integer() for v in extent)
     low, high, ticks = nice_scale(extent, whole=whole)
-    frame = _Frame(count, low, high, rtl, centred=True)
     fmt = _tick_formatter(unit, ticks)
+    frame = _Frame(count, low, high, rtl, centred=True, y_labels=[fmt(t) for t in ticks])
     grid, axis = frame.grid_and_labels(ticks, fmt)
     axis.extend(frame.x_labels(labels))
 
@@ -521,7 +534,7 @@ def bar_chart(
         grid=grid,
         axis=axis,
         legend=_legend(series, None) if len(series) > 1 else [],
-        baseline=GridLine(_mirror(MARGIN_START, rtl), _mirror(WIDTH - MARGIN_END, rtl), zero_y),
+        baseline=GridLine(_mirror(frame.start, rtl), _mirror(WIDTH - MARGIN_END, rtl), zero_y),
         empty=not present,
     )
 

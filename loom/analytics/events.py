@@ -38,7 +38,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
-from django.db import DataError, connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.utils import timezone
 from prometheus_client import Counter
 
@@ -442,7 +442,14 @@ def events_backlog() -> int:
 def _flush_one(client: Any, batch: int) -> tuple[int, int]:
     """One batch: (records taken from Redis, rows written)."""
     try:
-        return _flush_batch(client, batch, careful=False)
+        try:
+            return _flush_batch(client, batch, careful=False)
+        except IntegrityError:
+            # A person deleted between reading the roles and the commit (the foreign key
+            # is checked at commit): the batch is still in flight, and the second try
+            # reads the roles again and skips them. Not worth stopping the loop for.
+            logger.info("analytics: flush retried after a concurrent account deletion")
+            return _flush_batch(client, batch, careful=False)
     except _Refused:
         # The batch's transaction is rolled back and the batch is still the one in
         # flight: write it again a row at a time, dropping only what is refused.

@@ -37,6 +37,7 @@ import os
 import re
 import secrets
 import tempfile
+import unicodedata
 import uuid
 import zoneinfo
 from collections.abc import Iterable, Mapping, Sequence
@@ -94,6 +95,12 @@ ACTIVE_STATUSES = (ExportStatus.QUEUED, ExportStatus.RUNNING)
 
 # Cells a spreadsheet would run as a formula (CSV injection, OWASP): prefixed with '.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Spreadsheets also skip blanks (spaces, no-break spaces, line feeds) and invisible marks
+# (bidi marks, zero-width spaces: common around Hebrew) before deciding a cell is a
+# formula, and some importers fold compatibility forms (FULLWIDTH EQUALS SIGN, SMALL
+# PLUS SIGN, …) to ASCII: the first visible character is checked after NFKC folding.
+# NFKC leaves MINUS SIGN (U+2212) alone, so it is named.
+_FORMULA_LEAD = frozenset("=+-@\u2212")
 _SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 _ASCII_FILENAME_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
@@ -369,7 +376,10 @@ def _is_number(value: Any) -> bool:
 
 
 def _is_blank(value: Any) -> bool:
-    """``None``, and floats that are not figures (NaN, infinity): an empty cell."""
+    """``None``, and floats or decimals that are not figures (NaN, infinity; PostgreSQL
+    ``numeric`` holds both): an empty cell. XlsxWriter refuses them outright."""
+    if isinstance(value, Decimal):
+        return not value.is_finite()
     return value is None or (isinstance(value, float) and not math.isfinite(value))
 
 
@@ -382,8 +392,18 @@ def _number_text(value: int | float | Decimal) -> str:
     return text or "0"
 
 
+def _first_visible(text: str) -> str:
+    for char in unicodedata.normalize("NFKC", text):
+        if char.isspace() or unicodedata.category(char) in ("Cc", "Cf"):
+            continue
+        return char
+    return ""
+
+
 def _defuse(text: str) -> str:
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    if text.startswith(_FORMULA_START) or _first_visible(text) in _FORMULA_LEAD:
+        return "'" + text
+    return text
 
 
 def header_labels(columns: Sequence[Column]) -> list[str]:
@@ -587,6 +607,14 @@ def _fail(export_id: uuid.UUID, reason: str) -> None:
     )
 
 
+def _delete_quietly(name: str) -> None:
+    """Remove a half-written file; a failure here must not hide the build's own."""
+    try:
+        default_storage.delete(name)
+    except Exception:
+        logger.exception("export file not deleted", extra={"file": name})
+
+
 def export_run(*, export_id: uuid.UUID | str) -> str:
     """Build the file of a queued export. Safe to run twice: only a queued export is
     built. Runs as the system (the caller's context) except for reading the rows.
@@ -613,6 +641,10 @@ def export_run(*, export_id: uuid.UUID | str) -> str:
 
     zone = _zone(export.timezone)
     saved_name = ""
+    # Chosen before the upload: a storage that fails half-way through (disk full, a
+    # dropped connection) may leave part of the file under this name, and save() then
+    # never returns it. The random part makes it this export's alone.
+    target_name = _storage_name(export)
     with tempfile.TemporaryDirectory(prefix="loom-export-") as tmp:
         path = os.path.join(tmp, f"export.{export.format}")
         try:
@@ -636,7 +668,7 @@ def export_run(*, export_id: uuid.UUID | str) -> str:
                 )
             size = os.path.getsize(path)
             with open(path, "rb") as handle:
-                saved_name = default_storage.save(_storage_name(export), File(handle))
+                saved_name = default_storage.save(target_name, File(handle))
         except ExportBuildError as exc:
             logger.warning("export failed", extra={"export_id": str(key), "reason": str(exc)})
             _fail(key, f"The table could not be written: {exc}.")
@@ -644,8 +676,7 @@ def export_run(*, export_id: uuid.UUID | str) -> str:
         except Exception as exc:
             # Logged with its stack for the operators; the export keeps only the kind.
             logger.exception("export failed", extra={"export_id": str(key)})
-            if saved_name:
-                default_storage.delete(saved_name)
+            _delete_quietly(saved_name or target_name)
             _fail(key, f"The export could not be built ({type(exc).__name__}).")
             return ExportStatus.FAILED
 

@@ -45,14 +45,16 @@ class Event(models.Model):
     page views the route's name (``journal:entry``), never the path with its ids.
 
     Written in batches by the worker (``loom.analytics.events``), kept for
-    ``ANALYTICS_EVENT_RETENTION_DAYS`` and deleted with the person.
+    ``ANALYTICS_EVENT_RETENTION_DAYS`` and deleted with the person — by the database
+    (``DB_CASCADE``): Django need not load a person's thousands of events to delete them,
+    and an event written while the account is being deleted cannot block the deletion.
     """
 
     id = models.BigAutoField(primary_key=True)
     occurred_at = models.DateTimeField(_("occurred at"))
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
+        on_delete=models.DB_CASCADE,
         related_name="+",
         verbose_name=_("user"),
         db_index=False,  # covered by the (user, occurred_at) index
@@ -85,7 +87,7 @@ class DailyActivity(models.Model):
     day = models.DateField(_("day"))
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
+        on_delete=models.DB_CASCADE,
         related_name="+",
         verbose_name=_("user"),
         db_index=False,  # covered by the (user, day) constraint

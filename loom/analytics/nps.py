@@ -23,6 +23,7 @@ formula, used here and by the KPI engine.
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -50,6 +51,9 @@ from loom.scheduling.models import (
 SESSION_WINDOW = timedelta(days=7)
 MONTHLY_MIN_ACCOUNT_AGE = timedelta(days=14)
 MONTHLY_FROM_DAY = 15
+# A monthly survey shown before the person's midnight at the month's end and sent just
+# after it still counts, for the month it was shown in (``_answer_period``).
+MONTH_TURN_GRACE = timedelta(hours=1)
 COMMENT_MAX = 1000
 SCORES = range(0, 11)
 SURVEY_ROLES = frozenset({Role.COACH, Role.CLIENT})
@@ -189,6 +193,20 @@ def _monthly_due(user: User, now: datetime) -> bool:
     return local.day >= MONTHLY_FROM_DAY and user.date_joined <= now - MONTHLY_MIN_ACCOUNT_AGE
 
 
+def _answer_period(user: User, trigger: Any, now: datetime) -> str:
+    """The period an answer or dismissal is recorded in: the person's month now, except
+    for a monthly survey sent in the first ``MONTH_TURN_GRACE`` of their new month, when
+    it is not due yet: the panel was shown before their midnight, so the answer belongs
+    to the month that ended (and is accepted if that month has none yet) rather than
+    being turned away as "not open" and lost."""
+    period = nps_period(user, now)
+    if trigger == NpsTrigger.MONTHLY and not _monthly_due(user, now):
+        shown = now - MONTH_TURN_GRACE
+        if nps_period(user, shown) != period and _monthly_due(user, shown):
+            return nps_period(user, shown)
+    return period
+
+
 def nps_offer_for(user: Any, *, now: datetime | None = None) -> NpsOffer | None:
     """The survey open for ``user`` at ``now``, or ``None``. Uncached.
 
@@ -239,17 +257,30 @@ def _cache_key(user_id: int) -> str:
     return f"analytics:nps:offer:{user_id}"
 
 
+def _mark_key(user_id: int) -> str:
+    return f"analytics:nps:forgotten:{user_id}"
+
+
 def nps_offer_cached(user: Any, *, now: datetime | None = None) -> NpsOffer | None:
     """``nps_offer_for`` through the cache: no query at all for a person whose answer is
     known (the common case: nothing due). The cached value names the person's local day,
-    so the 15th and the first of the month take effect at their local midnight."""
+    so the 15th and the first of the month take effect at their local midnight.
+
+    Each entry also carries the person's *forget mark* as it was before the offer was
+    worked out (one cache round trip reads both). A page that read the database just
+    before an answer committed, and writes its (stale) offer just after the answer's
+    ``nps_offer_forget``, writes the old mark: the entry no longer matches and is
+    worked out again, instead of offering the survey again for ten minutes.
+    """
     if not _survey_role(user):
         return None
     now = now or timezone.now()
     day = now.astimezone(zone_named(user.timezone)).date().isoformat()
-    key = _cache_key(user.pk)
-    cached = cache.get(key)
-    if isinstance(cached, dict) and cached.get("day") == day:
+    key, mark_key = _cache_key(user.pk), _mark_key(user.pk)
+    found = cache.get_many([key, mark_key])
+    mark = found.get(mark_key)
+    cached = found.get(key)
+    if isinstance(cached, dict) and cached.get("day") == day and cached.get("mark") == mark:
         offer = cached.get("offer")
         if not offer:
             return None
@@ -259,16 +290,22 @@ def nps_offer_cached(user: Any, *, now: datetime | None = None) -> NpsOffer | No
             pass  # written by another version of this module: work it out again
     offer_found = nps_offer_for(user, now=now)
     cache.set(
-        key, {"day": day, "offer": offer_found.as_cache() if offer_found else None}, CACHE_SECONDS
+        key,
+        {"day": day, "mark": mark, "offer": offer_found.as_cache() if offer_found else None},
+        CACHE_SECONDS,
     )
     return offer_found
 
 
 def nps_offer_forget(user_ids: Iterable[int]) -> None:
-    """Drop the cached offers of ``user_ids`` (they answered, or a session completed)."""
-    keys = [_cache_key(user_id) for user_id in user_ids]
-    if keys:
-        cache.delete_many(keys)
+    """Drop the cached offers of ``user_ids`` (they answered, or a session completed),
+    and give them a new forget mark, which outlives any entry written before it."""
+    ids = list(user_ids)
+    if not ids:
+        return
+    token = uuid.uuid4().hex
+    cache.set_many({_mark_key(user_id): token for user_id in ids}, 2 * CACHE_SECONDS)
+    cache.delete_many([_cache_key(user_id) for user_id in ids])
 
 
 # --- Answering and dismissing ----------------------------------------------------------------
@@ -331,7 +368,9 @@ def _check_open(*, user: User, trigger: Any, session_id: Any, now: datetime) -> 
     if trigger == NpsTrigger.MONTHLY:
         if session_id not in (None, ""):
             raise NpsInvalid(_("The monthly survey is not about a session."), code="session")
-        if not _monthly_due(user, now):
+        if not _monthly_due(user, now) and _answer_period(user, trigger, now) == nps_period(
+            user, now
+        ):
             raise NpsNotOffered(_("This survey is not open for you right now."), code="trigger")
         return None
     raise NpsInvalid(_("Unknown survey."), code="trigger")
@@ -364,8 +403,8 @@ def _record(
     now: datetime,
     score: int | None,
     comment: str,
+    period: str,
 ) -> NpsResponse:
-    period = nps_period(user, now)
     response = NpsResponse(
         user=user,
         role=user.role,
@@ -410,12 +449,13 @@ def nps_answer(
     now = now or timezone.now()
     clean_score = _clean_score(score)
     clean_comment = _clean_comment(comment)
-    period = nps_period(user, now)
+    period = _answer_period(user, trigger, now)
     if NpsResponse.objects.filter(user_id=user.pk, period=period).exists():
         raise NpsAlreadyAnswered(_already_done())
     session = _check_open(user=user, trigger=trigger, session_id=session_id, now=now)
     response = _record(
         user=user,
+        period=period,
         trigger=str(trigger),
         session=session,
         now=now,
@@ -438,12 +478,18 @@ def nps_dismiss(
     """Record that ``user`` dismissed the survey open for them ("Not now"): it is not
     offered again this period. Same errors as ``nps_answer``."""
     now = now or timezone.now()
-    period = nps_period(user, now)
+    period = _answer_period(user, trigger, now)
     if NpsResponse.objects.filter(user_id=user.pk, period=period).exists():
         raise NpsAlreadyAnswered(_already_done())
     session = _check_open(user=user, trigger=trigger, session_id=session_id, now=now)
     return _record(
-        user=user, trigger=str(trigger), session=session, now=now, score=None, comment=""
+        user=user,
+        period=period,
+        trigger=str(trigger),
+        session=session,
+        now=now,
+        score=None,
+        comment="",
     )
 
 

@@ -306,10 +306,19 @@ class SessionCounts:
         return 100.0 * self.completed / self.scheduled if self.scheduled else None
 
 
-def _session_aggregates(now: datetime) -> dict[str, Any]:
+def _session_aggregates(now: datetime, coach: User, chosen: DateRange) -> dict[str, Any]:
+    # Was a cancelled session ever booked or approved? Looked up among this coach's
+    # cancelled sessions of the range only: PostgreSQL runs this EXISTS as one hashed
+    # subquery, and unrestricted it read the booked and approved events of every session
+    # on the site (≈140 ms at 80,000 sessions); restricted, it probes the events of a
+    # few sessions by ``sessionevent_session_time``.
     confirmed = Exists(
         SessionEvent.objects.filter(
             session_id=OuterRef("pk"),
+            session__coach_id=coach.pk,
+            session__status=SessionStatus.CANCELLED,
+            session__starts_at__gte=chosen.start_at,
+            session__starts_at__lt=chosen.end_at,
             kind__in=[SessionEventKind.BOOKED, SessionEventKind.APPROVED],
         )
     )
@@ -369,7 +378,7 @@ def sessions_per_week(
         _coach_sessions(coach, chosen)
         .annotate(week=TruncWeek("starts_at", tzinfo=chosen.zone))
         .values("week")
-        .annotate(**_session_aggregates(now))
+        .annotate(**_session_aggregates(now, coach, chosen))
         .order_by("week")
     )
     found: dict[date, SessionCounts] = {}
@@ -397,8 +406,9 @@ def sessions_with_totals(
     (week, range) group, so the totals are the sums of the groups."""
     now = now or timezone.now()
     previous = chosen.previous()
+    both = DateRange(chosen.key, previous.start, chosen.end, chosen.zone)
     rows = (
-        _coach_sessions(coach, DateRange(chosen.key, previous.start, chosen.end, chosen.zone))
+        _coach_sessions(coach, both)
         .annotate(
             week=TruncWeek("starts_at", tzinfo=chosen.zone),
             current=ExpressionWrapper(
@@ -406,7 +416,7 @@ def sessions_with_totals(
             ),
         )
         .values("week", "current")
-        .annotate(**_session_aggregates(now))
+        .annotate(**_session_aggregates(now, coach, both))
         .order_by()
     )
     current: dict[str, int] = {}
@@ -421,7 +431,9 @@ def sessions_with_totals(
         monday = week.astimezone(chosen.zone).date() if isinstance(week, datetime) else week
         _add(weekly[monday], row)
     weeks = [
-        WeekRow(week=monday, counts=_counts(weekly[monday]) if monday in weekly else SessionCounts())
+        WeekRow(
+            week=monday, counts=_counts(weekly[monday]) if monday in weekly else SessionCounts()
+        )
         for monday in chosen.weeks()
     ]
     return weeks, _counts(current), _counts(before)
@@ -430,7 +442,9 @@ def sessions_with_totals(
 def session_totals(coach: User, chosen: DateRange, *, now: datetime | None = None) -> SessionCounts:
     """The range's sessions in one figure set. One query."""
     now = now or timezone.now()
-    return _counts(_coach_sessions(coach, chosen).aggregate(**_session_aggregates(now)))
+    return _counts(
+        _coach_sessions(coach, chosen).aggregate(**_session_aggregates(now, coach, chosen))
+    )
 
 
 @dataclass(frozen=True)
@@ -655,8 +669,12 @@ def client_engagement(
     # (kept on the conversation with each send), then per conversation two index
     # lookups — the coach's last message and the client's first one after it — so the
     # cost follows the number of clients, not the number of messages.
+    # A reply the coach deleted answers nothing: the conversation's newest message may
+    # then be the coach's (deleted) one, so those conversations are looked at too.
     coach_last = (
-        Message.objects.filter(conversation_id=OuterRef("pk"), sender_id=coach.pk)
+        Message.objects.filter(
+            conversation_id=OuterRef("pk"), sender_id=coach.pk, deleted_at__isnull=True
+        )
         .order_by("-id")
         .values("id")[:1]
     )
@@ -672,7 +690,9 @@ def client_engagement(
     )
     for client_id, oldest in (
         Conversation.objects.filter(
-            coach_id=coach.pk, client_id__in=ids, last_message__sender_id=F("client_id")
+            Q(last_message__sender_id=F("client_id")) | Q(last_message__deleted_at__isnull=False),
+            coach_id=coach.pk,
+            client_id__in=ids,
         )
         .order_by()
         .annotate(answered_up_to=Coalesce(Subquery(coach_last), 0, output_field=BigIntegerField()))

@@ -13,16 +13,20 @@ way (the region is ``aria-live="polite"``; focus never moves) and answer the pol
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.views.decorators.http import require_GET, require_POST
 
+from loom.accounts.mfa_policy import mfa_required_for, mfa_setup_url
 from loom.accounts.models import Role
 from loom.accounts.permissions import role_required
 from loom.analytics.exports import (
@@ -35,9 +39,36 @@ from loom.analytics.exports import (
     params_from_post,
 )
 from loom.core.errors import DomainError, NotFound
+from loom.accounts.sms_mfa import user_has_second_factor
 from loom.core.media import ranged_file_response
 
-exporter_required = role_required(Role.COACH, Role.ADMIN)
+
+def second_factor_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    """The admin area's (and, when required, the coach pages') second-factor gate.
+
+    ``MfaPolicyMiddleware`` gates ``/admin-area/`` and ``/coach/`` only; ``/exports/``
+    serves the same tables (admin KPIs, recent errors, a coach's clients) as files, so
+    without this an admin who never set up a second factor could read the admin
+    dashboards through an export.
+    """
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        user = request.user
+        if mfa_required_for(user) and not user_has_second_factor(user):
+            next_url = request.get_full_path() if request.method == "GET" else ""
+            return HttpResponseRedirect(mfa_setup_url(next_url))
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+_role_required = role_required(Role.COACH, Role.ADMIN)
+
+
+def exporter_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Coaches and admins, past the second-factor gate their own pages have."""
+    return _role_required(second_factor_required(view))  # type: ignore[no-any-return]
 
 # htmx stops polling an element when the answer has this status (and still swaps it).
 HTMX_STOP_POLLING = 286

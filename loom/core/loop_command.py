@@ -62,7 +62,13 @@ class LoopCommand(BaseCommand, metaclass=ABCMeta):
                 return
             self._beat(options, line or "", failed=False)
             close_old_connections()
-            if stop.wait(self._pause(max(float(options["interval"]), 0.1))):
+            try:
+                # next_due_at() queries the database as well: its failure ends the loop too.
+                pause = self._pause(max(float(options["interval"]), 0.1))
+            except Exception as exc:
+                self._beat_failed(options, f"{type(exc).__name__}")
+                raise
+            if stop.wait(pause):
                 return
 
     def _beat_failed(self, options: dict[str, Any], line: str) -> None:

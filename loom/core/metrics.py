@@ -11,6 +11,7 @@ from typing import Any
 from django.core.signals import got_request_exception
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
+from django.urls import Resolver404, get_resolver
 from prometheus_client import Counter, Histogram
 
 from loom.core.ops import LATENCY_BUCKETS, observation, ops_record
@@ -38,9 +39,18 @@ _EXCEPTION_ATTR = "_loom_exception_class"
 
 
 def _route(request: HttpRequest) -> str:
+    """The URL name the request was for. A middleware that answers before the view (a
+    sign-in redirect, the input check's 400) leaves no ``resolver_match``: resolve the
+    path then, so those responses count under their page rather than "unresolved"
+    (which stays for paths that match no route: 404s)."""
     match = getattr(request, "resolver_match", None)
     if match is None:
-        return "unresolved"
+        try:
+            match = get_resolver(getattr(request, "urlconf", None)).resolve(request.path_info)
+        except Resolver404:
+            return "unresolved"
+        except Exception:  # a broken urlconf must not break the response on its way out
+            return "unresolved"
     return match.view_name or match.route or "unnamed"
 
 

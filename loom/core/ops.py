@@ -56,6 +56,11 @@ REQUEST_ID_MAX = 64
 # request nothing rather than a connection timeout.
 REDIS_BACKOFF_SECONDS = 5.0
 REDIS_TIMEOUT_SECONDS = 0.25
+# Writes happen inside every request: a pipelined write takes well under a millisecond,
+# so a short timeout bounds what a hung Redis can cost a request (once per back-off).
+# The dashboard's reads (up to 144 hashes) get the longer timeout above.
+REDIS_WRITE_TIMEOUT_SECONDS = 0.05
+REDIS_CONNECT_TIMEOUT_SECONDS = 0.1
 # A write slower than this (a Redis that answers, but slowly: swapping, a long command
 # from someone else) also skips the store for REDIS_BACKOFF_SECONDS, so a slow store
 # costs one request in five seconds per process this much, not every request.
@@ -234,9 +239,12 @@ class RedisOpsStore:
         self.url = url
         self.prefix = prefix
         self._client: Any = None
+        self._writer: Any = None
         self._lock = threading.Lock()
 
-    def client(self) -> Any:
+    def client(self, *, write: bool = False) -> Any:
+        """The reading client, or with ``write`` the one with the short timeout that
+        requests use."""
         import redis
 
         with self._lock:
@@ -244,9 +252,14 @@ class RedisOpsStore:
                 self._client = redis.Redis.from_url(
                     self.url,
                     socket_timeout=REDIS_TIMEOUT_SECONDS,
-                    socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+                    socket_connect_timeout=REDIS_CONNECT_TIMEOUT_SECONDS,
                 )
-            return self._client
+                self._writer = redis.Redis.from_url(
+                    self.url,
+                    socket_timeout=REDIS_WRITE_TIMEOUT_SECONDS,
+                    socket_connect_timeout=REDIS_CONNECT_TIMEOUT_SECONDS,
+                )
+            return self._writer if write else self._client
 
     def minute_key(self, minute: int) -> str:
         return f"{self.prefix}:m:{minute}"
@@ -263,7 +276,7 @@ class RedisOpsStore:
         minute_key = self.minute_key(item.minute)
         hour_key = self.hour_key(item.hour)
         # One round trip; no MULTI: a lost increment on a crash does not matter here.
-        pipe = self.client().pipeline(transaction=False)
+        pipe = self.client(write=True).pipeline(transaction=False)
         pipe.hincrby(minute_key, count_field, 1)
         pipe.hincrby(minute_key, bucket_field, 1)
         pipe.expire(minute_key, MINUTE_TTL_SECONDS)

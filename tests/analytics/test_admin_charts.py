@@ -248,3 +248,22 @@ def test_long_labels_still_thin_out():
     chart = bar_chart("w", labels=labels, series=[Series("n", [1.0] * 12)], rtl=False)
     texts = [a.text for a in chart.axis if a.text.startswith("16 November")]
     assert len(texts) == charts.X_LABELS_MAX
+
+
+@pytest.mark.parametrize("rtl", [False, True])
+def test_wide_y_labels_stay_inside_the_chart(rtl):
+    # 50,000 clients: "50,000" at the phone's font size is wider than the old fixed margin.
+    for chart in (
+        bar_chart(
+            "b", labels=["a", "b"], series=[Series("n", [48_000, 50_000])], rtl=rtl, unit="count"
+        ),
+        line_chart(
+            "l", labels=["a", "b"], series=[Series("n", [48_000, 50_000])], rtl=rtl, unit="count"
+        ),
+    ):
+        ticks = [a for a in chart.axis if a.y < charts.TOP + charts.PLOT_HEIGHT + 8]
+        assert any("," in a.text for a in ticks)
+        for tick in ticks:
+            width = len(tick.text) * charts.LABEL_CHAR_WIDTH
+            # Anchored at its end: the text runs away from the plot, towards the edge.
+            assert (tick.x - width >= 0) if not rtl else (tick.x + width <= charts.WIDTH)

@@ -197,3 +197,10 @@ def test_no_per_process_note_with_redis(admin, settings, redis_url):
     finally:
         ops.ops_store().clear()
         ops.ops_store_reset()
+
+
+def test_a_count_kpi_is_not_described_as_a_ratio(admin):
+    # "Active coaches" is a count (out of all coach accounts), not numerator ÷ denominator.
+    page = html_unescape(text(admin.get("/admin-area/analytics/kpi/active_coaches/")))
+    assert "Active coaches (out of Coach accounts)" in page
+    assert "numerator ÷ denominator, in the unit" not in page

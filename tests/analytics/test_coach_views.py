@@ -33,7 +33,7 @@ from tests.world import make_user
 pytestmark = pytest.mark.django_db
 
 URL = "/coach/analytics/"
-QUERIES_MAX = 26
+QUERIES_MAX = 22
 
 
 @pytest.fixture
@@ -234,7 +234,7 @@ def test_the_query_count_does_not_grow_with_the_practice(
     assert small == large
     browser = signed_in(dana)
     browser.get(URL)
-    # 19 for the page's figures (measured: 22 in all); the rest is the user, the
+    # 16 for the page's figures (measured: 19 in all); the rest is the user, the
     # navigation's counts and the realtime stream, with room for the page-view event.
     with django_assert_max_num_queries(QUERIES_MAX):
         browser.get(URL, {"range": "52", "sort": "name"})

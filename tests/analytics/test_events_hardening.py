@@ -208,3 +208,31 @@ def test_an_html_file_download_is_not_a_page_view() -> None:
     assert page_view_route(_request(match), response) == ""
     inline = HttpResponse("<p>", content_type="text/html")
     assert page_view_route(_request(match), inline) == "file"
+
+
+def test_a_person_deleted_during_the_flush_costs_a_retry_not_the_loop(
+    world: World, redis_buffer: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The foreign key is checked at commit: a person deleted after the roles were read
+    # fails the commit. The batch is still in flight; a second try skips them.
+    from django.db import IntegrityError
+
+    from tests.factories import ClientFactory
+
+    gone = ClientFactory()
+    redis_buffer.rpush(buffer_key(), _record(world.avi.pk, 1), _record(gone.pk, 2))
+    original = events._insert_batch
+    calls = []
+
+    def deleted_meanwhile(lines: Any, **kwargs: Any) -> int:
+        calls.append(1)
+        if len(calls) == 1:
+            original(lines, **kwargs)
+            raise IntegrityError("insert or update on table analytics_event violates FK")
+        # The other transaction's deletion is visible now.
+        gone.delete()
+        return original(lines, **kwargs)
+
+    monkeypatch.setattr(events, "_insert_batch", deleted_meanwhile)
+    assert events_flush() == 1
+    assert list(Event.objects.values_list("user_id", flat=True)) == [world.avi.pk]

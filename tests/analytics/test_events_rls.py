@@ -10,6 +10,7 @@ import psycopg
 import pytest
 from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from loom.analytics import events
 from loom.analytics.activity import activity_rollup
@@ -110,3 +111,33 @@ def test_signing_in_through_the_form_records_it_as_the_app_role(
         with system_context():
             names = list(Event.objects.filter(user=user).values_list("role", "name"))
     assert (user.role, "sign_in") in names
+
+
+def test_deleting_a_person_deletes_their_events_and_activity_in_the_database(
+    transactional_db: None,
+) -> None:
+    """``DB_CASCADE``: the database removes the rows (policies do not hide them from a
+    referential action, even with FORCE), and Django does not load them first."""
+    world = World.build()
+    now = datetime.now(tz=UTC)
+    with system_context():
+        Event.objects.bulk_create(
+            Event(
+                user=world.noa,
+                role="client",
+                name="page_view",
+                route="client:home",
+                occurred_at=now - timedelta(minutes=minute),
+            )
+            for minute in range(50)
+        )
+        activity_rollup(now=now)
+        assert DailyActivity.objects.filter(user=world.noa).exists()
+    with CaptureQueriesContext(connection) as queries, system_context():
+        world.noa.delete()
+    assert not any("analytics_event" in query["sql"] for query in queries.captured_queries)
+    with connection.cursor() as cursor:  # as the owner: policies would hide rows left behind
+        for table in ("analytics_event", "analytics_dailyactivity"):
+            assert rows(
+                cursor, f"SELECT count(*) FROM {table} WHERE user_id = %s", [world.noa.pk]
+            ) == [0]

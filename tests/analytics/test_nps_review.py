@@ -3,6 +3,9 @@ fix). Avi lives in Jerusalem; ``utc`` builds the moments."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 import pytest
 import time_machine
 
@@ -80,3 +83,62 @@ def test_no_panel_on_the_account_deletion_page(world: World) -> None:
         home.user = world.avi
         home.resolver_match = resolve("/client/")
         assert survey_panel_for(home) is not None
+
+
+def test_an_offer_read_just_before_an_answer_is_not_cached_after_it(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two tabs: a page reads the database (a survey is due), the answer from the other
+    tab commits and forgets the cache, then the page writes what it read. The next page
+    must not offer the survey again from that stale entry."""
+    from django.core.cache import cache
+
+    from loom.analytics import nps as nps_module
+
+    now = utc(2026, 11, 20, 17, 0)
+    session = completed_session(world.dana, world.avi, completed_at=utc(2026, 11, 20, 15, 0))
+    cache.delete_many([f"analytics:nps:offer:{world.avi.pk}"])
+    real = nps_module.nps_offer_for
+
+    def racing(user: Any, *, now: datetime | None = None) -> Any:
+        offer = real(user, now=now)  # read before the answer commits
+        response(world.avi, period="2026-11", score=9, trigger="session", session=session)
+        nps_module.nps_offer_forget([world.avi.pk])  # the answer's after-commit forget
+        return offer
+
+    monkeypatch.setattr(nps_module, "nps_offer_for", racing)
+    assert nps_module.nps_offer_cached(world.avi, now=now) is not None  # the racing page
+    monkeypatch.setattr(nps_module, "nps_offer_for", real)
+    assert nps_module.nps_offer_cached(world.avi, now=now) is None
+
+
+# --- A monthly survey sent just after the person's midnight at the month's end --------------------
+
+# 22:30 UTC on 30 November = 00:30 on 1 December in Jerusalem (Avi).
+JUST_AFTER = utc(2026, 11, 30, 22, 30)
+
+
+def test_a_monthly_answer_sent_just_after_midnight_counts_for_the_month_shown(
+    world: World,
+) -> None:
+    """The panel was on screen on 30 November; the answer arrives at 00:30 on 1 December,
+    when no monthly survey is due: it is kept, for November, not refused and lost."""
+    joined_long_ago(world.avi)
+    answer = nps_answer(user=world.avi, score=9, trigger="monthly", now=JUST_AFTER)
+    assert (answer.period, answer.answered_at) == ("2026-11", JUST_AFTER)
+    # December is still its own period: its survey comes from the 15th as usual.
+    offer = nps_offer_for(world.avi, now=utc(2026, 12, 15, 10, 0))
+    assert offer is not None and offer.period == "2026-12"
+
+
+def test_the_grace_is_an_hour_and_only_for_a_month_without_an_answer(world: World) -> None:
+    from loom.analytics.nps import NpsNotOffered
+
+    joined_long_ago(world.avi)
+    with pytest.raises(NpsNotOffered):
+        nps_dismiss(user=world.avi, trigger="monthly", now=utc(2026, 11, 30, 23, 1))
+    response(world.avi, period="2026-11", score=None)
+    with pytest.raises(NpsAlreadyAnswered):
+        nps_answer(user=world.avi, score=3, trigger="monthly", now=JUST_AFTER)
+    with system_context():
+        assert NpsResponse.objects.filter(user=world.avi).count() == 1

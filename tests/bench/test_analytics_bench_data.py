@@ -198,6 +198,23 @@ def test_activity_rollup_reads_the_generated_events(dataset: analytics_data.Data
     )
 
 
+def test_page_view_routes_are_real_url_names() -> None:
+    from django.urls import URLResolver, get_resolver
+
+    names: set[str] = set()
+
+    def walk(resolver: URLResolver, namespace: str) -> None:
+        for pattern in resolver.url_patterns:
+            if isinstance(pattern, URLResolver):
+                inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+                walk(pattern, inner)
+            elif pattern.name:
+                names.add(namespace + pattern.name)
+
+    walk(get_resolver(), "")
+    assert set(analytics_data.CLIENT_ROUTES + analytics_data.COACH_ROUTES) <= names
+
+
 def test_sqlite_is_refused_with_a_reason() -> None:
     assert "PostgreSQL" in analytics.postgres_reason({"DATABASE_URL": ""})
     assert "PostgreSQL" in analytics.postgres_reason({"DATABASE_URL": "sqlite:///x.db"})

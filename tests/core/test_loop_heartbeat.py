@@ -126,3 +126,21 @@ def test_a_round_that_broke_the_connection_still_leaves_a_failed_heartbeat(
     beat = WorkerHeartbeat.objects.get(name="test_loop_heartbeat")
     assert beat.failed
     assert beat.last_line == "OperationalError"
+
+
+class _NextDueFails(Command):
+    def next_due_at(self) -> Any:
+        # Looking up the next due piece of work queries the database too.
+        raise DatabaseError("database went away between rounds")
+
+
+def test_a_failure_between_rounds_also_leaves_a_failed_heartbeat(
+    rounds: type[_Rounds],
+) -> None:
+    command = _NextDueFails(["first round"])
+    options = vars(command.create_parser("loom", "x").parse_args(["--loop"]))
+    with pytest.raises(DatabaseError):
+        command.execute(**options)
+    beat = WorkerHeartbeat.objects.get()
+    assert beat.failed
+    assert beat.last_line == "DatabaseError"

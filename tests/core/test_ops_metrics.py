@@ -181,7 +181,7 @@ def test_redis_keys_expire_after_25_hours(redis_store):
 
 
 def test_redis_record_is_one_round_trip(redis_store, monkeypatch):
-    client = redis_store.client()
+    client = redis_store.client(write=True)
     calls = []
     real_pipeline = client.pipeline
 
@@ -346,3 +346,79 @@ def test_a_made_up_method_does_not_add_prometheus_series(memory_store):
     ]
     assert method not in labels
     assert "other" in labels
+
+
+def test_request_writes_use_the_short_redis_timeout():
+    store = RedisOpsStore("redis://127.0.0.1:6379/12")
+    writer = store.client(write=True).connection_pool.connection_kwargs
+    reader = store.client().connection_pool.connection_kwargs
+    assert writer["socket_timeout"] == ops.REDIS_WRITE_TIMEOUT_SECONDS <= 0.05
+    assert writer["socket_connect_timeout"] <= 0.1
+    assert reader["socket_timeout"] == ops.REDIS_TIMEOUT_SECONDS
+
+
+def test_a_hung_redis_is_given_up_after_one_write(settings, monkeypatch):
+    """A server that accepts the connection and never answers (a hung Redis): the first
+    write times out (after REDIS_WRITE_TIMEOUT_SECONDS) and the next ones skip the store."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    port = server.getsockname()[1]
+    held = []
+    threading.Thread(target=lambda: held.append(server.accept()), daemon=True).start()
+    settings.LOOM_OPS_METRICS_STORE = "redis"
+    settings.REDIS_URL = f"redis://127.0.0.1:{port}/0"
+    ops.ops_store_reset()
+    try:
+        ops.ops_record(observation(route="a", status=200, seconds=0.01))
+        assert ops._holder.is_down()
+        store = ops.ops_store()
+        monkeypatch.setattr(store, "record", lambda item: pytest.fail("store not skipped"))
+        for _ in range(100):
+            ops.ops_record(observation(route="a", status=200, seconds=0.01))
+    finally:
+        ops.ops_store_reset()
+        server.close()
+
+
+def _record_in_child(store, route, count):
+    for _ in range(count):
+        store.record(observation(route=route, status=200, seconds=0.02))
+
+
+def test_forked_processes_add_up_in_redis(redis_store):
+    """Workers forked from a parent that already talked to Redis (gunicorn --preload)
+    each write over their own connection, and the dashboard sees the sum."""
+    import multiprocessing
+
+    redis_store.record(observation(route="parent", status=200, seconds=0.02))
+    context = multiprocessing.get_context("fork")
+    children = [
+        context.Process(target=_record_in_child, args=(redis_store, f"child{n}", 25))
+        for n in range(3)
+    ]
+    for child in children:
+        child.start()
+    for child in children:
+        child.join(30)
+        assert child.exitcode == 0
+    figures = ops_windows(store=RedisOpsStore(redis_store.url, prefix=redis_store.prefix))
+    routes = {r.route: r.requests for r in figures["15m"].routes}
+    assert routes == {"parent": 1, "child0": 25, "child1": 25, "child2": 25}
+
+
+@pytest.mark.django_db
+def test_a_response_from_a_middleware_counts_under_its_page(memory_store):
+    # Anonymous: the sign-in redirect; a non-UTF-8 query: the input check's 400. Both
+    # answer before the view, yet belong to the KPI page; a path with no route is
+    # "unresolved".
+    Client().get("/admin-area/analytics/")
+    Client().get("/admin-area/analytics/?week=%ff")
+    Client().get("/no-such-page-at-all/")
+    routes = {r.route: r.by_class for r in ops_windows(store=memory_store)["15m"].routes}
+    assert routes.get("analytics_admin:kpis", {}).get("3xx") == 1, routes
+    assert routes["analytics_admin:kpis"].get("4xx") == 1
+    assert routes["unresolved"] == {"4xx": 1}
