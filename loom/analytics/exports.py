@@ -289,6 +289,9 @@ def export_title(export: Export) -> str:
 class Download:
     """What the download view streams: a stored file and its headers."""
 
+    export_id: uuid.UUID
+    table: str
+    format: str
     name: str
     size: int
     content_type: str
@@ -317,29 +320,54 @@ def content_disposition(export: Export) -> str:
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(unicode_name, safe='')}"
 
 
-@transaction.atomic
-def export_open_for_download(*, user: Any, export_id: uuid.UUID | str) -> Download:
+def export_open_for_download(
+    *, user: Any, export_id: uuid.UUID | str, audit: bool = True
+) -> Download:
     """``user``'s ready, unexpired export, for download; audited
-    ``analytics.export_downloaded``.
+    ``analytics.export_downloaded`` unless ``audit`` is False (the download view audits
+    once it knows the file is really being sent: ``export_download_recorded``).
 
     ``NotFound`` for anyone else's export, an unknown id, one not ready, one past its
     expiry, or one whose file has gone missing from storage (nothing is audited then).
     """
     export = get_export_for_user(user, export_id)
-    if not is_downloadable(export) or not default_storage.exists(str(export.file.name)):
+    table = table_for(export.table)
+    if (
+        table is None
+        # Someone who lost the table's role (an admin made a coach) keeps no access to
+        # the files they made while they had it.
+        or not audience_allows(user, table)
+        or not is_downloadable(export)
+        or not default_storage.exists(str(export.file.name))
+    ):
         raise NotFound(_("That export is not available to download."))
-    audit_record(
-        action="analytics.export_downloaded",
-        actor=user,
-        target=export,
-        details={"table": export.table, "format": export.format},
-    )
-    return Download(
+    download = Download(
+        export_id=export.pk,
+        table=export.table,
+        format=export.format,
         name=str(export.file.name),
         size=export.size,
         content_type=CONTENT_TYPES[export.format],
         filename=download_filename(export)[1],
         content_disposition=content_disposition(export),
+    )
+    if audit:
+        export_download_recorded(user=user, download=download)
+    return download
+
+
+@transaction.atomic
+def export_download_recorded(*, user: Any, download: Download, partial: bool = False) -> None:
+    """Audit ``analytics.export_downloaded``: which table, which format, whether a byte
+    range (a resumed download) — never the file's content or the query."""
+    details: dict[str, Any] = {"table": download.table, "format": download.format}
+    if partial:
+        details["partial"] = True
+    audit_record(
+        action="analytics.export_downloaded",
+        actor=user,
+        target=Export(pk=download.export_id),
+        details=details,
     )
 
 
@@ -600,8 +628,10 @@ def _claim(export_id: uuid.UUID) -> bool:
 
 
 def _fail(export_id: uuid.UUID, reason: str) -> None:
+    # Called after any half-written file was deleted: the row names none.
     Export.objects.filter(pk=export_id, status=ExportStatus.RUNNING).update(
         status=ExportStatus.FAILED,
+        file="",
         error=reason[:200],
         finished_at=timezone.now(),
     )
@@ -667,6 +697,10 @@ def export_run(*, export_id: uuid.UUID | str) -> str:
                     right_to_left=translation.get_language_bidi(),
                 )
             size = os.path.getsize(path)
+            # Name the file on the row before uploading it: if the worker dies during
+            # or after the upload, the prune fails the stale export and later deletes
+            # the row *and this file* — no orphan copy of the table stays in storage.
+            Export.objects.filter(pk=key, status=ExportStatus.RUNNING).update(file=target_name)
             with open(path, "rb") as handle:
                 saved_name = default_storage.save(target_name, File(handle))
         except ExportBuildError as exc:

@@ -18,19 +18,22 @@ from functools import wraps
 from typing import Any
 
 from django.conf import settings
+from django.contrib import messages
 from django.core.files.storage import default_storage
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from loom.accounts.mfa_policy import mfa_required_for, mfa_setup_url
 from loom.accounts.models import Role
 from loom.accounts.permissions import role_required
+from loom.accounts.sms_mfa import user_has_second_factor
 from loom.analytics.exports import (
     ACTIVE_STATUSES,
+    export_download_recorded,
     export_open_for_download,
     export_request,
     export_rows,
@@ -39,7 +42,6 @@ from loom.analytics.exports import (
     params_from_post,
 )
 from loom.core.errors import DomainError, NotFound
-from loom.accounts.sms_mfa import user_has_second_factor
 from loom.core.media import ranged_file_response
 
 
@@ -56,6 +58,11 @@ def second_factor_required(view: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         user = request.user
         if mfa_required_for(user) and not user_has_second_factor(user):
+            # The middleware's own words (already translated).
+            messages.warning(
+                request,
+                gettext("Your account needs two-step verification. Set it up to continue."),
+            )
             next_url = request.get_full_path() if request.method == "GET" else ""
             return HttpResponseRedirect(mfa_setup_url(next_url))
         return view(request, *args, **kwargs)
@@ -68,7 +75,8 @@ _role_required = role_required(Role.COACH, Role.ADMIN)
 
 def exporter_required(view: Callable[..., Any]) -> Callable[..., Any]:
     """Coaches and admins, past the second-factor gate their own pages have."""
-    return _role_required(second_factor_required(view))  # type: ignore[no-any-return]
+    return _role_required(second_factor_required(view))
+
 
 # htmx stops polling an element when the answer has this status (and still swaps it).
 HTMX_STOP_POLLING = 286
@@ -134,12 +142,11 @@ def export_detail(request: HttpRequest, export_id: uuid.UUID) -> HttpResponse:
     return render(request, "analytics/exports/detail.html", context)
 
 
-# role_required is typed for HttpResponse; a download streams (HttpResponseBase).
-@exporter_required  # type: ignore[arg-type]
+@exporter_required
 @require_GET
 def export_download(request: HttpRequest, export_id: uuid.UUID) -> HttpResponseBase:
     try:
-        download = export_open_for_download(user=request.user, export_id=export_id)
+        download = export_open_for_download(user=request.user, export_id=export_id, audit=False)
     except NotFound as exc:
         raise Http404(str(exc)) from exc
     # Streams in chunks (in a worker thread under ASGI), never the whole file in
@@ -157,4 +164,10 @@ def export_download(request: HttpRequest, export_id: uuid.UUID) -> HttpResponseB
     response["Content-Disposition"] = download.content_disposition
     # A personal file: no cache, shared or private, keeps a copy.
     response["Cache-Control"] = "no-store"
+    # Audited only when bytes are really sent: not for a 304 (the client has it), a 416
+    # (a range past the end) or a file that vanished (the prune: a 404 above).
+    if response.status_code in (200, 206):
+        export_download_recorded(
+            user=request.user, download=download, partial=response.status_code == 206
+        )
     return response

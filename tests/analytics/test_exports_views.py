@@ -17,6 +17,7 @@ from django.utils import timezone
 from loom.analytics.exports import export_request
 from loom.analytics.models import Export, ExportStatus
 from loom.core.models import AuditLog
+from tests.accounts.security_support import enable_totp
 from tests.analytics.test_exports_support import StaticRows, fresh_static_rows
 from tests.conftest import signed_in
 from tests.world import World
@@ -230,6 +231,7 @@ def test_detail_of_someone_elses_export_is_404(
     export = _ready_export(world, django_capture_on_commit_callbacks)
     url = reverse("analytics_exports:detail", args=[export.pk])
     assert signed_in(world.eli).get(url).status_code == 404
+    enable_totp(world.admin)  # past the admin's second-factor gate
     assert signed_in(world.admin).get(url).status_code == 404
     assert signed_in(world.dana).get("/exports/not-a-uuid/").status_code == 404
     assert signed_in(world.dana).get("/exports/not-a-uuid/download/").status_code == 404
@@ -297,6 +299,7 @@ def test_nobody_else_can_download(
     export = _ready_export(world, django_capture_on_commit_callbacks)
     url = reverse("analytics_exports:download", args=[export.pk])
     assert signed_in(world.eli).get(url).status_code == 404
+    enable_totp(world.admin)  # past the admin's second-factor gate
     assert signed_in(world.admin).get(url).status_code == 404
     assert signed_in(world.avi).get(url).status_code == 302  # clients: not their area
     assert not AuditLog.objects.filter(action="analytics.export_downloaded").exists()

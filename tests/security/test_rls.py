@@ -237,7 +237,12 @@ def test_admins_read_the_whole_audit_log_but_no_ones_intake(app_role: str, world
     with raw_as(world.admin.pk) as cursor:
         assert rows(cursor, "SELECT count(*) FROM core_auditlog") == [total]
         assert _user_ids(cursor, "accounts_clientprofile") == set()
-        assert _user_ids(cursor, "accounts_coachclient", "client_id") == set()
+        # Roster links are operational metadata admins read (accounts 0006_admin_read).
+        assert _user_ids(cursor, "accounts_coachclient", "client_id") == {
+            world.avi.pk,
+            world.noa.pk,
+            world.maya.pk,
+        }
     # A deactivated admin is back to their own rows (none here).
     User.objects.filter(pk=world.admin.pk).update(is_active=False)
     with raw_as(world.admin.pk) as cursor:
