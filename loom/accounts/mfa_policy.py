@@ -1,12 +1,12 @@
 """Who must use a second factor, and how that is enforced.
 
 * Admins must: an admin (role admin, or Django staff) without a second factor who
-  opens ``/admin-area/`` or ``/django-admin/`` is sent to the MFA set-up page.
+  opens ``/admin-area/``, ``/django-admin/`` or ``/exports/`` is sent to the MFA set-up page.
 * Coaches must when ``SecurityPolicy.require_coach_mfa`` (an admin switch at
   ``/admin-area/security/``) or ``LOOM_REQUIRE_MFA_FOR_COACHES`` is on; then ``/coach/``
-  is gated the same way.
+  and ``/exports/`` are gated the same way.
 
-Loop freedom: only those three prefixes are gated, and the set-up pages
+Loop freedom: only those four prefixes are gated, and the set-up pages
 (``/account/security/…``, ``/accounts/2fa/…``), re-authentication, sign-out and static
 files live outside them, so the redirect target can always be reached. The one page
 inside a gated prefix that set-up may need — the demo SMS log an admin reads the
@@ -50,8 +50,9 @@ POLICY_CACHE_KEY = "loom:security_policy:v1"
 # Other processes notice an admin's change within this time; this one at once.
 POLICY_CACHE_SECONDS = 30
 SECURITY_CHANGED_SESSION_KEY = "loom_security_changed"
-ADMIN_GATED_PREFIXES = ("/admin-area/", "/django-admin/")
-COACH_GATED_PREFIXES = ("/coach/",)
+# Exports carry the same figures as the pages they come from, so they are gated alike.
+ADMIN_GATED_PREFIXES = ("/admin-area/", "/django-admin/", "/exports/")
+COACH_GATED_PREFIXES = ("/coach/", "/exports/")
 # The demo SMS log: an admin enrolling SMS codes in demo mode reads the code there.
 GATE_EXEMPT_PREFIXES = ("/admin-area/sms/",)
 DJANGO_ADMIN_LOGIN = "/django-admin/login/"

@@ -95,10 +95,12 @@ class RollupRunAdmin(PrivacyAwareAdmin):
 @admin.register(NpsResponse)
 class NpsResponseAdmin(PrivacyAwareAdmin):
     # The comment is encrypted (hidden by the base class); the session is a reference.
+    # Who answered is hidden too: the NPS page shows role and language only, so that
+    # feedback stays candid, and the Django admin must not undo that.
     reference_fields = ("session",)
+    private_fields = ("user",)
     list_display = (
         "period",
-        "user",
         "role",
         "language",
         "trigger",
@@ -107,8 +109,7 @@ class NpsResponseAdmin(PrivacyAwareAdmin):
         "dismissed_at",
     )
     list_filter = ("trigger", "role", "language", "period", "answered_at", "dismissed_at")
-    list_select_related = ("user",)
-    search_fields = ("user__email", "=period")
+    search_fields = ("=period",)
     ordering = ("-created_at", "-id")
 
 

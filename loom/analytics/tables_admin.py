@@ -15,19 +15,24 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from loom.analytics.kpi_catalog import KPI_BY_KEY, KPIS
+from loom.analytics import charts
+from loom.analytics.kpi_catalog import KPI_BY_KEY, KPIS, KpiDefinition
 from loom.analytics.models import Period
 from loom.analytics.selectors_admin import (
     BUSINESS_RANGES,
     DRILL_RANGES,
+    GROUP_LABELS,
     SEGMENTS,
     TREND_WEEKS,
+    LoopHealth,
     iso_week,
     kpi_dashboard,
     kpi_detail,
     kpi_period_series,
     kpi_points,
+    kpi_trends,
     last_complete_week,
+    latest_rollup_runs,
     months_ending,
     parse_week,
     reporting_today,
@@ -36,14 +41,21 @@ from loom.analytics.selectors_admin import (
     unit_label,
     week_start,
     weeks_ending,
+    worker_loops,
 )
 from loom.analytics.tables import Cell, Column, Table, register_table
-from loom.core.ops import LATENCY_BUCKETS, WINDOWS, ops_recent_errors, ops_windows
+from loom.core.ops import LATENCY_BUCKETS, WINDOWS, Percentile, ops_recent_errors, ops_windows
 
 Params = dict[str, Any]
 GROWTH_KEYS = ("coaches_total", "clients_total", "coaches_new", "clients_new")
 ADOPTION_KEYS = tuple(kpi.key for kpi in KPIS if kpi.group == "adoption")
 DEFAULT_WINDOW = "1h"
+PRIMARY_KPIS = tuple(kpi for kpi in KPIS if kpi.group == "primary")
+WINDOW_LABELS = {
+    "15m": _("Last 15 minutes"),
+    "1h": _("Last hour"),
+    "24h": _("Last 24 hours"),
+}
 
 
 def _first(query: Mapping[str, Any], name: str) -> str | None:
@@ -78,6 +90,16 @@ def clean_kpi_query(query: Mapping[str, Any]) -> tuple[Params, list[str]]:
         problems.append(gettext("Unknown trend range; showing 12 weeks."))
         trend = str(TREND_WEEKS[0])
     return {"week": iso_week(week), "segment": segment, "trend": trend}, problems
+
+
+def clean_kpi_group_query(query: Mapping[str, Any]) -> tuple[Params, list[str]]:
+    """``clean_kpi_query`` plus ``group`` (a KPI group key, default the primary KPIs)."""
+    params, problems = clean_kpi_query(query)
+    group = _first(query, "group") or "primary"
+    if group not in GROUP_LABELS:
+        problems.append(gettext("Unknown KPI group; showing the primary KPIs."))
+        group = "primary"
+    return {**params, "group": group}, problems
 
 
 def clean_detail_query(query: Mapping[str, Any]) -> tuple[Params, list[str]]:
@@ -138,6 +160,39 @@ def _count(value: float | None) -> int | None:
 
 def _yes(flag: bool) -> str:
     return gettext("Yes") if flag else ""
+
+
+def target_text(kpi: KpiDefinition) -> str:
+    if kpi.target is None:
+        return "–"
+    value = charts.format_value(kpi.target, kpi.unit, digits=0)
+    if kpi.direction == "at_most":
+        return gettext("at most %(value)s") % {"value": value}
+    return gettext("at least %(value)s") % {"value": value}
+
+
+def spark_text(kpi: KpiDefinition, history: Sequence[float | None]) -> str:
+    """The sparkline in words (its accessible name on the page, its cell in a file)."""
+    present = [v for v in history if v is not None]
+    if not present:
+        return gettext("No figures in the last 12 weeks")
+    return gettext("Last 12 weeks: from %(first)s to %(last)s") % {
+        "first": charts.format_value(present[0], kpi.unit),
+        "last": charts.format_value(present[-1], kpi.unit),
+    }
+
+
+def p95_text(p95: Percentile | None) -> str:
+    if p95 is None:
+        return "–"
+    if p95.bound is None:
+        return gettext("over %(ms)s ms") % {
+            "ms": number_format(round(LATENCY_BUCKETS[-1] * 1000), 0, force_grouping=True)
+        }
+    return gettext("about %(estimate)s ms (at most %(bound)s ms)") % {
+        "estimate": number_format(round(p95.estimate * 1000), 0, force_grouping=True),
+        "bound": number_format(round(p95.bound * 1000), 0, force_grouping=True),
+    }
 
 
 # --- The weekly KPI table -----------------------------------------------------------------
@@ -421,5 +476,208 @@ NPS_TABLE = register_table(
         ),
         rows=nps_rows,
         clean_params=_params_only(clean_business_query),
+    )
+)
+
+
+# --- The weekly dashboard's group tables and trends table ---------------------------------
+
+
+def kpi_group_rows(viewer: Any, params: Mapping[str, Any]) -> Iterable[Sequence[Cell]]:
+    """One KPI group's rows as the page's group table shows them; the sparkline is its
+    text (first and last value of the 12 weeks)."""
+    clean, _problems = clean_kpi_group_query(params)
+    week = parse_week(clean["week"]) or last_complete_week()
+    dashboard = kpi_dashboard(week=week, segment=clean["segment"])
+    for group in dashboard.groups:
+        if group.key != clean["group"]:
+            continue
+        for row in group.rows:
+            yield (
+                str(row.kpi.label),
+                _round(row.value),
+                target_text(row.kpi),
+                row.status_label,
+                _round(row.change),
+                spark_text(row.kpi, row.history),
+            )
+
+
+KPI_GROUP_TABLE = register_table(
+    Table(
+        key="admin_kpi_group",
+        title=_("KPI group"),
+        audience="admin",
+        columns=(
+            Column("kpi", _("KPI")),
+            Column("value", _("Value"), "float"),
+            Column("target", _("Target")),
+            Column("status", _("Status")),
+            Column("change", _("Change from the week before"), "float"),
+            Column("last_12_weeks", _("Last 12 weeks")),
+        ),
+        rows=kpi_group_rows,
+        clean_params=_params_only(clean_kpi_group_query),
+    )
+)
+
+
+def kpi_trend_rows(viewer: Any, params: Mapping[str, Any]) -> Iterable[Sequence[Cell]]:
+    clean, _problems = clean_kpi_query(params)
+    week = parse_week(clean["week"]) or last_complete_week()
+    mondays, trends = kpi_trends(week=week, weeks=int(clean["trend"]), segment=clean["segment"])
+    for index in reversed(range(len(mondays))):
+        yield (mondays[index], *(_round(trend.values[index]) for trend in trends))
+
+
+KPI_TRENDS_TABLE = register_table(
+    Table(
+        key="admin_kpi_trends",
+        title=_("Primary KPIs by week"),
+        audience="admin",
+        columns=(
+            Column("week_start", _("Week of"), "date"),
+            *(Column(kpi.key, kpi.label, "float") for kpi in PRIMARY_KPIS),
+        ),
+        rows=kpi_trend_rows,
+        clean_params=_params_only(clean_kpi_query),
+    )
+)
+
+
+# --- The drill-down's latest week by segment ----------------------------------------------
+
+
+def latest_rows(viewer: Any, params: Mapping[str, Any]) -> Iterable[Sequence[Cell]]:
+    clean, _problems = clean_detail_query(params)
+    kpi = KPI_BY_KEY.get(clean["kpi"])
+    if kpi is None:
+        return
+    detail = kpi_detail(
+        kpi=kpi, segment=clean["segment"], range_=clean["range"], today=reporting_today()
+    )
+    for segment, point in detail.latest_by_segment:
+        yield (
+            segment_label(segment),
+            _round(point.value) if point else None,
+            status_label(kpi, point.value if point else None),
+            _round(point.numerator) if point else None,
+            _round(point.denominator) if point else None,
+        )
+
+
+LATEST_TABLE = register_table(
+    Table(
+        key="admin_kpi_latest",
+        title=_("Latest week by segment"),
+        audience="admin",
+        columns=(
+            Column("segment", _("Segment")),
+            Column("value", _("Value"), "float"),
+            Column("status", _("Status")),
+            Column("numerator", _("Numerator"), "float"),
+            Column("denominator", _("Denominator"), "float"),
+        ),
+        rows=latest_rows,
+        clean_params=_params_only(clean_detail_query),
+    )
+)
+
+
+# --- Operations: windows, loops, rollup runs ----------------------------------------------
+
+
+def window_rows(viewer: Any, params: Mapping[str, Any]) -> Iterable[Sequence[Cell]]:
+    for name, figures in ops_windows().items():
+        yield (
+            str(WINDOW_LABELS[name]),
+            figures.total.requests,
+            figures.total.errors,
+            _round(figures.total.error_rate),
+            p95_text(figures.total.p95),
+        )
+
+
+WINDOWS_TABLE = register_table(
+    Table(
+        key="admin_ops_windows",
+        title=_("Errors and latency by time window"),
+        audience="admin",
+        columns=(
+            Column("window", _("Window")),
+            Column("requests", _("Responses"), "int"),
+            Column("errors", _("Server errors (5xx)"), "int"),
+            Column("error_rate", _("Error rate"), "percent"),
+            Column("p95", _("p95 latency")),
+        ),
+        rows=window_rows,
+    )
+)
+
+
+def loop_health_text(loop: LoopHealth) -> str:
+    if loop.failed:
+        return gettext("Last round failed")
+    if loop.late:
+        return gettext("Late")
+    return gettext("Running")
+
+
+def loop_rows(viewer: Any, params: Mapping[str, Any]) -> Iterable[Sequence[Cell]]:
+    # ``last_line`` is the loop's own summary of its round (counts), never user content.
+    for loop in worker_loops():
+        yield (
+            loop.name,
+            loop_health_text(loop),
+            loop.beat_at,
+            _round(loop.interval_seconds, 1),
+            loop.last_line,
+        )
+
+
+LOOPS_TABLE = register_table(
+    Table(
+        key="admin_ops_loops",
+        title=_("Background loops"),
+        audience="admin",
+        columns=(
+            Column("loop", _("Loop")),
+            Column("health", _("Health")),
+            Column("last_round", _("Last round"), "datetime"),
+            Column("interval_seconds", _("Interval"), "float"),
+            Column("last_result", _("Last result")),
+        ),
+        rows=loop_rows,
+    )
+)
+
+
+def run_rows(viewer: Any, params: Mapping[str, Any]) -> Iterable[Sequence[Cell]]:
+    for run in latest_rollup_runs():
+        result = gettext("Succeeded") if run.ok else f"{gettext('Failed')} {run.error_kind}".strip()
+        yield (
+            run.job,
+            run.started_at,
+            run.duration_ms,
+            run.events_read,
+            run.rows_written,
+            result,
+        )
+
+
+RUNS_TABLE = register_table(
+    Table(
+        key="admin_ops_runs",
+        title=_("Latest rollup runs"),
+        audience="admin",
+        columns=(
+            Column("job", _("Job")),
+            Column("started_at", _("Started"), "datetime"),
+            Column("duration_ms", _("Duration (ms)"), "int"),
+            Column("events_read", _("Events read"), "int"),
+            Column("rows_written", _("Rows written"), "int"),
+            Column("result", _("Result")),
+        ),
+        rows=run_rows,
     )
 )

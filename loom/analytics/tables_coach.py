@@ -84,6 +84,21 @@ def engagement_rows(viewer: Any, params: Mapping[str, Any]) -> Iterable[Sequence
     ]
 
 
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+def totals_rows(viewer: Any, params: Mapping[str, Any]) -> Iterable[Sequence[Cell]]:
+    if not _is_coach(viewer):
+        return []
+    choice = _choice(viewer, params)
+    _weeks, totals, previous = selectors.sessions_with_totals(viewer, choice.range)
+    return [
+        (item.label, _round(item.current), _round(item.previous), _round(item.change))
+        for item in selectors.compare_totals(totals, previous)
+    ]
+
+
 def attention_rows(viewer: Any, params: Mapping[str, Any]) -> Iterable[Sequence[Cell]]:
     if not _is_coach(viewer):
         return []
@@ -114,6 +129,24 @@ SESSIONS_PER_WEEK = register_table(
             Column("completion_rate", _("Completion rate"), "percent"),
         ),
         rows=sessions_per_week_rows,
+        clean_params=clean_params,
+    )
+)
+
+SESSION_TOTALS = register_table(
+    Table(
+        key="coach_session_totals",
+        title=_("Session totals"),
+        audience="coach",
+        # One kind for every row: the completion rate's row holds its percentage as a
+        # plain figure like the counts (its label names it).
+        columns=(
+            Column("figure", _("Figure")),
+            Column("this_range", _("This range"), "float"),
+            Column("previous_range", _("Previous range"), "float"),
+            Column("change", _("Change"), "float"),
+        ),
+        rows=totals_rows,
         clean_params=clean_params,
     )
 )

@@ -20,7 +20,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
 from django.utils.http import urlencode
-from django.utils.translation import get_language_bidi, gettext, gettext_lazy
+from django.utils.translation import get_language_bidi, gettext
 from django.views.decorators.http import require_GET
 
 from loom.accounts.permissions import admin_required
@@ -30,20 +30,18 @@ from loom.analytics import tables_admin as tables
 from loom.analytics.kpi_catalog import KPI_BY_KEY, KpiDefinition
 from loom.analytics.tables import Table
 from loom.core.ops import (
-    LATENCY_BUCKETS,
     WINDOWS,
     MemoryOpsStore,
-    Percentile,
     ops_store,
     ops_windows,
 )
 
 STATUS_ICONS = {"green": "check", "amber": "alert", "red": "close", "none": "info"}
-WINDOW_LABELS = {
-    "15m": gettext_lazy("Last 15 minutes"),
-    "1h": gettext_lazy("Last hour"),
-    "24h": gettext_lazy("Last 24 hours"),
-}
+# Shared with the registered tables, so a page cell and its export cell read the same.
+WINDOW_LABELS = tables.WINDOW_LABELS
+target_text = tables.target_text
+p95_text = tables.p95_text
+_spark_name = tables.spark_text
 
 
 # --- Shaping helpers ----------------------------------------------------------------------
@@ -65,15 +63,6 @@ def week_title(monday: date) -> str:
         "start": date_format(monday, "MONTH_DAY_FORMAT"),
         "end": date_format(monday + timedelta(days=6), "MONTH_DAY_FORMAT"),
     }
-
-
-def target_text(kpi: KpiDefinition) -> str:
-    if kpi.target is None:
-        return "–"
-    value = charts.format_value(kpi.target, kpi.unit, digits=0)
-    if kpi.direction == "at_most":
-        return gettext("at most %(value)s") % {"value": value}
-    return gettext("at least %(value)s") % {"value": value}
 
 
 def change_text(kpi: KpiDefinition, change: float | None) -> str:
@@ -166,32 +155,9 @@ def table_view(
     return TableView(table, rows, params, caption or str(table.title))
 
 
-def p95_text(p95: Percentile | None) -> str:
-    if p95 is None:
-        return "–"
-    if p95.bound is None:
-        return gettext("over %(ms)s ms") % {
-            "ms": number_format(round(LATENCY_BUCKETS[-1] * 1000), 0, force_grouping=True)
-        }
-    return gettext("about %(estimate)s ms (at most %(bound)s ms)") % {
-        "estimate": number_format(round(p95.estimate * 1000), 0, force_grouping=True),
-        "bound": number_format(round(p95.bound * 1000), 0, force_grouping=True),
-    }
-
-
 def _query(base: Mapping[str, Any], **changes: Any) -> str:
     merged = {**base, **changes}
     return "?" + urlencode({k: v for k, v in merged.items() if v not in (None, "")})
-
-
-def _spark_name(kpi: KpiDefinition, history: Sequence[float | None]) -> str:
-    present = [v for v in history if v is not None]
-    if not present:
-        return gettext("No figures in the last 12 weeks")
-    return gettext("Last 12 weeks: from %(first)s to %(last)s") % {
-        "first": charts.format_value(present[0], kpi.unit),
-        "last": charts.format_value(present[-1], kpi.unit),
-    }
 
 
 # --- Weekly KPI dashboard -----------------------------------------------------------------
@@ -223,6 +189,7 @@ def kpis(request: HttpRequest) -> HttpResponse:
                 "key": definition.group,
                 "label": row["group"],
                 "rows": [],
+                "export_params": {**params, "group": definition.group},
             }
             groups.append(by_group[definition.group])
         by_group[definition.group]["rows"].append(

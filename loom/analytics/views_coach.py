@@ -36,7 +36,7 @@ ENGAGEMENT_COLUMNS = (
     ("activity", gettext_lazy("Last activity")),
     ("sessions", gettext_lazy("Sessions completed")),
     ("next", gettext_lazy("Next session")),
-    ("streak", gettext_lazy("Check-in streak")),
+    ("streak", gettext_lazy("Check-in streak (days)")),
     ("checkin", gettext_lazy("Last check-in")),
     ("resources", gettext_lazy("Resources completed")),
     ("messages", gettext_lazy("Messages")),

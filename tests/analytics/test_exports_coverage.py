@@ -33,44 +33,10 @@ from tests.conftest import signed_in
 
 pytestmark = pytest.mark.django_db
 
-# caption → why the table has no matching export (found by this test; the pages belong
-# to the admin, coach and nps helpers).
+# caption → why the table has no matching export: only deliberate exclusions.
 NOT_EXPORTED: dict[str, str] = {
-    # kpis.html: one table per KPI group, one "admin_kpis" export after all of them, whose
-    # columns (group, segment, unit, numerator, … ) differ from the page's.
-    **{
-        f"{group} KPIs, {{week}}": "group table; admin_kpis has other columns"
-        for group in (
-            "Primary",
-            "Engagement",
-            "Feature adoption",
-            "Messaging",
-            "Satisfaction",
-            "Growth",
-        )
-    },
-    "Primary KPIs by week": "trends table alternative: no registered table",
-    # kpi.html (drill-down)
-    "Latest week by segment": "no registered table",
-    # operations.html
-    "Errors and latency by time window": "no registered table",
-    "Background loops and their last round": "no registered table",
-    "Latest rollup runs, newest first": "no registered table",
-    # coach/dashboard.html
-    "Totals for the range and the previous range of the same length": "no registered table",
     # nps/admin.html: comments are deliberately never exported (privacy).
     "Recent comments, newest first": "comments are private text: never exported",
-    # Exported, but the file's header is not the page's.
-    "NPS by role, by when people were asked and by language, {range}": (
-        "nps_segments adds a Segment column the page does not show"
-    ),
-    "Clients with no activity for 14 days, a falling mood trend in shared check-ins, a "
-    "missed session in the range, or a message unanswered for more than 48 hours": (
-        "coach_attention: column 'Reason', page header 'Why'"
-    ),
-    "Your active clients in the range. Column headers sort the table.": (
-        "coach_client_engagement: 'Check-in streak (days)' vs page 'Check-in streak'"
-    ),
 }
 
 

@@ -142,3 +142,20 @@ def test_the_grace_is_an_hour_and_only_for_a_month_without_an_answer(world: Worl
         nps_answer(user=world.avi, score=3, trigger="monthly", now=JUST_AFTER)
     with system_context():
         assert NpsResponse.objects.filter(user=world.avi).count() == 1
+
+
+def test_no_panel_on_an_error_page(world: World) -> None:
+    """A view that raises 404 or 403 renders the site layout: the survey stays away."""
+    from django.test import Client
+
+    completed_session(world.dana, world.avi, completed_at=utc(2026, 11, 20, 15, 0))
+    client = Client()
+    client.force_login(world.avi)
+    with time_machine.travel(utc(2026, 11, 20, 17, 0), tick=False):
+        home = client.get("/client/")
+        missing = client.get("/journal/987654321/")
+        forbidden = client.get("/coach/")
+    assert b'action="/nps/answer/"' in home.content
+    assert missing.status_code == 404
+    assert b'action="/nps/answer/"' not in missing.content
+    assert b'action="/nps/answer/"' not in forbidden.content

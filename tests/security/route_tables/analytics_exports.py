@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-# Registers the test tables ("test_exports.static", a coach table) in this process.
-import tests.analytics.test_exports_support  # noqa: F401
 from loom.analytics.exports import export_request, export_run
 from loom.core.context import system_context
 from tests.security.matrix import (
@@ -31,7 +29,7 @@ from tests.world import World
 
 def dana_export(world: World) -> dict[str, Any]:
     """A ready export of Dana's (its file in the matrix's temporary media folder)."""
-    export = export_request(user=world.dana, table_key="test_exports.static", query={}, fmt="csv")
+    export = export_request(user=world.dana, table_key="coach_session_totals", query={}, fmt="csv")
     with system_context():
         export_run(export_id=export.pk)
     return {"export_id": export.pk}
@@ -49,7 +47,7 @@ ROUTES: tuple[Route, ...] = (
         "exports/new/",
         get=exporters(NOT_ALLOWED),
         post=exporters(redirect("analytics_exports:detail"), admin=NOT_FOUND),
-        data={"table": "test_exports.static", "format": "csv"},
+        data={"table": "coach_session_totals", "format": "csv"},
         note="A coach table: an admin is not its audience (404).",
     ),
     Route(
