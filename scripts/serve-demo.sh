@@ -18,31 +18,47 @@ if [ -z "${LOOM_VAPID_PRIVATE_KEY:-}" ]; then
   . "$keys"
   set +a
 fi
-uv run loom db_worker --queue-name '*' --interval 1 &
+# Each background loop runs under a small supervisor: a loop that stops on an error (its
+# heartbeat on the operations dashboard says which) is started again after 10 seconds.
+supervise() {
+  (
+    child=""
+    trap 'kill "$child" 2>/dev/null; exit 0' INT TERM
+    while true; do
+      uv run loom "$@" &
+      child=$!
+      wait "$child" || true
+      echo "loom $1 stopped; starting it again in 10 s" >&2
+      sleep 10 &
+      wait $! || true
+    done
+  ) &
+}
+supervise db_worker --queue-name '*' --interval 1
 worker=$!
 # The sweeper re-claims messages whose sender crashed mid-delivery (expired leases).
-uv run loom outbox_drain --loop &
+supervise outbox_drain --loop
 sweeper=$!
 # Queues session reminders when they fall due (the outbox above delivers them).
-uv run loom reminders_dispatch --loop &
+supervise reminders_dispatch --loop
 reminders=$!
 # Passes a group-session seat to the next person when a waitlist offer runs out.
-uv run loom waitlist_expire --loop &
+supervise waitlist_expire --loop
 waitlist=$!
 # Deletes realtime events past their retention (a socket that far behind resyncs).
-uv run loom stream_prune --loop &
+supervise stream_prune --loop
 prune=$!
 # Sends the hourly and daily notification summaries (email digests) when they fall due.
-uv run loom notifications_digest --loop &
+supervise notifications_digest --loop
 digest=$!
 # Moves buffered product events into the database (a no-op without Redis).
-uv run loom analytics_flush --loop &
+supervise analytics_flush --loop
 events=$!
 # Rolls up daily activity and the KPIs every 5 minutes; prunes old events daily.
-uv run loom analytics_rollup --loop &
+supervise analytics_rollup --loop
 rollup=$!
 # Deletes expired exports (file and row) and fails exports whose worker died.
-uv run loom analytics_exports_prune --loop &
+supervise analytics_exports_prune --loop
 exports=$!
 trap 'kill "$worker" "$sweeper" "$reminders" "$waitlist" "$prune" "$digest" "$events" "$rollup" "$exports" 2>/dev/null || true' EXIT INT TERM
 uv run loom demo_signins

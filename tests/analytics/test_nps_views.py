@@ -403,9 +403,11 @@ def test_the_admin_page_counts_a_hand_built_set(world: World, admin: Client) -> 
     _hand_built(world)
     html = admin.get(ADMIN + "?range=30").content.decode()
     segments = _cells(html, "nps-segments-table")
-    # Header, then: group, answers, promoters, passives, detractors, NPS.
-    assert segments[1] == ["Everyone", "5", "2", "2", "1", "20"]  # 40 % − 20 %
-    by_group = {row[0]: row[1:] for row in segments[2:] if len(row) == 6}
+    # Header, then: segment, group, answers, promoters, passives, detractors, NPS (the
+    # columns of the nps_segments export).
+    assert segments[1] == ["All", "Everyone", "5", "2", "2", "1", "20"]  # 40 % − 20 %
+    assert segments[2][0] == "Role"
+    by_group = {row[1]: row[2:] for row in segments[2:] if len(row) == 7}
     assert by_group["Coaches"] == ["2", "1", "0", "1", "0"]
     assert by_group["Clients"] == ["3", "1", "2", "0", "33"]
     assert by_group["After a session"] == ["2", "1", "1", "0", "50"]
@@ -427,7 +429,7 @@ def test_the_admin_page_counts_a_hand_built_set(world: World, admin: Client) -> 
 def test_the_range_changes_the_figures(world: World, admin: Client) -> None:
     _hand_built(world)
     html = admin.get(ADMIN + "?range=90").content.decode()
-    assert _cells(html, "nps-segments-table")[1] == ["Everyone", "6", "2", "2", "2", "0"]
+    assert _cells(html, "nps-segments-table")[1] == ["All", "Everyone", "6", "2", "2", "2", "0"]
     assert "Too slow" in html
     default = admin.get(ADMIN).content.decode()
     assert 'aria-current="page">Last 90 days' in default
@@ -436,7 +438,7 @@ def test_the_range_changes_the_figures(world: World, admin: Client) -> None:
 def test_an_empty_range_has_no_score(world: World, admin: Client) -> None:
     html = admin.get(ADMIN).content.decode()
     assert "No answers yet" in html
-    assert _cells(html, "nps-segments-table")[1] == ["Everyone", "0", "0", "0", "0", "–"]
+    assert _cells(html, "nps-segments-table")[1] == ["All", "Everyone", "0", "0", "0", "0", "–"]
 
 
 @pytest.mark.parametrize("bad", ["7", "abc", "-30", "30.0", "1e3"])
