@@ -62,9 +62,14 @@ class KpiDefinition:
         )
 
     def status(self, value: float | None) -> Status:
-        """Green when the target is met, amber when within the margin, red otherwise."""
+        """Green when the target is met, amber when within the margin, red otherwise.
+
+        Judged on the value as the dashboards show it (whole counts and scores, one
+        decimal otherwise): 94.996 % is shown as 95.0 % and is on target.
+        """
         if value is None or self.target is None:
             return "none"
+        value = round(value, 0 if self.unit in ("count", "score") else 1)
         if self.direction == "at_least":
             if value >= self.target:
                 return "green"

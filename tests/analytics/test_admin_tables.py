@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -29,6 +29,12 @@ ADMIN_TABLES = (
     "admin_growth",
     "admin_adoption",
     "admin_nps_trend",
+    "admin_kpi_group",
+    "admin_kpi_trends",
+    "admin_kpi_latest",
+    "admin_ops_windows",
+    "admin_ops_loops",
+    "admin_ops_runs",
 )
 BAD_QUERIES = (
     {},
@@ -133,3 +139,59 @@ def test_drill_down_rows_newest_first(world):
     rows = list(tables_admin.DETAIL_TABLE.rows(world.admin, {"kpi": "nps", "range": "12"}))
     values = [row[4] for row in rows if row[4] is not None]
     assert values == [20.0, 10.0]
+
+
+def test_kpi_group_table_holds_one_group_as_the_page_shows_it(world):
+    week = last_complete_week()
+    put("onboarding_completion", week, 95.0, numerator=19, denominator=20)
+    table = tables_admin.KPI_GROUP_TABLE
+    params = table.clean_params({"week": iso_week(week), "group": "primary"})
+    rows = {row[0]: row for row in table.rows(world.admin, params)}
+    assert set(rows) == {str(k.label) for k in KPIS if k.group == "primary"}
+    onboarding = rows["Onboarding completed within 7 days"]
+    assert onboarding[1:4] == (95.0, "at least 95%", "On target")
+    assert onboarding[5].startswith("Last 12 weeks: from 95%")
+    # An unknown group falls back to the primary KPIs.
+    assert table.clean_params({"group": "nope"})["group"] == "primary"
+    growth = list(table.rows(world.admin, {**params, "group": "growth"}))
+    assert {row[0] for row in growth} == {str(k.label) for k in KPIS if k.group == "growth"}
+
+
+def test_kpi_trends_table_has_one_row_per_week_newest_first(world):
+    week = last_complete_week()
+    put("onboarding_completion", week, 95.0, numerator=19, denominator=20)
+    table = tables_admin.KPI_TRENDS_TABLE
+    rows = list(table.rows(world.admin, {"week": iso_week(week), "trend": "26"}))
+    assert len(rows) == 26 and rows[0][0] == week and rows[1][0] == week - timedelta(weeks=1)
+    column = [c.key for c in table.columns].index("onboarding_completion")
+    assert rows[0][column] == 95.0
+
+
+def test_latest_and_operations_tables(world):
+    from loom.analytics.models import RollupRun
+    from loom.core.models import WorkerHeartbeat
+
+    week = last_complete_week()
+    put("onboarding_completion", week, 95.0, numerator=19, denominator=20)
+    latest = list(tables_admin.LATEST_TABLE.rows(world.admin, {"kpi": "onboarding_completion"}))
+    assert ("Everyone", 95.0, "On target", 19.0, 20.0) in latest
+    windows = list(tables_admin.WINDOWS_TABLE.rows(world.admin, {}))
+    assert [row[0] for row in windows] == ["Last 15 minutes", "Last hour", "Last 24 hours"]
+    assert windows[0][1:3] == (1, 1)
+    WorkerHeartbeat.objects.create(
+        name="outbox_drain", beat_at=datetime.now(tz=UTC), interval_seconds=10, failed=True
+    )
+    [loop] = list(tables_admin.LOOPS_TABLE.rows(world.admin, {}))
+    assert loop[:2] == ("outbox_drain", "Last round failed") and loop[3] == 10.0
+    RollupRun.objects.create(job="kpi_rollup", duration_ms=12, events_read=3, rows_written=4)
+    RollupRun.objects.create(
+        job="kpi_rollup",
+        duration_ms=1,
+        events_read=0,
+        rows_written=0,
+        ok=False,
+        error="ValueError: secret detail",
+    )
+    runs = list(tables_admin.RUNS_TABLE.rows(world.admin, {}))
+    assert [run[-1] for run in runs] == ["Failed ValueError", "Succeeded"]
+    assert runs[1][2:5] == (12, 3, 4)

@@ -32,6 +32,12 @@ from tests.world import make_user
 
 pytestmark = pytest.mark.django_db
 
+COACH_TABLES = (
+    "coach_session_totals",
+    "coach_sessions_per_week",
+    "coach_attention",
+    "coach_client_engagement",
+)
 URL = "/coach/analytics/"
 QUERIES_MAX = 22
 
@@ -62,8 +68,8 @@ def test_dana_sees_her_practice(db) -> None:
     assert "Mood trend falling in shared check-ins" in html
     assert "Message waiting for your reply for 3 days" in html
     assert "Missed 1 session in this range" in html
-    # The three tables can be exported.
-    for key in ("coach_sessions_per_week", "coach_attention", "coach_client_engagement"):
+    # Every table can be exported.
+    for key in COACH_TABLES:
         assert f'value="{key}"' in html
     assert reverse("resources_analytics:overview") in html
     assert 'aria-current="page"' in html  # the chosen preset
@@ -75,7 +81,7 @@ def test_no_text_a_client_wrote_is_on_the_page_or_in_an_export(db) -> None:
     dana = practice.world.dana
     html = signed_in(dana).get(URL, {"range": "52"}).content.decode()
     assert SECRET not in html
-    for key in ("coach_sessions_per_week", "coach_attention", "coach_client_engagement"):
+    for key in COACH_TABLES:
         table = table_for(key)
         assert table is not None
         cells = [cell for row in table.rows(dana, {"range": "52"}) for cell in row]
@@ -255,7 +261,7 @@ def test_tables_are_for_coaches_and_scoped_to_the_viewer(db) -> None:
     assert names == ["Noa Peretz", "Avi Mizrahi"]
     # A client or the admin asking gets nothing, whatever the parameters.
     for person in (world.avi, world.admin):
-        for key in ("coach_sessions_per_week", "coach_attention", "coach_client_engagement"):
+        for key in COACH_TABLES:
             table = table_for(key)
             assert table is not None and table.audience == "coach"
             assert list(table.rows(person, {"range": "4"})) == []
@@ -264,6 +270,22 @@ def test_tables_are_for_coaches_and_scoped_to_the_viewer(db) -> None:
     rows = list(weekly.rows(world.dana, {"range": "4"}))
     assert [len(row) for row in rows] == [len(weekly.columns)] * 4
     assert rows[0][1:] == (2, 1, 1, 0, 1, 4, 50.0)
+    totals = table_for("coach_session_totals")
+    assert totals is not None
+    dana_totals = list(totals.rows(world.dana, {"range": "4"}))
+    assert [row[0] for row in dana_totals] == [
+        "Completed sessions",
+        "Completion rate",
+        "Cancelled by clients",
+        "Cancelled by you",
+        "No-shows",
+    ]
+    # The same figures as the page's totals table, Dana's sessions only.
+    page = signed_in(world.dana).get(URL, {"range": "4"}).content.decode()
+    assert f'value="{totals.key}"' in page
+    assert dana_totals[0][1] == sum(row[1] for row in rows)
+    assert dana_totals[4][1] == sum(row[5] for row in rows)
+    assert dana_totals[0][1:] != next(iter(totals.rows(world.eli, {"range": "4"})))[1:]
     attention = table_for("coach_attention")
     assert attention is not None
     assert ("Noa Peretz", "No activity for 50 days") in list(

@@ -190,3 +190,19 @@ def test_a_look_ahead_across_the_autumn_change_waits_for_the_local_midnight() ->
     over = Window("week", start, london, datetime(2026, 10, 26, tzinfo=UTC))
     assert inside.is_provisional(7) is True
     assert over.is_provisional(7) is False
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "status"),
+    [
+        ("onboarding_completion", 94.996, "green"),  # shown as 95.0 %
+        ("onboarding_completion", 94.94, "amber"),  # shown as 94.9 %
+        ("nps", 39.6, "green"),  # shown as 40
+        ("nps", 39.4, "amber"),  # shown as 39
+        ("coach_response_hours", 24.04, "green"),  # shown as 24.0 h
+    ],
+)
+def test_status_is_judged_on_the_value_as_shown(key: str, value: float, status: str) -> None:
+    from loom.analytics.kpi_catalog import KPI_BY_KEY
+
+    assert KPI_BY_KEY[key].status(value) == status
