@@ -150,7 +150,7 @@ def test_kpi_group_table_holds_one_group_as_the_page_shows_it(world):
     assert set(rows) == {str(k.label) for k in KPIS if k.group == "primary"}
     onboarding = rows["Onboarding completed within 7 days"]
     assert onboarding[1:4] == (95.0, "at least 95%", "On target")
-    assert onboarding[5].startswith("Last 12 weeks: from 95%")
+    assert onboarding[5] == "Last 12 weeks: from 95.0% to 95.0%"
     # An unknown group falls back to the primary KPIs.
     assert table.clean_params({"group": "nope"})["group"] == "primary"
     growth = list(table.rows(world.admin, {**params, "group": "growth"}))
