@@ -21,7 +21,9 @@ from typing import Any, Literal
 
 from django.utils.functional import Promise
 
-Kind = Literal["text", "int", "float", "percent", "date", "datetime", "duration"]
+# "code": an identifier such as a route's name (``journal:entry``) or an exception class,
+# shown as code and written as plain text.
+Kind = Literal["text", "code", "int", "float", "percent", "date", "datetime", "duration"]
 Audience = Literal["admin", "coach"]
 Cell = Any
 

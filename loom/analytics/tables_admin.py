@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django.utils.formats import number_format
+from django.utils.text import format_lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -90,16 +91,6 @@ def clean_kpi_query(query: Mapping[str, Any]) -> tuple[Params, list[str]]:
         problems.append(gettext("Unknown trend range; showing 12 weeks."))
         trend = str(TREND_WEEKS[0])
     return {"week": iso_week(week), "segment": segment, "trend": trend}, problems
-
-
-def clean_kpi_group_query(query: Mapping[str, Any]) -> tuple[Params, list[str]]:
-    """``clean_kpi_query`` plus ``group`` (a KPI group key, default the primary KPIs)."""
-    params, problems = clean_kpi_query(query)
-    group = _first(query, "group") or "primary"
-    if group not in GROUP_LABELS:
-        problems.append(gettext("Unknown KPI group; showing the primary KPIs."))
-        group = "primary"
-    return {**params, "group": group}, problems
 
 
 def clean_detail_query(query: Mapping[str, Any]) -> tuple[Params, list[str]]:
@@ -344,7 +335,7 @@ ROUTES_TABLE = register_table(
         title=_("Responses by route"),
         audience="admin",
         columns=(
-            Column("route", _("Route")),
+            Column("route", _("Route"), "code"),
             Column("requests", _("Responses"), "int"),
             Column("errors", _("Server errors (5xx)"), "int"),
             Column("error_rate", _("Error rate"), "percent"),
@@ -369,10 +360,10 @@ ERRORS_TABLE = register_table(
         audience="admin",
         columns=(
             Column("at", _("Time"), "datetime"),
-            Column("route", _("Route")),
+            Column("route", _("Route"), "code"),
             Column("status", _("Status"), "int"),
-            Column("request_id", _("Request id")),
-            Column("exception", _("Exception")),
+            Column("request_id", _("Request id"), "code"),
+            Column("exception", _("Exception"), "code"),
         ),
         rows=error_rows,
     )
@@ -483,43 +474,51 @@ NPS_TABLE = register_table(
 # --- The weekly dashboard's group tables and trends table ---------------------------------
 
 
-def kpi_group_rows(viewer: Any, params: Mapping[str, Any]) -> Iterable[Sequence[Cell]]:
-    """One KPI group's rows as the page's group table shows them; the sparkline is its
-    text (first and last value of the 12 weeks)."""
-    clean, _problems = clean_kpi_group_query(params)
-    week = parse_week(clean["week"]) or last_complete_week()
-    dashboard = kpi_dashboard(week=week, segment=clean["segment"])
-    for group in dashboard.groups:
-        if group.key != clean["group"]:
-            continue
-        for row in group.rows:
-            yield (
-                str(row.kpi.label),
-                _round(row.value),
-                target_text(row.kpi),
-                row.status_label,
-                _round(row.change),
-                spark_text(row.kpi, row.history),
-            )
+def _kpi_group_rows(group_key: str) -> Any:
+    def rows(viewer: Any, params: Mapping[str, Any]) -> Iterable[Sequence[Cell]]:
+        """One KPI group's rows as the page's group table shows them; the sparkline is
+        its text (first and last value of the 12 weeks)."""
+        clean, _problems = clean_kpi_query(params)
+        week = parse_week(clean["week"]) or last_complete_week()
+        dashboard = kpi_dashboard(week=week, segment=clean["segment"])
+        for group in dashboard.groups:
+            if group.key != group_key:
+                continue
+            for row in group.rows:
+                yield (
+                    str(row.kpi.label),
+                    _round(row.value),
+                    target_text(row.kpi),
+                    row.status_label,
+                    _round(row.change),
+                    spark_text(row.kpi, row.history),
+                )
+
+    return rows
 
 
-KPI_GROUP_TABLE = register_table(
-    Table(
-        key="admin_kpi_group",
-        title=_("KPI group"),
-        audience="admin",
-        columns=(
-            Column("kpi", _("KPI")),
-            Column("value", _("Value"), "float"),
-            Column("target", _("Target")),
-            Column("status", _("Status")),
-            Column("change", _("Change from the week before"), "float"),
-            Column("last_12_weeks", _("Last 12 weeks")),
-        ),
-        rows=kpi_group_rows,
-        clean_params=_params_only(clean_kpi_group_query),
+# One table per group of the weekly dashboard (``admin_kpis_<group>``), each titled after
+# its group so its buttons' names and its downloads say which group they hold.
+KPI_GROUP_TABLES: dict[str, Table] = {
+    group_key: register_table(
+        Table(
+            key=f"admin_kpis_{group_key}",
+            title=format_lazy(_("{group} KPIs"), group=group_label),
+            audience="admin",
+            columns=(
+                Column("kpi", _("KPI")),
+                Column("value", _("Value"), "float"),
+                Column("target", _("Target")),
+                Column("status", _("Status")),
+                Column("change", _("Change from the week before"), "float"),
+                Column("last_12_weeks", _("Last 12 weeks")),
+            ),
+            rows=_kpi_group_rows(group_key),
+            clean_params=_params_only(clean_kpi_query),
+        )
     )
-)
+    for group_key, group_label in GROUP_LABELS.items()
+}
 
 
 def kpi_trend_rows(viewer: Any, params: Mapping[str, Any]) -> Iterable[Sequence[Cell]]:
@@ -641,7 +640,7 @@ LOOPS_TABLE = register_table(
         title=_("Background loops"),
         audience="admin",
         columns=(
-            Column("loop", _("Loop")),
+            Column("loop", _("Loop"), "code"),
             Column("health", _("Health")),
             Column("last_round", _("Last round"), "datetime"),
             Column("interval_seconds", _("Interval"), "float"),
@@ -671,7 +670,7 @@ RUNS_TABLE = register_table(
         title=_("Latest rollup runs"),
         audience="admin",
         columns=(
-            Column("job", _("Job")),
+            Column("job", _("Job"), "code"),
             Column("started_at", _("Started"), "datetime"),
             Column("duration_ms", _("Duration (ms)"), "int"),
             Column("events_read", _("Events read"), "int"),

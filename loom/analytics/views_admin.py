@@ -117,6 +117,7 @@ class Cell:
     text: str
     numeric: bool
     label: str  # the column's, for the narrow-screen layout
+    code: bool = False  # an identifier (a route's name), shown as code
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,7 @@ def table_view(
                 formats[col.key](value) if col.key in formats else cell_text(value, col.kind),
                 num,
                 str(col.label),
+                col.kind == "code",
             )
             for value, col, num in zip(row, table.columns, numeric, strict=True)
         ]
@@ -189,7 +191,7 @@ def kpis(request: HttpRequest) -> HttpResponse:
                 "key": definition.group,
                 "label": row["group"],
                 "rows": [],
-                "export_params": {**params, "group": definition.group},
+                "export_key": tables.KPI_GROUP_TABLES.get(definition.group, tables.KPI_TABLE).key,
             }
             groups.append(by_group[definition.group])
         by_group[definition.group]["rows"].append(

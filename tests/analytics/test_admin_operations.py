@@ -174,7 +174,7 @@ def test_worker_loops_running_late_and_failed(admin):
     WorkerHeartbeat.objects.create(name="reminders", beat_at=now, interval_seconds=60, failed=True)
     loops = section(text(admin.get(URL)), "ad-loops-heading")
     rows = {
-        re.search(r'<span dir="ltr">([a-z_]+)</span>', row).group(1): row
+        re.search(r'<code dir="ltr">([a-z_]+)</code>', row).group(1): row
         for row in loops.split("<tr>")[2:]
     }
     assert "Running" in rows["outbox_drain"]  # 20 s ≤ 3 × 10 s

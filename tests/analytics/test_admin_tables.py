@@ -29,7 +29,12 @@ ADMIN_TABLES = (
     "admin_growth",
     "admin_adoption",
     "admin_nps_trend",
-    "admin_kpi_group",
+    "admin_kpis_primary",
+    "admin_kpis_engagement",
+    "admin_kpis_adoption",
+    "admin_kpis_messaging",
+    "admin_kpis_satisfaction",
+    "admin_kpis_growth",
     "admin_kpi_trends",
     "admin_kpi_latest",
     "admin_ops_windows",
@@ -144,16 +149,15 @@ def test_drill_down_rows_newest_first(world):
 def test_kpi_group_table_holds_one_group_as_the_page_shows_it(world):
     week = last_complete_week()
     put("onboarding_completion", week, 95.0, numerator=19, denominator=20)
-    table = tables_admin.KPI_GROUP_TABLE
-    params = table.clean_params({"week": iso_week(week), "group": "primary"})
+    table = tables_admin.KPI_GROUP_TABLES["primary"]
+    assert str(table.title) == "Primary KPIs"
+    params = table.clean_params({"week": iso_week(week)})
     rows = {row[0]: row for row in table.rows(world.admin, params)}
     assert set(rows) == {str(k.label) for k in KPIS if k.group == "primary"}
     onboarding = rows["Onboarding completed within 7 days"]
     assert onboarding[1:4] == (95.0, "at least 95%", "On target")
     assert onboarding[5] == "Last 12 weeks: from 95.0% to 95.0%"
-    # An unknown group falls back to the primary KPIs.
-    assert table.clean_params({"group": "nope"})["group"] == "primary"
-    growth = list(table.rows(world.admin, {**params, "group": "growth"}))
+    growth = list(tables_admin.KPI_GROUP_TABLES["growth"].rows(world.admin, params))
     assert {row[0] for row in growth} == {str(k.label) for k in KPIS if k.group == "growth"}
 
 
@@ -195,3 +199,32 @@ def test_latest_and_operations_tables(world):
     runs = list(tables_admin.RUNS_TABLE.rows(world.admin, {}))
     assert [run[-1] for run in runs] == ["Failed ValueError", "Succeeded"]
     assert runs[1][2:5] == (12, 3, 4)
+
+
+def test_an_admin_exports_a_kpi_group_table_with_the_pages_header(
+    world, django_capture_on_commit_callbacks
+):
+    week = last_complete_week()
+    put("onboarding_completion", week, 95.0, numerator=19, denominator=20)
+    with django_capture_on_commit_callbacks(execute=True):
+        export = export_request(
+            user=world.admin,
+            table_key="admin_kpis_primary",
+            query={"week": iso_week(week)},
+            fmt="csv",
+            language="en",
+        )
+    export = Export.objects.get(pk=export.pk)
+    assert export.status == ExportStatus.READY
+    with export.file.open("rb") as handle:
+        rows = list(csv.reader(io.StringIO(handle.read().decode("utf-8-sig"))))
+    assert rows[0] == [
+        "KPI",
+        "Value",
+        "Target",
+        "Status",
+        "Change from the week before",
+        "Last 12 weeks",
+    ]
+    [onboarding] = [r for r in rows if r[0] == "Onboarding completed within 7 days"]
+    assert onboarding[1:4] == ["95", "at least 95%", "On target"]

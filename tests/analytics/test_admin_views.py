@@ -91,16 +91,18 @@ def test_default_week_is_the_last_complete_iso_week(admin):
 @pytest.mark.parametrize(
     ("key", "value", "status"),
     [
-        # at least 95 %, amber within 10 % of it (≥ 85.5).
+        # at least 95 %, amber within 10 % of it (≥ 85.5); judged on the value as shown
+        # (one decimal), so 94.96 reads 95.0 and is on target.
         ("onboarding_completion", 95.0, "On target"),
-        ("onboarding_completion", 94.99, "Close"),
+        ("onboarding_completion", 94.96, "On target"),
+        ("onboarding_completion", 94.94, "Close"),
         ("onboarding_completion", 85.5, "Close"),
-        ("onboarding_completion", 85.49, "Off target"),
+        ("onboarding_completion", 85.44, "Off target"),
         # at most 24 hours, amber up to 26.4.
         ("coach_response_hours", 24.0, "On target"),
-        ("coach_response_hours", 24.01, "Close"),
+        ("coach_response_hours", 24.06, "Close"),
         ("coach_response_hours", 26.4, "Close"),
-        ("coach_response_hours", 26.41, "Off target"),
+        ("coach_response_hours", 26.46, "Off target"),
         # no target in the GA plan
         ("session_completion", 80.0, "No target"),
     ],
