@@ -453,11 +453,9 @@ CRISIS_DEFAULT_REGION = env_str("CRISIS_DEFAULT_REGION", "").upper()
 # Product events older than this are deleted by the worker (the rollups stay).
 ANALYTICS_EVENT_RETENTION_DAYS = env_int("ANALYTICS_EVENT_RETENTION_DAYS", 395)
 # How many days back the KPI rollup computes (and `analytics_rollup --full` recomputes);
-# older KPI rows are kept as they are. Default: the event retention less the 31 days a
-# formula reads back (older events are gone).
-ANALYTICS_KPI_HISTORY_DAYS = env_int(
-    "ANALYTICS_KPI_HISTORY_DAYS", ANALYTICS_EVENT_RETENTION_DAYS - 31
-)
+# older KPI rows are kept as they are. Unset: the event retention less the 31 days a
+# formula reads back (older events are gone), i.e. 364 days by default.
+ANALYTICS_KPI_HISTORY_DAYS = env_int("ANALYTICS_KPI_HISTORY_DAYS", 0) or None
 # Days and weeks of the platform KPIs are counted in this zone (weeks start on Monday).
 ANALYTICS_TIME_ZONE = env_str("ANALYTICS_TIME_ZONE", "UTC")
 # A visit ends after this long without an event.

@@ -45,7 +45,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Max, Min, QuerySet, Sum
+from django.db.models import Max, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -168,9 +168,10 @@ def activity_rebuild(*, since: date | None = None, now: datetime | None = None) 
     """Recompute ``DailyActivity`` from the events, for every day from ``since``.
 
     Rows of those days are deleted first, so the table ends up exactly as the events
-    say. Without ``since`` the rebuild starts the day after the oldest event still kept:
-    older days (and the oldest, which the retention prune may have cut in half) have lost
-    their events, so their rows are history that must not be rebuilt from nothing. Each day is its own transaction (a rebuild of a large table holds no long lock);
+    say. Without ``since`` the rebuild starts on the first whole day within
+    ``ANALYTICS_EVENT_RETENTION_DAYS``: older days (and the one the prune cuts in half)
+    have lost their events, so their rows are history that must not be rebuilt from
+    nothing. Each day is its own transaction (a rebuild of a large table holds no long lock);
     the watermark moves last, so an interrupted rebuild is finished by the next run or
     rebuild.
     """
@@ -182,12 +183,9 @@ def activity_rebuild(*, since: date | None = None, now: datetime | None = None) 
         # changes the next run's checksum.
         window_sum = _window_sum(top)
         if since is None:
-            oldest = Event.objects.aggregate(oldest=Min("occurred_at"))["oldest"]
-            since = (
-                oldest.astimezone(zone).date() + timedelta(days=1)
-                if oldest is not None
-                else now.astimezone(zone).date() + timedelta(days=1)
-            )
+            # The first whole day the retention still keeps every event of.
+            cutoff = now - timedelta(days=settings.ANALYTICS_EVENT_RETENTION_DAYS)
+            since = cutoff.astimezone(zone).date() + timedelta(days=1)
         rows_to_clear = DailyActivity.objects.filter(day__gte=since)
         events = Event.objects.filter(occurred_at__gte=day_bounds(since, zone)[0])
         rows_to_clear.delete()

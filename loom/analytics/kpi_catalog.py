@@ -239,7 +239,7 @@ KPIS: tuple[KpiDefinition, ...] = (
         "engagement",
         8,
         definition=_(
-            "Average length of a visit in the week, from its first to its last action; a "
+            "Average length of a visit in the week, from its first to its last event (pages included); a "
             "pause longer than the visit timeout (30 minutes by default) starts a new visit."
         ),
         numerator_label=_("Minutes in visits"),
