@@ -25,6 +25,7 @@ from loom.analytics.selectors_admin import (
     GROUP_LABELS,
     SEGMENTS,
     TREND_WEEKS,
+    KpiDetail,
     LoopHealth,
     iso_week,
     kpi_dashboard,
@@ -261,14 +262,22 @@ KPI_TABLE = register_table(
 # --- The drill-down table -----------------------------------------------------------------
 
 
-def detail_rows(viewer: Any, params: Mapping[str, Any]) -> Iterable[Sequence[Cell]]:
+def _detail_for(params: Mapping[str, Any]) -> KpiDetail | None:
+    """The drill-down's figures for the page's parameters, or ``None`` for an unknown KPI."""
     clean, _problems = clean_detail_query(params)
     kpi = KPI_BY_KEY.get(clean["kpi"])
     if kpi is None:
-        return
-    detail = kpi_detail(
+        return None
+    return kpi_detail(
         kpi=kpi, segment=clean["segment"], range_=clean["range"], today=reporting_today()
     )
+
+
+def detail_rows(viewer: Any, params: Mapping[str, Any]) -> Iterable[Sequence[Cell]]:
+    detail = _detail_for(params)
+    if detail is None:
+        return
+    kpi = detail.kpi
     for week in reversed(detail.weeks):
         point = detail.points.get(week)
         yield (
@@ -548,13 +557,10 @@ KPI_TRENDS_TABLE = register_table(
 
 
 def latest_rows(viewer: Any, params: Mapping[str, Any]) -> Iterable[Sequence[Cell]]:
-    clean, _problems = clean_detail_query(params)
-    kpi = KPI_BY_KEY.get(clean["kpi"])
-    if kpi is None:
+    detail = _detail_for(params)
+    if detail is None:
         return
-    detail = kpi_detail(
-        kpi=kpi, segment=clean["segment"], range_=clean["range"], today=reporting_today()
-    )
+    kpi = detail.kpi
     for segment, point in detail.latest_by_segment:
         yield (
             segment_label(segment),
