@@ -73,6 +73,13 @@ FUNCTIONS_REVERSE_SQL = [
 ]
 
 
+# A policy expression: the acting user is an active admin (the admin area's reads).
+ACTIVE_ADMIN = f"""EXISTS (
+    SELECT 1 FROM accounts_user AS viewer
+    WHERE viewer.id = {CURRENT_USER_ID} AND viewer.is_active AND viewer.role = 'admin'
+)"""  # noqa: S608 (fixed SQL: no input reaches it)
+
+
 def owner(column: str = "user_id") -> str:
     """A policy expression: the row's ``column`` is the acting user."""
     _check_identifier(column, "column")

@@ -11,13 +11,7 @@ Client profiles (intake answers), SMS codes and coach profiles get no admin poli
 
 from django.db import migrations
 
-from loom.core.rls_migrations import CURRENT_USER_ID, AddPolicy, Policy
-
-ACTIVE_ADMIN = f"""EXISTS (
-    SELECT 1 FROM accounts_user AS viewer
-    WHERE viewer.id = {CURRENT_USER_ID} AND viewer.is_active AND viewer.role = 'admin'
-)"""
-
+from loom.core.rls_migrations import ACTIVE_ADMIN, AddPolicy, Policy
 
 class Migration(migrations.Migration):
     dependencies = [

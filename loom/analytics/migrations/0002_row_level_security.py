@@ -13,12 +13,7 @@ and have no row-level security; only admin pages read them.
 
 from django.db import migrations
 
-from loom.core.rls_migrations import CURRENT_USER_ID, EnableRLS, Policy, owner
-
-ACTIVE_ADMIN = f"""EXISTS (
-    SELECT 1 FROM accounts_user AS viewer
-    WHERE viewer.id = {CURRENT_USER_ID} AND viewer.is_active AND viewer.role = 'admin'
-)"""
+from loom.core.rls_migrations import ACTIVE_ADMIN, CURRENT_USER_ID, EnableRLS, Policy, owner
 
 COACH_OF_USER = f"""EXISTS (
     SELECT 1 FROM accounts_coachclient AS link

@@ -8,13 +8,7 @@ policy: what people say to each other is theirs.
 
 from django.db import migrations
 
-from loom.core.rls_migrations import CURRENT_USER_ID, AddPolicy, Policy
-
-ACTIVE_ADMIN = f"""EXISTS (
-    SELECT 1 FROM accounts_user AS viewer
-    WHERE viewer.id = {CURRENT_USER_ID} AND viewer.is_active AND viewer.role = 'admin'
-)"""
-
+from loom.core.rls_migrations import ACTIVE_ADMIN, AddPolicy, Policy
 
 class Migration(migrations.Migration):
     dependencies = [

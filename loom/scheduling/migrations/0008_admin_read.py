@@ -12,13 +12,7 @@ settings, reminder preferences and calendar feeds get no admin policy.
 
 from django.db import migrations
 
-from loom.core.rls_migrations import CURRENT_USER_ID, AddPolicy, Policy
-
-ACTIVE_ADMIN = f"""EXISTS (
-    SELECT 1 FROM accounts_user AS viewer
-    WHERE viewer.id = {CURRENT_USER_ID} AND viewer.is_active AND viewer.role = 'admin'
-)"""
-
+from loom.core.rls_migrations import ACTIVE_ADMIN, AddPolicy, Policy
 
 class Migration(migrations.Migration):
     dependencies = [
